@@ -1,0 +1,369 @@
+package pagerduty_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"sitrep/sources/pagerduty"
+	"sitrep/sources/pdemulator"
+)
+
+// The feed is tested through the real go-pagerduty client against the
+// emulator on loopback: the same code path as production.
+
+const token = "test-token"
+
+type world struct {
+	pd      *pdemulator.Server
+	url     string
+	service string
+	me      string
+	other   string
+	team    string
+}
+
+func newWorld(t *testing.T) *world {
+	t.Helper()
+	pd := pdemulator.New(pdemulator.Options{Token: token})
+	url, err := pd.Start()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { pd.Close() })
+	w := &world{pd: pd, url: url}
+	must := func(id string, err error) string {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return id
+	}
+	w.team = must(pd.AddTeam(pdemulator.Team{Name: "Payments"}))
+	w.me = must(pd.AddUser(pdemulator.User{Name: "Alice Chen", Email: "alice@example.com", TeamIDs: []string{w.team}}))
+	w.other = must(pd.AddUser(pdemulator.User{Name: "Bob Okafor", Email: "bob@example.com"}))
+	if err := pd.SetCurrentUser(w.me); err != nil {
+		t.Fatal(err)
+	}
+	ep := must(pd.AddEscalationPolicy(pdemulator.EscalationPolicy{Name: "Payments on-call", Levels: []pdemulator.EscalationLevel{{UserIDs: []string{w.me}}, {UserIDs: []string{w.other}}}}))
+	if err := pd.AddOnCall(pdemulator.OnCall{UserID: w.me, EscalationPolicyID: ep, Level: 1}); err != nil {
+		t.Fatal(err)
+	}
+	w.service = must(pd.AddService(pdemulator.Service{Name: "payment-gateway", EscalationPolicyID: ep, TeamIDs: []string{w.team}}))
+	return w
+}
+
+func (w *world) trigger(t *testing.T, title, urgency string) string {
+	t.Helper()
+	res, err := w.pd.Trigger(pdemulator.TriggerOptions{ServiceID: w.service, Title: title, Urgency: urgency})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res.IncidentID
+}
+
+func (w *world) client(timeout time.Duration) *pagerduty.Client {
+	return pagerduty.New(pagerduty.Config{APIURL: w.url, Token: token, Timeout: timeout})
+}
+
+func (w *world) count(method, path string) int {
+	n := 0
+	for _, r := range w.pd.Requests() {
+		if r.Method == method && r.Path == path {
+			n++
+		}
+	}
+	return n
+}
+
+func TestIncidentsPagesOverAThousand(t *testing.T) {
+	w := newWorld(t)
+	for i := range 1005 {
+		w.trigger(t, fmt.Sprintf("incident %d", i), "low")
+	}
+	c := w.client(30 * time.Second)
+	got, err := c.Incidents(context.Background(), pagerduty.ScopeAll)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 1005 {
+		t.Fatalf("got %d incidents, want 1005", len(got))
+	}
+	seen := map[string]bool{}
+	for _, in := range got {
+		if seen[in.ID] {
+			t.Fatalf("incident %s listed twice", in.ID)
+		}
+		seen[in.ID] = true
+	}
+	if n := w.count("GET", "/incidents"); n != 11 {
+		t.Errorf("%d list requests for 1005 incidents, want 11 pages of 100", n)
+	}
+	for _, r := range w.pd.Requests() {
+		if r.Path == "/incidents" && !strings.Contains(r.RawQuery, "limit=100") {
+			t.Errorf("list request without limit=100: %s", r.RawQuery)
+		}
+	}
+}
+
+func TestSteadyStateRefreshIsOneRequest(t *testing.T) {
+	w := newWorld(t)
+	for i := range 30 {
+		w.trigger(t, fmt.Sprintf("incident %d", i), "high")
+	}
+	c := w.client(10 * time.Second)
+	ctx := context.Background()
+	if _, err := c.Incidents(ctx, pagerduty.ScopeMine); err != nil {
+		t.Fatal(err)
+	}
+	w.pd.ResetRequests()
+	got, err := c.Incidents(ctx, pagerduty.ScopeMine)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if reqs := w.pd.Requests(); len(reqs) != 1 {
+		t.Errorf("a refresh made %d requests, want 1: %+v", len(reqs), reqs)
+	}
+	if len(got) != 30 {
+		t.Fatalf("got %d", len(got))
+	}
+	in := got[0]
+	if in.Service.Name != "payment-gateway" || len(in.Assignees) == 0 || in.Assignees[0].Name != "Alice Chen" || in.EscalationPolicy.Name == "" || len(in.Teams) == 0 {
+		t.Errorf("the list row lacks what the list shows: %+v", in)
+	}
+}
+
+func TestScopes(t *testing.T) {
+	w := newWorld(t)
+	mine := w.trigger(t, "mine", "high")
+	res, err := w.pd.Trigger(pdemulator.TriggerOptions{ServiceID: w.service, Title: "bob's"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.pd.Reassign(res.IncidentID, w.me, w.other); err != nil {
+		t.Fatal(err)
+	}
+	c := w.client(10 * time.Second)
+	ctx := context.Background()
+	got, err := c.Incidents(ctx, pagerduty.ScopeMine)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 1 || got[0].ID != mine {
+		t.Errorf("Mine = %+v, want only %s", got, mine)
+	}
+	for _, scope := range []pagerduty.Scope{pagerduty.ScopeTeam, pagerduty.ScopeAll} {
+		got, err := c.Incidents(ctx, scope)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(got) != 2 {
+			t.Errorf("%s = %d incidents, want 2", scope, len(got))
+		}
+	}
+}
+
+func TestRateLimitIsWaitedOut(t *testing.T) {
+	w := newWorld(t)
+	w.trigger(t, "one", "high")
+	if err := w.pd.InjectFault(pdemulator.Fault{Method: "GET", Path: "/incidents", Kind: pdemulator.FaultRateLimit, Times: 2, RetryAfter: 300 * time.Millisecond}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := w.client(10*time.Second).Incidents(context.Background(), pagerduty.ScopeAll)
+	if err != nil {
+		t.Fatalf("a 429 with ratelimit-reset was not waited out: %v", err)
+	}
+	if len(got) != 1 {
+		t.Errorf("got %d incidents", len(got))
+	}
+	var statuses []int
+	for _, r := range w.pd.Requests() {
+		if r.Path == "/incidents" {
+			statuses = append(statuses, r.Status)
+		}
+	}
+	if fmt.Sprint(statuses) != "[429 429 200]" {
+		t.Errorf("statuses = %v, want [429 429 200]", statuses)
+	}
+}
+
+func TestRateLimitBeyondDeadlineIsAnError(t *testing.T) {
+	w := newWorld(t)
+	if err := w.pd.InjectFault(pdemulator.Fault{Method: "GET", Path: "/incidents", Kind: pdemulator.FaultRateLimit, RetryAfter: time.Minute}); err != nil {
+		t.Fatal(err)
+	}
+	_, err := w.client(2*time.Second).Incidents(context.Background(), pagerduty.ScopeAll)
+	if err == nil || !strings.Contains(err.Error(), "429") || !strings.Contains(err.Error(), "rate limited") {
+		t.Errorf("err = %v, want a rate-limit error", err)
+	}
+}
+
+func TestServerErrorsAreRetried(t *testing.T) {
+	w := newWorld(t)
+	w.trigger(t, "one", "high")
+	for _, status := range []int{502, 503} {
+		if err := w.pd.InjectFault(pdemulator.Fault{Method: "GET", Path: "/incidents", Kind: pdemulator.FaultServerError, Status: status}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := w.client(10*time.Second).Incidents(context.Background(), pagerduty.ScopeAll); err != nil {
+		t.Fatalf("5xx not retried: %v", err)
+	}
+	if n := w.count("GET", "/incidents"); n != 3 {
+		t.Errorf("%d attempts, want 3", n)
+	}
+}
+
+func TestNotesAreNotRetried(t *testing.T) {
+	w := newWorld(t)
+	id := w.trigger(t, "one", "high")
+	if err := w.pd.InjectFault(pdemulator.Fault{Method: "POST", Path: "/incidents/*/notes", Kind: pdemulator.FaultServerError, Status: 502}); err != nil {
+		t.Fatal(err)
+	}
+	_, err := w.client(10*time.Second).AddNote(context.Background(), id, "hello")
+	if err == nil {
+		t.Fatal("a 502 on a note is not an error")
+	}
+	if n := w.count("POST", "/incidents/"+id+"/notes"); n != 1 {
+		t.Errorf("a note was sent %d times; a POST must not be repeated", n)
+	}
+}
+
+func TestBadBodiesAreErrors(t *testing.T) {
+	for _, kind := range []pdemulator.FaultKind{pdemulator.FaultMalformedJSON, pdemulator.FaultTruncated} {
+		t.Run(kind.String(), func(t *testing.T) {
+			w := newWorld(t)
+			w.trigger(t, "one", "high")
+			if err := w.pd.InjectFault(pdemulator.Fault{Method: "GET", Path: "/incidents", Kind: kind, Times: 10}); err != nil {
+				t.Fatal(err)
+			}
+			_, err := w.client(5*time.Second).Incidents(context.Background(), pagerduty.ScopeAll)
+			if err == nil {
+				t.Fatal("no error")
+			}
+			var pdErr *pagerduty.Error
+			if !errors.As(err, &pdErr) || !strings.HasPrefix(err.Error(), "list incidents:") {
+				t.Errorf("error %q does not say what failed", err)
+			}
+		})
+	}
+}
+
+func TestUnauthorized(t *testing.T) {
+	w := newWorld(t)
+	c := pagerduty.New(pagerduty.Config{APIURL: w.url, Token: "wrong-token-value"})
+	_, err := c.Incidents(context.Background(), pagerduty.ScopeAll)
+	if err == nil || !strings.Contains(err.Error(), "401") || !strings.Contains(err.Error(), "check the API token") {
+		t.Errorf("err = %v", err)
+	}
+	if strings.Contains(err.Error(), "wrong-token-value") {
+		t.Errorf("the error shows the token: %v", err)
+	}
+}
+
+func TestDeadline(t *testing.T) {
+	w := newWorld(t)
+	if err := w.pd.InjectFault(pdemulator.Fault{Method: "GET", Path: "/incidents", Kind: pdemulator.FaultLatency, Delay: 5 * time.Second}); err != nil {
+		t.Fatal(err)
+	}
+	_, err := w.client(200*time.Millisecond).Incidents(context.Background(), pagerduty.ScopeAll)
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("err = %v, want the deadline", err)
+	}
+}
+
+func TestWritesReachTheTimeline(t *testing.T) {
+	w := newWorld(t)
+	id := w.trigger(t, "payment-gateway 5xx rate above 5%", "high")
+	c := w.client(10 * time.Second)
+	ctx := context.Background()
+
+	if err := c.Acknowledge(ctx, id); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.AddNote(ctx, id, "rolled back v2.14.0"); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Snooze(ctx, id, time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Escalate(ctx, id, 2); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Resolve(ctx, id); err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range w.pd.Requests() {
+		if r.Method != http.MethodGet && r.From != "alice@example.com" {
+			t.Errorf("%s %s sent From %q", r.Method, r.Path, r.From)
+		}
+	}
+	d, err := c.Detail(ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.Incident.Status != pagerduty.StatusResolved {
+		t.Errorf("status %s", d.Incident.Status)
+	}
+	types := map[string]bool{}
+	for _, e := range d.LogEntries {
+		types[e.Type] = true
+		if e.Type == "acknowledge_log_entry" && e.Agent.Name != "Alice Chen" {
+			t.Errorf("acknowledged by %q", e.Agent.Name)
+		}
+	}
+	for _, want := range []string{"trigger_log_entry", "acknowledge_log_entry", "annotate_log_entry", "snooze_log_entry", "escalate_log_entry", "resolve_log_entry"} {
+		if !types[want] {
+			t.Errorf("timeline lacks %s: %v", want, types)
+		}
+	}
+	if len(d.Notes) != 1 || d.Notes[0].Content != "rolled back v2.14.0" || d.Notes[0].User.Name != "Alice Chen" {
+		t.Errorf("notes = %+v", d.Notes)
+	}
+	if len(d.Alerts) != 1 || len(d.OnCall) == 0 {
+		t.Errorf("alerts %+v, on call %+v", d.Alerts, d.OnCall)
+	}
+}
+
+func TestFlappingAlertShowsRetries(t *testing.T) {
+	w := newWorld(t)
+	for range 4 {
+		if _, err := w.pd.Trigger(pdemulator.TriggerOptions{ServiceID: w.service, Title: "edge check", DedupKey: "edge"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err := w.client(10*time.Second).Incidents(context.Background(), pagerduty.ScopeAll)
+	if err != nil || len(got) != 1 {
+		t.Fatalf("%v %v", got, err)
+	}
+	d, err := w.client(10*time.Second).Detail(context.Background(), got[0].ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(d.Alerts) != 1 || d.Alerts[0].Retries != 3 {
+		t.Errorf("alerts = %+v, want one alert retried 3 times", d.Alerts)
+	}
+}
+
+func TestHostileTextIsSanitized(t *testing.T) {
+	w := newWorld(t)
+	id := w.trigger(t, "\x1b]52;c;cm0gLXJmIC8=\x07Disk \x1b[31mfull\x1b[0m\r\n on db-1", "high")
+	c := w.client(10 * time.Second)
+	if _, err := c.AddNote(context.Background(), id, "see \x1b]8;;http://evil\x1b\\this\x1b]8;;\x1b\\"); err != nil {
+		t.Fatal(err)
+	}
+	d, err := c.Detail(context.Background(), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.Incident.Title != "Disk full on db-1" {
+		t.Errorf("title = %q", d.Incident.Title)
+	}
+	if d.Notes[0].Content != "see this" {
+		t.Errorf("note = %q", d.Notes[0].Content)
+	}
+}
