@@ -1,0 +1,64 @@
+// Package actions is sitrep's remediation layer: the catalogue of actions
+// (from actions.yaml files and Markdown runbooks), parameter checking and
+// rendering, the guardrails, the runners (exec, ansible, http, pagerduty),
+// and the Plan that previews, dry-runs, confirms and runs one action while
+// reporting every step as a Record for the journal.
+//
+// Invariants:
+//   - nothing passes through a shell: every argv element is rendered from
+//     its own template, and rendered values are never joined and split;
+//   - every value that reaches a template (given by the user, a default,
+//     taken from the incident or supplied by sitrep) has first matched its
+//     parameter's anchored pattern;
+//   - a child process sees only the environment the action names, plus
+//     PATH, HOME and LANG;
+//   - output and records pass through a Redactor before anyone sees them.
+//
+// # actions.yaml
+//
+//	include: [more.yaml]            # relative to this file
+//	guards:                         # per environment; "*" applies to all
+//	  prod:
+//	    confirm: typed              # none | yes/no | typed (prod and high risk are always typed)
+//	    max_hosts: 5
+//	    max_percent: 25             # of the fleet (ansible: hosts without --limit)
+//	    rate_limit: {max: 2, window: 30m}   # per action per service
+//	    windows: [{days: mon-fri, from: "08:00", to: "18:00", zone: Europe/Paris}]
+//	    require_dry_run: true
+//	    refuse_resolved: true       # the default
+//	actions:
+//	  - name: restart_service
+//	    title: Restart the service
+//	    explain: what it does and why it is safe   # required
+//	    applies: {services: [payment-*], envs: [staging, prod], categories: [], title_patterns: ["5xx"]}
+//	    params:
+//	      service: {pattern: '[a-z0-9-]+', from: service}   # service | env | incident_id | incident_number | caller
+//	      replicas: {pattern: '[2-9]', default: "4", help: how many}
+//	    runner: exec                # exec | ansible | http | pagerduty, with the matching block:
+//	    exec: {argv: [kubectl, rollout, restart, "deploy/{{.service}}"], dry_run: [...], env: [KUBECONFIG, "X={{.service}}"]}
+//	    ansible: {playbook: p.yml, inventory: "localhost,", connection: local, limit: "{{.service}}", extra_vars: {k: "{{.v}}"}}
+//	    http: {method: POST, url: "{{.base}}/x", headers: {Content-Type: application/json},
+//	           secret_headers: {Authorization: {env: TOKEN, prefix: "Bearer "}},   # or token_cmd: [argv]
+//	           body: '{"ip": "{{.ip}}"}', dry_run: {url: "{{.base}}/x?dry_run=true"}}
+//	    pagerduty: {op: escalate, args: {level: "{{.level}}"}}   # reassign escalate snooze merge urgency priority add_responder status_update
+//	    risk: medium                # low | medium | high
+//	    timeout: 2m
+//	    guards: {...}               # as above; overrides the environment's
+//	    announce: {pagerduty: true, slack_webhook_env: SITREP_SLACK_WEBHOOK}
+//	    notify_first: false
+//
+// # Runbooks
+//
+// A Markdown file (runbooks/*.md beside actions.yaml) with front matter
+// (title, services). Task-list items ("- [ ] check the dashboard") are
+// manual steps. A fenced block with attributes on its fence line is an
+// action; the prose just before it is its explanation:
+//
+//	```sh {name=flush_cache risk=low envs=staging,prod param.region="[a-z]+-[0-9]" default.region=eu-1}
+//	cachectl flush --service={{.service}} --region={{.region}}
+//	```
+//
+// service, env, incident_id and incident_number need no declaration. A
+// block {use=NAME} with an empty body places a catalogue action in the
+// runbook.
+package actions

@@ -1,0 +1,66 @@
+package actions
+
+import "time"
+
+// Record is what the journal keeps of one step of one action run. Every step
+// of a run shares its RunID; the journal entry's kind is "action." + Step.
+// The post-mortem's "Actions taken" table is rebuilt from these records, so
+// a field here is a promise that the export can explain it.
+type Record struct {
+	RunID   string `json:"run_id"`
+	Step    string `json:"step"`
+	Action  string `json:"action"`
+	Title   string `json:"title,omitempty"`
+	Explain string `json:"explain,omitempty"`
+	Runner  string `json:"runner,omitempty"` // exec, ansible, http, pagerduty
+	Target  string `json:"target,omitempty"` // usually the service
+	Env     string `json:"env,omitempty"`
+	// Command is the exact argv, or the HTTP method and URL, as it ran.
+	Command []string `json:"command,omitempty"`
+	// BlastRadius names the hosts or instances touched, and Limit the most
+	// the guards allow.
+	BlastRadius []string `json:"blast_radius,omitempty"`
+	Limit       string   `json:"limit,omitempty"`
+
+	DryRun   string `json:"dry_run,omitempty"` // summary of the dry run, or why there is none
+	DryRunOK *bool  `json:"dry_run_ok,omitempty"`
+
+	Verdict   string `json:"verdict,omitempty"`    // allowed / blocked, with the reason
+	BlockedBy string `json:"blocked_by,omitempty"` // the guard rule that blocked
+
+	ConfirmedBy string `json:"confirmed_by,omitempty"`
+
+	Result     string `json:"result,omitempty"` // exit 0, HTTP 200, timed out, cancelled
+	ExitCode   *int   `json:"exit_code,omitempty"`
+	DurationMS int64  `json:"duration_ms,omitempty"`
+	Output     string `json:"output,omitempty"`  // capped and redacted
+	Outcome    string `json:"outcome,omitempty"` // helped, no effect, worse, unknown
+
+	// Effect is the service's metrics before and after the run.
+	Effect []MetricChange `json:"effect,omitempty"`
+}
+
+// Steps of a run, in the order they happen.
+const (
+	StepPreviewed = "previewed"
+	StepBlocked   = "blocked"
+	StepConfirmed = "confirmed"
+	StepStarted   = "started"
+	StepOutput    = "output"
+	StepFinished  = "finished"
+	StepFailed    = "failed"
+	StepTimedOut  = "timed_out"
+	StepCancelled = "cancelled"
+	StepOutcome   = "outcome"
+	StepEffect    = "effect"
+)
+
+// MetricChange is one metric's value in a window before an action and in
+// the same window after it ("5xx rate 0.31 → 0.01").
+type MetricChange struct {
+	Name   string    `json:"name"`
+	Unit   string    `json:"unit,omitempty"`
+	Before float64   `json:"before"`
+	After  float64   `json:"after"`
+	At     time.Time `json:"at"`
+}
