@@ -1,0 +1,76 @@
+package logs
+
+import (
+	"context"
+	"time"
+
+	"sitrep/sources/sanitize"
+)
+
+// Command is a log source whose log is the output of a program: kubectl
+// logs -f, journalctl -fu, tail -F, or a one-shot kubectl logs --tail=100.
+// Argv is run directly, never through a shell.
+type Command struct {
+	Argv   []string
+	Dir    string        // working directory; empty means sitrep's
+	Env    []string      // KEY=value pairs added to sitrep's environment
+	Source string        // Line.Source; empty means the program's base name
+	Grace  time.Duration // between SIGTERM and SIGKILL when stopped; zero means DefaultGrace
+}
+
+// Follow streams the command's output into ring until the command exits or
+// ctx ends; then the command's whole process group is terminated (SIGTERM,
+// then SIGKILL after Grace). Lines written to stderr carry StderrSuffix in
+// their Source. It returns an error wrapping ctx's cause when ctx ended it,
+// and one naming the exit status and last stderr line when the command
+// failed.
+func (c Command) Follow(ctx context.Context, ring *Ring) error {
+	if ring == nil {
+		return errNilRing
+	}
+	return c.proc().run(ctx, c.emitTo(ring))
+}
+
+// Fetch runs the command to completion and returns the last n lines of its
+// output (n < 1 or n > MaxFetchLines: the last MaxFetchLines). If ctx ends
+// first, the command is cut off as in Follow and the lines read so far are
+// returned with the error.
+func (c Command) Fetch(ctx context.Context, n int) ([]Line, error) {
+	ring := NewRing(fetchCap(n))
+	err := c.proc().run(ctx, c.emitTo(ring))
+	return ring.Snapshot(), err
+}
+
+// MaxFetchLines bounds what any Fetch keeps.
+const MaxFetchLines = 10000
+
+func fetchCap(n int) int {
+	if n < 1 || n > MaxFetchLines {
+		return MaxFetchLines
+	}
+	return n
+}
+
+func (c Command) proc() proc {
+	return proc{argv: c.Argv, dir: c.Dir, env: c.Env, grace: c.Grace}
+}
+
+func (c Command) source() string {
+	if c.Source != "" {
+		return sanitize.Line(c.Source)
+	}
+	return sanitize.Line(c.proc().name())
+}
+
+func (c Command) emitTo(ring *Ring) func(stream, []byte, bool) {
+	src := c.source()
+	errSrc := src + StderrSuffix
+	return func(s stream, b []byte, truncated bool) {
+		text := cleanText(b, truncated)
+		l := Line{T: time.Now(), Level: DetectLevel(text), Text: text, Source: src}
+		if s == streamStderr {
+			l.Source = errSrc
+		}
+		ring.Append(l)
+	}
+}
