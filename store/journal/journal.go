@@ -1,0 +1,322 @@
+// Package journal is sitrep's local record of everything that happened
+// during an incident, and its cache of the last-known incident list.
+//
+// The journal is one bbolt file. Every entry gets the next sequence number
+// and is hash-chained to the entry before it, so `sitrep journal verify`
+// proves nothing was altered or removed. Entries are indexed by incident,
+// and entries carrying a SourceID are written at most once, which lets
+// PagerDuty's log entries be journaled on every refresh without duplicates.
+//
+// Layout (schema 1):
+//
+//	meta          schema (uint32), head_seq (uint64), head_hash (32 bytes)
+//	entries       seq (8-byte big-endian) → Canonical(entry) ‖ Hash
+//	incidents     incident ID → nested bucket: seq → (empty)
+//	summaries     incident ID → count, first At, last At (see summary.go)
+//	sources       SourceID → seq
+//	cache         scope → saved-at (8 bytes, unix ns) ‖ JSON []pagerduty.Incident
+//
+// The head (last seq and its hash) lives in meta so opening a journal of a
+// million entries reads a handful of pages, and Verify can tell a removed
+// tail entry from an intact chain.
+package journal
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime/debug"
+	"sync"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+	bolterrors "go.etcd.io/bbolt/errors"
+)
+
+// SchemaVersion is the journal layout this sitrep writes and reads.
+const SchemaVersion = 1
+
+// DefaultLockTimeout is how long Open waits for another process's lock
+// before it gives up and says who holds it.
+const DefaultLockTimeout = 500 * time.Millisecond
+
+var (
+	bucketMeta      = []byte("meta")
+	bucketEntries   = []byte("entries")
+	bucketIncidents = []byte("incidents")
+	bucketSummaries = []byte("summaries")
+	bucketSources   = []byte("sources")
+	bucketCache     = []byte("cache")
+
+	keySchema   = []byte("schema")
+	keyHeadSeq  = []byte("head_seq")
+	keyHeadHash = []byte("head_hash")
+)
+
+// Errors callers test for with errors.Is.
+var (
+	// ErrReadOnly is returned by every write on a journal opened ReadOnly.
+	ErrReadOnly = errors.New("journal is open read-only")
+	// ErrLocked means another process has the journal open.
+	ErrLocked = errors.New("journal is in use by another process")
+	// ErrNewerSchema means the file was written by a newer sitrep.
+	ErrNewerSchema = errors.New("journal was written by a newer sitrep")
+	// ErrCorrupt means the file could not be read as a journal.
+	ErrCorrupt = errors.New("journal file is damaged")
+	// ErrNotExist means a read-only open found no journal file.
+	ErrNotExist = errors.New("journal does not exist")
+	// ErrClosed is returned after Close.
+	ErrClosed = errors.New("journal is closed")
+	// ErrDuplicate is returned by Append when an entry with the same
+	// SourceID is already journaled; the returned entry is that one.
+	ErrDuplicate = errors.New("duplicate journal entry")
+)
+
+// Options tune Open.
+type Options struct {
+	// ReadOnly opens the journal for reading only; every write returns
+	// ErrReadOnly. Any number of read-only opens can share the file, but
+	// not with a writer (bbolt locks the whole file).
+	ReadOnly bool
+	// LockTimeout bounds the wait for another process's lock;
+	// zero means DefaultLockTimeout.
+	LockTimeout time.Duration
+	// Now stamps entries' Recorded time; nil means time.Now. Tests set it.
+	Now func() time.Time
+}
+
+// Journal is an open journal file. Its methods are safe for concurrent use.
+type Journal struct {
+	path     string
+	readOnly bool
+	now      func() time.Time
+
+	mu     sync.RWMutex // guards db against Close
+	db     *bolt.DB
+	owner  string // path of the owner sidecar this process wrote
+	closed bool
+}
+
+// DefaultPath returns $XDG_DATA_HOME/sitrep/journal.db, or
+// ~/.local/share/sitrep/journal.db when XDG_DATA_HOME is unset or not
+// absolute (as the XDG spec asks).
+func DefaultPath() (string, error) {
+	if d := os.Getenv("XDG_DATA_HOME"); d != "" && filepath.IsAbs(d) {
+		return filepath.Join(d, "sitrep", "journal.db"), nil
+	}
+	home, err := os.UserHomeDir()
+	if err != nil {
+		return "", fmt.Errorf("find the journal: no XDG_DATA_HOME and no home directory: %w", err)
+	}
+	return filepath.Join(home, ".local", "share", "sitrep", "journal.db"), nil
+}
+
+// Open opens the journal at path, creating it (and its directory, mode
+// 0700) unless opts.ReadOnly. It never waits more than the lock timeout: if
+// another process holds the file the error wraps ErrLocked and names it.
+func Open(path string, opts Options) (*Journal, error) {
+	if path == "" {
+		return nil, errors.New("open journal: empty path")
+	}
+	timeout := opts.LockTimeout
+	if timeout <= 0 {
+		timeout = DefaultLockTimeout
+	}
+	j := &Journal{path: path, readOnly: opts.ReadOnly, now: opts.Now}
+	if j.now == nil {
+		j.now = time.Now
+	}
+	if opts.ReadOnly {
+		if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
+			return nil, fmt.Errorf("%w: %s (nothing has been journaled yet)", ErrNotExist, path)
+		}
+	} else if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return nil, fmt.Errorf("create journal directory: %w", err)
+	}
+
+	var db *bolt.DB
+	err := guard(path, func() error {
+		var err error
+		db, err = bolt.Open(path, 0o600, &bolt.Options{
+			Timeout:  timeout,
+			ReadOnly: opts.ReadOnly,
+			// Append-only keys: no need for the hashmap freelist's tricks,
+			// but it keeps commits fast as the file grows.
+			FreelistType: bolt.FreelistMapType,
+		})
+		return err
+	})
+	if err != nil {
+		if db != nil {
+			_ = db.Close()
+		}
+		return nil, openError(path, opts.ReadOnly, err)
+	}
+	j.db = db
+	if !opts.ReadOnly {
+		// A journal holds what responders did; keep it theirs alone.
+		_ = os.Chmod(path, 0o600)
+		j.owner = writeOwner(path)
+	}
+	if err := j.checkSchema(); err != nil {
+		_ = j.Close()
+		return nil, err
+	}
+	return j, nil
+}
+
+func openError(path string, readOnly bool, err error) error {
+	switch {
+	case errors.Is(err, bolterrors.ErrTimeout):
+		return lockedError(path, readOnly)
+	case errors.Is(err, ErrCorrupt):
+		return err
+	case errors.Is(err, bolterrors.ErrInvalid), errors.Is(err, bolterrors.ErrChecksum),
+		errors.Is(err, bolterrors.ErrVersionMismatch), errors.Is(err, bolterrors.ErrInvalidMapping):
+		return corruptError(path, err)
+	case errors.Is(err, os.ErrPermission):
+		return fmt.Errorf("open journal %s: %w (check the file's owner and mode; it should be 0600 and yours)", path, err)
+	case errors.Is(err, os.ErrNotExist):
+		return fmt.Errorf("open journal %s: %w", path, err)
+	}
+	var pathErr *os.PathError
+	if fi, statErr := os.Stat(path); statErr == nil && fi.Mode().IsRegular() && fi.Size() > 0 && !errors.As(err, &pathErr) {
+		// bbolt read the file and did not like it (too small, bad page
+		// size, ...): that is damage, not an I/O problem.
+		return corruptError(path, err)
+	}
+	return fmt.Errorf("open journal %s: %w", path, err)
+}
+
+func corruptError(path string, err error) error {
+	return fmt.Errorf("%w: %s: %v; move it aside (mv %s %s.damaged) to start a new journal, "+
+		"and run `sitrep journal verify --journal %s.damaged` to see what can be read",
+		ErrCorrupt, path, err, path, path, path)
+}
+
+// guard runs fn, turning a panic or a memory fault (bbolt reads pages
+// straight from the memory map, and a damaged or truncated file can make
+// it panic or fault) into an ErrCorrupt error naming the file.
+func guard(path string, fn func() error) (err error) {
+	old := debug.SetPanicOnFault(true)
+	defer func() {
+		debug.SetPanicOnFault(old)
+		if r := recover(); r != nil {
+			err = corruptError(path, fmt.Errorf("%v", r))
+		}
+	}()
+	return fn()
+}
+
+// checkSchema creates the meta bucket in a new file and refuses files from
+// a newer sitrep or that are not journals.
+func (j *Journal) checkSchema() error {
+	var version uint64
+	var foreign bool
+	err := guard(j.path, func() error {
+		return j.db.View(func(tx *bolt.Tx) error {
+			m := tx.Bucket(bucketMeta)
+			if m == nil {
+				if k, _ := tx.Cursor().First(); k != nil {
+					foreign = true
+				}
+				return nil
+			}
+			v := m.Get(keySchema)
+			if len(v) != 4 {
+				return corruptError(j.path, errors.New("meta bucket has no schema version"))
+			}
+			version = uint64(v[0])<<24 | uint64(v[1])<<16 | uint64(v[2])<<8 | uint64(v[3])
+			return nil
+		})
+	})
+	if err != nil {
+		return err
+	}
+	switch {
+	case foreign:
+		return fmt.Errorf("open journal %s: the file is a bbolt database but not a sitrep journal; use --journal to pick another file", j.path)
+	case version > SchemaVersion:
+		return fmt.Errorf("%w: journal %s was written by a newer sitrep (schema %d); upgrade sitrep or use --journal to pick another file",
+			ErrNewerSchema, j.path, version)
+	case version == 0 && j.readOnly:
+		return fmt.Errorf("%w: %s is empty (nothing has been journaled yet)", ErrNotExist, j.path)
+	case version == 0:
+		return j.init()
+	}
+	return nil
+}
+
+func (j *Journal) init() error {
+	return guard(j.path, func() error {
+		return j.db.Update(func(tx *bolt.Tx) error {
+			m, err := tx.CreateBucketIfNotExists(bucketMeta)
+			if err != nil {
+				return err
+			}
+			for _, name := range [][]byte{bucketEntries, bucketIncidents, bucketSummaries, bucketSources, bucketCache} {
+				if _, err := tx.CreateBucketIfNotExists(name); err != nil {
+					return err
+				}
+			}
+			if err := m.Put(keySchema, []byte{0, 0, 0, SchemaVersion}); err != nil {
+				return err
+			}
+			return putHead(m, 0, Hash{})
+		})
+	})
+}
+
+// Path returns the journal file's path.
+func (j *Journal) Path() string { return j.path }
+
+// ReadOnly reports whether the journal was opened read-only.
+func (j *Journal) ReadOnly() bool { return j.readOnly }
+
+// Close closes the journal. It is safe to call more than once.
+func (j *Journal) Close() error {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	if j.closed {
+		return nil
+	}
+	j.closed = true
+	if j.owner != "" {
+		removeOwner(j.owner)
+	}
+	return j.db.Close()
+}
+
+// view runs fn in a read transaction, guarded against panics and faults.
+func (j *Journal) view(fn func(tx *bolt.Tx) error) error {
+	j.mu.RLock()
+	defer j.mu.RUnlock()
+	if j.closed {
+		return ErrClosed
+	}
+	return guard(j.path, func() error { return j.db.View(fn) })
+}
+
+// update runs fn in a write transaction; its commit is fsynced.
+func (j *Journal) update(fn func(tx *bolt.Tx) error) error {
+	if j.readOnly {
+		return fmt.Errorf("%w: %s (sitrep was started with --read-only)", ErrReadOnly, j.path)
+	}
+	j.mu.RLock()
+	defer j.mu.RUnlock()
+	if j.closed {
+		return ErrClosed
+	}
+	return guard(j.path, func() error { return j.db.Update(fn) })
+}
+
+// bucket returns the named top-level bucket, or ErrCorrupt if it is
+// missing (a journal always has them all).
+func (j *Journal) bucket(tx *bolt.Tx, name []byte) (*bolt.Bucket, error) {
+	b := tx.Bucket(name)
+	if b == nil {
+		return nil, corruptError(j.path, fmt.Errorf("bucket %q is missing", name))
+	}
+	return b, nil
+}

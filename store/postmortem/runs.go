@@ -1,0 +1,200 @@
+package postmortem
+
+import (
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"sitrep/actions"
+	"sitrep/sources/deploys"
+	"sitrep/store/journal"
+)
+
+// run is one action run, folded from its journal steps.
+type run struct {
+	id        string
+	start     time.Time
+	outcomeAt time.Time
+	rec       actions.Record // later steps' non-empty fields win
+	steps     []string
+}
+
+// buildRuns groups action.* entries by RunID, in order of first step.
+func buildRuns(entries []journal.Entry) []run {
+	byID := map[string]int{}
+	var runs []run
+	sorted := make([]journal.Entry, 0, 16)
+	for _, e := range entries {
+		if strings.HasPrefix(e.Kind, kindAction) {
+			sorted = append(sorted, e)
+		}
+	}
+	sort.SliceStable(sorted, func(i, j int) bool { return sorted[i].Seq < sorted[j].Seq })
+	for _, e := range sorted {
+		rec, ok := decodeRecord(e)
+		if !ok {
+			continue
+		}
+		id := rec.RunID
+		if id == "" {
+			id = fmt.Sprintf("seq-%d", e.Seq)
+		}
+		i, seen := byID[id]
+		if !seen {
+			i = len(runs)
+			byID[id] = i
+			runs = append(runs, run{id: id, start: e.At})
+		}
+		r := &runs[i]
+		if e.At.Before(r.start) {
+			r.start = e.At
+		}
+		merge(&r.rec, rec)
+		step := orText(rec.Step, strings.TrimPrefix(e.Kind, kindAction))
+		r.steps = append(r.steps, step)
+		if rec.Outcome != "" && r.outcomeAt.IsZero() {
+			r.outcomeAt = e.At
+		}
+	}
+	sort.SliceStable(runs, func(i, j int) bool { return runs[i].start.Before(runs[j].start) })
+	return runs
+}
+
+// merge copies rec's set fields over into dst.
+func merge(dst *actions.Record, rec actions.Record) {
+	str := func(d *string, s string) {
+		if s != "" {
+			*d = s
+		}
+	}
+	str(&dst.RunID, rec.RunID)
+	str(&dst.Step, rec.Step)
+	str(&dst.Action, rec.Action)
+	str(&dst.Title, rec.Title)
+	str(&dst.Runner, rec.Runner)
+	str(&dst.Target, rec.Target)
+	str(&dst.Env, rec.Env)
+	str(&dst.DryRun, rec.DryRun)
+	str(&dst.Verdict, rec.Verdict)
+	str(&dst.BlockedBy, rec.BlockedBy)
+	str(&dst.ConfirmedBy, rec.ConfirmedBy)
+	str(&dst.Result, rec.Result)
+	str(&dst.Outcome, rec.Outcome)
+	if rec.DryRunOK != nil {
+		dst.DryRunOK = rec.DryRunOK
+	}
+	if rec.ExitCode != nil {
+		dst.ExitCode = rec.ExitCode
+	}
+	if rec.DurationMS != 0 {
+		dst.DurationMS = rec.DurationMS
+	}
+	if len(rec.Effect) > 0 {
+		dst.Effect = rec.Effect
+	}
+}
+
+func (f *facts) actionsSection(b *strings.Builder) {
+	heading(b, "## Actions taken")
+	if len(f.runs) == 0 {
+		para(b, "No actions were taken through sitrep during this incident.")
+		return
+	}
+	para(b, fmt.Sprintf("%d action run(s) through sitrep, one row each.", len(f.runs)))
+	b.WriteByte('\n')
+	wideTable(b, "| Time (UTC) | Action | Target | Dry run | Guard | Confirmed by | Result | Duration | Outcome | Effect |\n"+
+		"| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |\n", func() {
+		for _, r := range f.runs {
+			rec := r.rec
+			cells := []string{
+				r.start.UTC().Format(dayTime),
+				cell(orText(rec.Action, rec.Title)),
+				cell(strings.Join(nonEmpty(rec.Target, rec.Env), " in ")),
+				cell(dryRun(rec)),
+				cell(verdict(rec)),
+				cell(rec.ConfirmedBy),
+				cell(result(rec, r.steps)),
+				duration(rec.DurationMS),
+				cell(rec.Outcome),
+				cell(effect(rec.Effect)),
+			}
+			tableRow(b, cells...)
+		}
+	})
+}
+
+func nonEmpty(ss ...string) []string {
+	var out []string
+	for _, s := range ss {
+		if strings.TrimSpace(s) != "" {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+func dryRun(r actions.Record) string {
+	switch {
+	case r.DryRunOK == nil:
+		return orText(r.DryRun, "none")
+	case *r.DryRunOK:
+		return strings.Join(nonEmpty("ok", r.DryRun), ": ")
+	default:
+		return strings.Join(nonEmpty("failed", r.DryRun), ": ")
+	}
+}
+
+func verdict(r actions.Record) string {
+	if r.BlockedBy != "" {
+		return strings.Join(nonEmpty(orText(r.Verdict, "blocked"), "rule "+r.BlockedBy), ", ")
+	}
+	return r.Verdict
+}
+
+func result(r actions.Record, steps []string) string {
+	res := r.Result
+	if res == "" && r.ExitCode != nil {
+		res = "exit " + strconv.Itoa(*r.ExitCode)
+	}
+	if res == "" && len(steps) > 0 {
+		res = steps[len(steps)-1] // how far it got
+	}
+	return res
+}
+
+func duration(ms int64) string {
+	if ms <= 0 {
+		return ""
+	}
+	return (time.Duration(ms) * time.Millisecond).Round(time.Millisecond).String()
+}
+
+// effect reads "5xx rate 0.31 → 0.01; p95 latency 840ms → 120ms".
+func effect(ms []actions.MetricChange) string {
+	var parts []string
+	for _, m := range ms {
+		parts = append(parts, fmt.Sprintf("%s %s%s → %s%s", m.Name, num(m.Before), m.Unit, num(m.After), m.Unit))
+	}
+	return strings.Join(parts, "; ")
+}
+
+func num(v float64) string { return strconv.FormatFloat(v, 'g', 4, 64) }
+
+// contributingChanges keeps the changes before start (within window when
+// set), nearest first.
+func contributingChanges(cs []deploys.Change, start time.Time, window time.Duration) []deploys.Change {
+	var out []deploys.Change
+	for _, c := range cs {
+		if c.At.IsZero() || start.IsZero() || c.At.After(start) {
+			continue
+		}
+		if window > 0 && start.Sub(c.At) > window {
+			continue
+		}
+		out = append(out, c)
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].At.After(out[j].At) })
+	return out
+}

@@ -1,0 +1,139 @@
+package recorder
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"sitrep/sources/deploys"
+	"sitrep/sources/pagerduty"
+	"sitrep/store/journal"
+	"sitrep/store/postmortem"
+)
+
+// ChangeWindow is how long before an incident's start a change counts as
+// a contributing factor.
+const ChangeWindow = 30 * time.Minute
+
+// Changes reads what changed around an incident (deploys, change events).
+type Changes interface {
+	Around(ctx context.Context, in pagerduty.Incident) ([]deploys.Change, error)
+}
+
+// SetChanges lets exports list contributing changes.
+func (r *Recorder) SetChanges(c Changes) { r.changes = c }
+
+// Export writes an incident's post-mortem draft into the export directory
+// and journals that it did.
+func (r *Recorder) Export(ctx context.Context, incidentID string) (string, error) {
+	var buf bytes.Buffer
+	if err := r.ExportTo(ctx, &buf, incidentID); err != nil {
+		return "", err
+	}
+	if err := os.MkdirAll(r.exportDir, 0o700); err != nil {
+		return "", fmt.Errorf("export %s: %w", incidentID, err)
+	}
+	name := fmt.Sprintf("%s-%s.md", safeName(incidentID), r.now().UTC().Format("20060102T150405Z"))
+	path := filepath.Join(r.exportDir, name)
+	if err := os.WriteFile(path, buf.Bytes(), 0o600); err != nil {
+		return "", fmt.Errorf("export %s: %w", incidentID, err)
+	}
+	if !r.j.ReadOnly() {
+		data, _ := json.Marshal(map[string]any{"path": path, "bytes": buf.Len()})
+		if err := r.Record(ctx, journal.Entry{Incident: incidentID, Kind: "export", Summary: "exported the post-mortem draft to " + path, Data: data}); err != nil {
+			return path, fmt.Errorf("exported to %s, but could not journal it: %w", path, err)
+		}
+	}
+	return path, nil
+}
+
+// ExportTo renders an incident's post-mortem draft to w. It reads the
+// incident from PagerDuty and, when PagerDuty cannot be reached, from what
+// the journal kept of it, so an export still works offline.
+func (r *Recorder) ExportTo(ctx context.Context, w io.Writer, incidentID string) error {
+	entries, err := r.Entries(ctx, incidentID)
+	if err != nil {
+		return fmt.Errorf("export %s: %w", incidentID, err)
+	}
+	var detail pagerduty.Detail
+	if r.feed != nil {
+		detail, err = r.feed.Detail(ctx, incidentID)
+	}
+	if r.feed == nil || err != nil {
+		var ok bool
+		detail, ok = detailFromJournal(incidentID, entries)
+		if !ok {
+			if err == nil {
+				err = fmt.Errorf("no PagerDuty access")
+			}
+			return fmt.Errorf("export %s: PagerDuty cannot say (%v) and the journal has never seen this incident (sitrep journal ls lists what it has)", incidentID, err)
+		}
+	}
+	var changes []deploys.Change
+	if r.changes != nil {
+		// Contributing changes are welcome, not required: an export
+		// without them is still a post-mortem draft.
+		changes, _ = r.changes.Around(ctx, detail.Incident)
+	}
+	head, err := r.j.Head()
+	if err != nil {
+		return fmt.Errorf("export %s: %w", incidentID, err)
+	}
+	return postmortem.Render(w, postmortem.Input{
+		Detail:       detail,
+		Entries:      entries,
+		Changes:      changes,
+		ChangeWindow: ChangeWindow,
+		Generated:    r.now().UTC(),
+		Audit:        postmortem.AuditFor(entries, head),
+	})
+}
+
+// detailFromJournal rebuilds what is known of an incident from its journal:
+// the row last seen and the PagerDuty log entries journaled.
+func detailFromJournal(id string, entries []journal.Entry) (pagerduty.Detail, bool) {
+	var d pagerduty.Detail
+	found := false
+	for _, e := range entries {
+		switch {
+		case e.Kind == "seen":
+			var in pagerduty.Incident
+			if json.Unmarshal(e.Data, &in) == nil && in.ID == id {
+				d.Incident, found = in, true
+			}
+		case strings.HasPrefix(e.SourceID, "pd:log:"):
+			var data struct {
+				Type    string `json:"type"`
+				Channel string `json:"channel"`
+			}
+			_ = json.Unmarshal(e.Data, &data)
+			d.LogEntries = append(d.LogEntries, pagerduty.LogEntry{
+				ID: strings.TrimPrefix(e.SourceID, "pd:log:"), Type: data.Type, Summary: e.Summary,
+				At: e.At, Agent: pagerduty.Ref{Name: e.Actor}, Channel: data.Channel,
+			})
+		}
+	}
+	sort.SliceStable(d.LogEntries, func(a, b int) bool { return d.LogEntries[a].At.Before(d.LogEntries[b].At) })
+	return d, found
+}
+
+// safeName keeps an incident ID usable as a file name.
+func safeName(id string) string {
+	var b strings.Builder
+	for _, r := range id {
+		if r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_' {
+			b.WriteRune(r)
+		}
+	}
+	if b.Len() == 0 {
+		return "incident"
+	}
+	return b.String()
+}

@@ -1,0 +1,107 @@
+// Package recorder is the journal's front door for the cockpit: it caches
+// each refresh, journals what sitrep observes and what the engineer does,
+// and exports post-mortem drafts. Every method does I/O and is called from
+// a tea.Cmd or a headless command, never from Update.
+package recorder
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"time"
+
+	"sitrep/sources/pagerduty"
+	"sitrep/store/journal"
+	"sitrep/store/observe"
+)
+
+// Feed is what the recorder reads from PagerDuty.
+type Feed interface {
+	Me(ctx context.Context) (pagerduty.User, error)
+	Detail(ctx context.Context, id string) (pagerduty.Detail, error)
+	LogEntries(ctx context.Context, id string) ([]pagerduty.LogEntry, error)
+}
+
+// Recorder writes the journal for one sitrep process.
+type Recorder struct {
+	j         *journal.Journal
+	feed      Feed
+	obs       *observe.Observer
+	changes   Changes
+	exportDir string
+	now       func() time.Time
+
+	mu    sync.Mutex
+	actor string
+}
+
+// New returns a Recorder over an open journal. Exports are written to
+// exportDir. feed may be nil (a headless export with no PagerDuty access):
+// the recorder then works from the journal alone.
+func New(j *journal.Journal, feed Feed, exportDir string) *Recorder {
+	r := &Recorder{j: j, feed: feed, exportDir: exportDir, now: time.Now}
+	if feed != nil {
+		r.obs = observe.New(feed, j)
+	}
+	return r
+}
+
+// Journal is the journal the recorder writes.
+func (r *Recorder) Journal() *journal.Journal { return r.j }
+
+// Refreshed caches a refresh's incidents and journals what changed.
+func (r *Recorder) Refreshed(ctx context.Context, scope pagerduty.Scope, incidents []pagerduty.Incident, at time.Time) error {
+	if r.j.ReadOnly() || r.obs == nil {
+		return nil
+	}
+	return errors.Join(
+		r.j.SaveIncidents(scope.String(), at, incidents),
+		r.obs.Incidents(ctx, incidents, at),
+	)
+}
+
+// DetailSeen journals an incident's PagerDuty timeline.
+func (r *Recorder) DetailSeen(ctx context.Context, d pagerduty.Detail) error {
+	if r.j.ReadOnly() || r.obs == nil {
+		return nil
+	}
+	return r.obs.Timeline(d.Incident.ID, d.LogEntries)
+}
+
+// Record journals one event as the engineer, unless it names its actor.
+func (r *Recorder) Record(ctx context.Context, e journal.Entry) error {
+	if e.Actor == "" {
+		e.Actor = r.actorName(ctx)
+	}
+	_, err := r.j.Append(e)
+	return err
+}
+
+// Entries reads an incident's journal.
+func (r *Recorder) Entries(ctx context.Context, incidentID string) ([]journal.Entry, error) {
+	var out []journal.Entry
+	err := r.j.EachOf(ctx, incidentID, func(e journal.Entry) error {
+		out = append(out, e)
+		return nil
+	})
+	return out, err
+}
+
+// actorName is the PagerDuty user sitrep acts as; when PagerDuty cannot
+// say (the network is down), the journal says so rather than guess.
+func (r *Recorder) actorName(ctx context.Context) string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.actor != "" {
+		return r.actor
+	}
+	if r.feed == nil {
+		return "unknown user (no PagerDuty access)"
+	}
+	me, err := r.feed.Me(ctx)
+	if err != nil || me.Name == "" {
+		return "unknown user (PagerDuty unreachable)"
+	}
+	r.actor = me.Name
+	return r.actor
+}
