@@ -1,0 +1,178 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/goccy/go-yaml"
+
+	"sitrep/sources/pagerduty"
+)
+
+// config is config.yaml. Every field is optional.
+type config struct {
+	// APIURL is PagerDuty's REST API, or anything that speaks it.
+	APIURL string `yaml:"api_url"`
+	// TokenCmd is an argv whose standard output is the API token (e.g. a
+	// password manager). It runs without a shell.
+	TokenCmd []string `yaml:"token_cmd"`
+	// Token is the API token itself. Prefer PAGERDUTY_TOKEN or token_cmd;
+	// a config file holding it must be readable by its owner only.
+	Token string `yaml:"token"`
+	// Refresh is refresh_interval as written ("30s"); RefreshInterval is
+	// it parsed, so a bad value gets an error with its line and column.
+	Refresh         string        `yaml:"refresh_interval"`
+	RefreshInterval time.Duration `yaml:"-"`
+	Scope           string        `yaml:"scope"`
+
+	path string
+	data []byte // the file, to point errors at a line and column
+}
+
+const (
+	defaultRefresh = 30 * time.Second
+	minRefresh     = 5 * time.Second
+)
+
+// configPath is $XDG_CONFIG_HOME/sitrep/config.yaml.
+func configPath() (string, error) {
+	dir := os.Getenv("XDG_CONFIG_HOME")
+	if dir == "" {
+		home, err := os.UserHomeDir()
+		if err != nil {
+			return "", fmt.Errorf("find the config directory: set XDG_CONFIG_HOME or HOME: %w", err)
+		}
+		dir = filepath.Join(home, ".config")
+	}
+	return filepath.Join(dir, "sitrep", "config.yaml"), nil
+}
+
+// loadConfig reads the config file. A missing file is an empty config when
+// the path is the default one, and an error when the user named it.
+func loadConfig(path string, named bool) (config, error) {
+	cfg := config{path: path}
+	data, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) && !named {
+		return cfg, cfg.validate()
+	}
+	if err != nil {
+		return cfg, fmt.Errorf("read config: %w", err)
+	}
+	if err := yaml.UnmarshalWithOptions(data, &cfg, yaml.Strict()); err != nil {
+		return cfg, configError(path, err)
+	}
+	cfg.path, cfg.data = path, data
+	if cfg.Token != "" {
+		if err := checkPrivate(path); err != nil {
+			return cfg, err
+		}
+	}
+	return cfg, cfg.validate()
+}
+
+// configError turns a YAML error into "file:line:column: what is wrong".
+func configError(path string, err error) error {
+	var ye yaml.Error
+	if errors.As(err, &ye) && ye.GetToken() != nil {
+		pos := ye.GetToken().Position
+		msg := ye.GetMessage()
+		if strings.Contains(msg, "unknown field") {
+			msg += " (known fields: api_url, token_cmd, token, refresh_interval, scope)"
+		}
+		return fmt.Errorf("%s:%d:%d: %s", path, pos.Line, pos.Column, msg)
+	}
+	return fmt.Errorf("%s: %v", path, err)
+}
+
+// checkPrivate refuses a secret in a file others can read.
+func checkPrivate(path string) error {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return fmt.Errorf("check config permissions: %w", err)
+	}
+	if fi.Mode().Perm()&0o077 != 0 {
+		return fmt.Errorf("%s holds a token but is readable by others (mode %04o): run chmod 600 %s, or move the token to PAGERDUTY_TOKEN or token_cmd", path, fi.Mode().Perm(), path)
+	}
+	return nil
+}
+
+func (c *config) validate() error {
+	if c.Refresh != "" {
+		d, err := time.ParseDuration(c.Refresh)
+		if err != nil {
+			return c.fieldError("refresh_interval", fmt.Sprintf("%q is not a duration: write it like 30s or 2m", c.Refresh))
+		}
+		c.RefreshInterval, c.Refresh = d, ""
+	}
+	if c.RefreshInterval == 0 {
+		c.RefreshInterval = defaultRefresh
+	}
+	if c.RefreshInterval < minRefresh {
+		return c.fieldError("refresh_interval", fmt.Sprintf("%s is too short: PagerDuty rate-limits the account, use %s or more", c.RefreshInterval, minRefresh))
+	}
+	if _, err := pagerduty.ParseScope(c.Scope); err != nil {
+		return c.fieldError("scope", err.Error())
+	}
+	if c.APIURL != "" && !strings.HasPrefix(c.APIURL, "https://") && !strings.HasPrefix(c.APIURL, "http://") {
+		return c.fieldError("api_url", fmt.Sprintf("%q must start with https://", c.APIURL))
+	}
+	if len(c.TokenCmd) > 0 && c.TokenCmd[0] == "" {
+		return c.fieldError("token_cmd", "the first element must be a program")
+	}
+	return nil
+}
+
+// fieldError names the file, and the line and column of the field when it
+// came from the file (a flag has none).
+func (c *config) fieldError(field, msg string) error {
+	if p, err := yaml.PathString("$." + field); err == nil && len(c.data) > 0 {
+		if node, err := p.ReadNode(bytes.NewReader(c.data)); err == nil && node != nil && node.GetToken() != nil {
+			pos := node.GetToken().Position
+			return fmt.Errorf("%s:%d:%d: %s: %s", c.path, pos.Line, pos.Column, field, msg)
+		}
+	}
+	return fmt.Errorf("%s: %s: %s", c.path, field, msg)
+}
+
+// token finds the API token: PAGERDUTY_TOKEN, then token_cmd, then token.
+// The token is never printed, and never part of an error.
+func (c *config) token(ctx context.Context) (string, error) {
+	if t := strings.TrimSpace(os.Getenv("PAGERDUTY_TOKEN")); t != "" {
+		return t, nil
+	}
+	if len(c.TokenCmd) > 0 {
+		ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+		defer cancel()
+		cmd := exec.CommandContext(ctx, c.TokenCmd[0], c.TokenCmd[1:]...)
+		var stderr bytes.Buffer
+		cmd.Stderr = &stderr
+		out, err := cmd.Output()
+		if err != nil {
+			return "", fmt.Errorf("token_cmd %s failed: %v: %s", c.TokenCmd[0], err, firstLine(stderr.String()))
+		}
+		t := strings.TrimSpace(string(out))
+		if t == "" {
+			return "", fmt.Errorf("token_cmd %s printed nothing; it must print the API token", c.TokenCmd[0])
+		}
+		return t, nil
+	}
+	if c.Token != "" {
+		return c.Token, nil
+	}
+	return "", errors.New("no PagerDuty token: set PAGERDUTY_TOKEN, or token_cmd in " + c.path + " (or try the demo: sitrep demo)")
+}
+
+func firstLine(s string) string {
+	s = strings.TrimSpace(s)
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		s = s[:i]
+	}
+	return s
+}

@@ -1,0 +1,124 @@
+package main
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+func writeConfig(t *testing.T, body string, mode os.FileMode) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "config.yaml")
+	if err := os.WriteFile(path, []byte(body), mode); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+func TestLoadConfig(t *testing.T) {
+	tests := []struct {
+		name    string
+		body    string
+		mode    os.FileMode
+		wantErr []string // substrings of the error; none means success
+		check   func(t *testing.T, c config)
+	}{
+		{
+			name: "full",
+			body: "api_url: http://127.0.0.1:9999\nrefresh_interval: 45s\nscope: team\ntoken_cmd: [pass, show, pd]\n",
+			mode: 0o644,
+			check: func(t *testing.T, c config) {
+				if c.RefreshInterval != 45*time.Second || c.Scope != "team" || c.APIURL != "http://127.0.0.1:9999" || len(c.TokenCmd) != 3 {
+					t.Errorf("got %+v", c)
+				}
+			},
+		},
+		{
+			name: "defaults",
+			body: "",
+			mode: 0o644,
+			check: func(t *testing.T, c config) {
+				if c.RefreshInterval != defaultRefresh {
+					t.Errorf("refresh = %s, want %s", c.RefreshInterval, defaultRefresh)
+				}
+			},
+		},
+		{name: "unknown field names line and column and the known ones", body: "scope: mine\nrefresh: 10s\n", mode: 0o644, wantErr: []string{":2:1:", "refresh", "refresh_interval"}},
+		{name: "bad duration", body: "refresh_interval: soon\n", mode: 0o644, wantErr: []string{":1:", "soon"}},
+		{name: "too fast", body: "refresh_interval: 1s\n", mode: 0o644, wantErr: []string{":1:19: refresh_interval: 1s is too short"}},
+		{name: "bad scope", body: "api_url: https://x\nscope: everyone\n", mode: 0o644, wantErr: []string{":2:8: scope", "everyone", "mine, team or all"}},
+		{name: "bad url", body: "api_url: api.pagerduty.com\n", mode: 0o644, wantErr: []string{"api_url", "https://"}},
+		{name: "token readable by others", body: "token: abc123\n", mode: 0o644, wantErr: []string{"readable by others", "chmod 600"}},
+		{name: "token private", body: "token: abc123\n", mode: 0o600},
+		{name: "not yaml", body: "scope: [mine\n", mode: 0o644, wantErr: []string{"config.yaml:1"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			path := writeConfig(t, tt.body, tt.mode)
+			c, err := loadConfig(path, true)
+			if len(tt.wantErr) == 0 {
+				if err != nil {
+					t.Fatalf("unexpected error: %v", err)
+				}
+				if tt.check != nil {
+					tt.check(t, c)
+				}
+				return
+			}
+			if err == nil {
+				t.Fatalf("no error, want one containing %q", tt.wantErr)
+			}
+			for _, w := range tt.wantErr {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q lacks %q", err, w)
+				}
+			}
+			if !strings.Contains(err.Error(), path) {
+				t.Errorf("error %q does not name the file", err)
+			}
+			if strings.Contains(err.Error(), "abc123") {
+				t.Errorf("error %q shows the token", err)
+			}
+		})
+	}
+}
+
+func TestMissingConfig(t *testing.T) {
+	missing := filepath.Join(t.TempDir(), "nope.yaml")
+	if _, err := loadConfig(missing, false); err != nil {
+		t.Errorf("a missing default config is an error: %v", err)
+	}
+	if _, err := loadConfig(missing, true); err == nil {
+		t.Error("a missing config named with --config is not an error")
+	}
+}
+
+func TestToken(t *testing.T) {
+	ctx := context.Background()
+	t.Setenv("PAGERDUTY_TOKEN", "")
+	c := config{path: "config.yaml", TokenCmd: []string{"echo", "from-cmd"}}
+	if tok, err := c.token(ctx); err != nil || tok != "from-cmd" {
+		t.Errorf("token_cmd: %q, %v", tok, err)
+	}
+	t.Setenv("PAGERDUTY_TOKEN", "from-env")
+	if tok, _ := c.token(ctx); tok != "from-env" {
+		t.Errorf("PAGERDUTY_TOKEN does not win: %q", tok)
+	}
+	t.Setenv("PAGERDUTY_TOKEN", "")
+	c.TokenCmd = []string{"sh", "-c", "echo secret-value >&2; exit 3"}
+	_, err := c.token(ctx)
+	if err == nil || !strings.Contains(err.Error(), "token_cmd sh failed") {
+		t.Errorf("failing token_cmd: %v", err)
+	}
+	c.TokenCmd = []string{"true"}
+	if _, err := c.token(ctx); err == nil || !strings.Contains(err.Error(), "printed nothing") {
+		t.Errorf("empty token_cmd: %v", err)
+	}
+	c.TokenCmd = nil
+	if _, err := c.token(ctx); err == nil || !strings.Contains(err.Error(), "sitrep demo") {
+		t.Errorf("no token: %v", err)
+	}
+}

@@ -1,0 +1,112 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"sitrep/sources/demo"
+	"sitrep/sources/pagerduty"
+	"sitrep/store/journal"
+	"sitrep/tui"
+)
+
+// demoState is what a running demo writes for the processes it starts
+// (demo-ctl) and for end-to-end tests: where its servers listen.
+type demoState struct {
+	PagerDutyURL string `json:"pagerduty_url"`
+	Token        string `json:"token"`
+	PID          int    `json:"pid"`
+}
+
+func newDemoCmd(g *globalFlags) *cobra.Command {
+	var (
+		seed      uint64
+		tick      time.Duration
+		stateFile string
+	)
+	cmd := &cobra.Command{
+		Use:   "demo",
+		Short: "Run sitrep on the demo world: a scripted on-call night on loopback, no account needed",
+		Long: `demo starts, inside this process and on 127.0.0.1 only, a PagerDuty API
+emulator with a scripted storyline (a deploy followed by a 5xx spike, a
+database out of connections, a flapping health check, and noise), and opens
+sitrep on it. Nothing leaves the machine.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			scope := pagerduty.ScopeAll
+			if cmd.Flags().Changed("scope") {
+				s, err := pagerduty.ParseScope(g.scope)
+				if err != nil {
+					return err
+				}
+				scope = s
+			}
+			refresh := 5 * time.Second
+			if cmd.Flags().Changed("refresh") {
+				refresh = g.refresh
+			}
+			w, err := demo.Start(demo.Options{Seed: seed, Tick: tick})
+			if err != nil {
+				return err
+			}
+			defer w.Close()
+			if stateFile != "" {
+				if err := writeDemoState(stateFile, demoState{PagerDutyURL: w.PagerDutyURL, Token: w.Token, PID: os.Getpid()}); err != nil {
+					return err
+				}
+				defer os.Remove(stateFile)
+			}
+			j, err := openDemoJournal(g)
+			if err != nil {
+				return err
+			}
+			defer j.Close()
+			feed := pagerduty.New(pagerduty.Config{APIURL: w.PagerDutyURL, Token: w.Token})
+			err = runTUI(feed, j, tui.Options{Scope: scope, RefreshInterval: refresh, ReadOnly: g.readOnly})
+			fmt.Fprintf(cmd.OutOrStdout(), "The demo's journal is %s\nRead it with: sitrep journal ls --journal %s\n", j.Path(), j.Path())
+			return err
+		},
+	}
+	cmd.Flags().Uint64Var(&seed, "seed", 1, "storyline seed: the same seed tells the same story")
+	cmd.Flags().DurationVar(&tick, "tick", 20*time.Second, "how often the storyline moves on")
+	cmd.Flags().StringVar(&stateFile, "state-file", "", "write the demo servers' addresses here (for demo-ctl and tests)")
+	return cmd
+}
+
+// openDemoJournal opens the demo's own journal, fresh for each run: the
+// demo world's incident IDs repeat from run to run, and a journal is
+// append-only, so last run's entries would shadow this run's.
+func openDemoJournal(g *globalFlags) (*journal.Journal, error) {
+	path := g.journal
+	if path == "" {
+		p, err := demoJournalPath()
+		if err != nil {
+			return nil, err
+		}
+		path = p
+		for _, f := range []string{path, path + ".owner"} {
+			if err := os.Remove(f); err != nil && !errors.Is(err, os.ErrNotExist) {
+				return nil, fmt.Errorf("start a fresh demo journal: %w", err)
+			}
+		}
+	}
+	return journal.Open(path, journal.Options{ReadOnly: g.readOnly})
+}
+
+func writeDemoState(path string, st demoState) error {
+	data, err := json.Marshal(st)
+	if err != nil {
+		return err
+	}
+	tmp := filepath.Join(filepath.Dir(path), "."+filepath.Base(path)+".tmp")
+	if err := os.WriteFile(tmp, data, 0o600); err != nil {
+		return fmt.Errorf("write demo state: %w", err)
+	}
+	return os.Rename(tmp, path)
+}

@@ -1,0 +1,74 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/spf13/cobra"
+
+	"sitrep/sources/pagerduty"
+	"sitrep/store/journal"
+	"sitrep/store/recorder"
+)
+
+func newExportCmd(g *globalFlags) *cobra.Command {
+	var out string
+	cmd := &cobra.Command{
+		Use:   "export INCIDENT_ID",
+		Short: "Write an incident's post-mortem draft as markdown (stdout, or -o FILE)",
+		Long: `export merges the incident's PagerDuty timeline with sitrep's journal into a
+post-mortem draft: the facts filled in, the rest marked for the team.
+
+It reads PagerDuty when a token is configured and reachable, and otherwise
+works from what the journal kept of the incident.`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			id := args[0]
+			j, err := g.openJournal(false)
+			if errors.Is(err, journal.ErrLocked) {
+				// A running sitrep holds the journal: export from a
+				// read-only view, and leave the journal as it is.
+				j, err = g.openJournal(true)
+			}
+			if err != nil {
+				return err
+			}
+			defer j.Close()
+
+			var feed recorder.Feed // nil: journal only
+			if cfg, err := g.settings(cmd); err == nil {
+				if token, err := cfg.token(cmd.Context()); err == nil {
+					feed = pagerduty.New(pagerduty.Config{APIURL: cfg.APIURL, Token: token})
+				}
+			}
+			rec := recorder.New(j, feed, "")
+			var buf bytes.Buffer
+			if err := rec.ExportTo(cmd.Context(), &buf, id); err != nil {
+				return err
+			}
+			where := "stdout"
+			if out == "" || out == "-" {
+				if _, err := cmd.OutOrStdout().Write(buf.Bytes()); err != nil {
+					return err
+				}
+			} else {
+				if err := os.WriteFile(out, buf.Bytes(), 0o644); err != nil {
+					return fmt.Errorf("write the export: %w", err)
+				}
+				where, _ = filepath.Abs(out)
+				fmt.Fprintf(cmd.ErrOrStderr(), "wrote %s\n", where)
+			}
+			if !j.ReadOnly() {
+				data, _ := json.Marshal(map[string]any{"path": where, "bytes": buf.Len()})
+				return rec.Record(cmd.Context(), journal.Entry{Incident: id, Kind: "export", Summary: "exported the post-mortem draft to " + where, Data: data})
+			}
+			return nil
+		},
+	}
+	cmd.Flags().StringVarP(&out, "output", "o", "", "write to FILE instead of stdout")
+	return cmd
+}

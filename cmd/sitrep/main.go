@@ -1,0 +1,154 @@
+// Command sitrep is a terminal incident cockpit for on-call engineers.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"time"
+
+	tea "charm.land/bubbletea/v2"
+	"github.com/spf13/cobra"
+
+	"sitrep/sources/pagerduty"
+	"sitrep/store/journal"
+	"sitrep/store/recorder"
+	"sitrep/tui"
+)
+
+func main() {
+	if err := newRootCmd().Execute(); err != nil {
+		fmt.Fprintln(os.Stderr, "sitrep:", err)
+		os.Exit(exitCode(err))
+	}
+}
+
+// globalFlags are the flags every subcommand shares.
+type globalFlags struct {
+	configPath string
+	apiURL     string
+	scope      string
+	refresh    time.Duration
+	journal    string
+	readOnly   bool
+}
+
+func newRootCmd() *cobra.Command {
+	var g globalFlags
+	root := &cobra.Command{
+		Use:   "sitrep",
+		Short: "A terminal incident cockpit for on-call engineers",
+		Long: `sitrep shows your active PagerDuty incidents, what changed around them, and
+what the safe fix is, and keeps a journal of everything that happened.
+
+The token comes from PAGERDUTY_TOKEN, or token_cmd in the config file.
+Try it without an account: sitrep demo`,
+		Args:          cobra.NoArgs,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return runLive(cmd.Context(), cmd, g)
+		},
+	}
+	pf := root.PersistentFlags()
+	pf.StringVar(&g.configPath, "config", "", "config file (default $XDG_CONFIG_HOME/sitrep/config.yaml)")
+	pf.StringVar(&g.apiURL, "api-url", "", "PagerDuty REST API URL (default https://api.pagerduty.com)")
+	pf.StringVar(&g.scope, "scope", "", "incidents to list: mine, team or all (default mine)")
+	pf.DurationVar(&g.refresh, "refresh", 0, "refresh interval (default 30s)")
+	pf.StringVar(&g.journal, "journal", "", "journal file (default $XDG_DATA_HOME/sitrep/journal.db)")
+	pf.BoolVar(&g.readOnly, "read-only", false, "open the journal read-only and change nothing, in PagerDuty or the journal")
+	root.AddCommand(newDemoCmd(&g), newJournalCmd(&g), newExportCmd(&g))
+	return root
+}
+
+// settings is the config file with the flags laid over it.
+func (g globalFlags) settings(cmd *cobra.Command) (config, error) {
+	path, named := g.configPath, g.configPath != ""
+	if !named {
+		p, err := configPath()
+		if err != nil {
+			return config{}, err
+		}
+		path = p
+	}
+	cfg, err := loadConfig(path, named)
+	if err != nil {
+		return cfg, err
+	}
+	if g.apiURL != "" {
+		if !strings.HasPrefix(g.apiURL, "https://") && !strings.HasPrefix(g.apiURL, "http://") {
+			return cfg, fmt.Errorf("--api-url %q must start with https://", g.apiURL)
+		}
+		cfg.APIURL = g.apiURL
+	}
+	if cmd.Flags().Changed("scope") {
+		if _, err := pagerduty.ParseScope(g.scope); err != nil {
+			return cfg, fmt.Errorf("--scope: %w", err)
+		}
+		cfg.Scope = g.scope
+	}
+	if cmd.Flags().Changed("refresh") {
+		if g.refresh < minRefresh {
+			return cfg, fmt.Errorf("--refresh %s is too short: PagerDuty rate-limits the account, use %s or more", g.refresh, minRefresh)
+		}
+		cfg.RefreshInterval = g.refresh
+	}
+	return cfg, nil
+}
+
+func runLive(ctx context.Context, cmd *cobra.Command, g globalFlags) error {
+	cfg, err := g.settings(cmd)
+	if err != nil {
+		return err
+	}
+	token, err := cfg.token(ctx)
+	if err != nil {
+		return err
+	}
+	j, err := g.openJournal(false)
+	if err != nil {
+		return err
+	}
+	defer j.Close()
+	feed := pagerduty.New(pagerduty.Config{APIURL: cfg.APIURL, Token: token})
+	scope, _ := pagerduty.ParseScope(cfg.Scope)
+	return runTUI(feed, j, tui.Options{Scope: scope, RefreshInterval: cfg.RefreshInterval, OpenURL: openBrowser, ReadOnly: g.readOnly})
+}
+
+// runTUI runs the cockpit on a feed and a journal, drawing the first frame
+// from the journal's cache of the last refresh.
+func runTUI(feed *pagerduty.Client, j *journal.Journal, opts tui.Options) error {
+	dataDir := filepath.Dir(j.Path())
+	opts.Recorder = recorder.New(j, feed, filepath.Join(dataDir, "exports"))
+	if cached, at, err := j.LoadIncidents(opts.Scope.String()); err == nil && len(cached) > 0 {
+		opts.Cached, opts.CachedAt = cached, at
+	}
+	if j.ReadOnly() {
+		opts.ReadOnly = true
+	}
+	p := tea.NewProgram(tui.New(feed, opts))
+	if _, err := p.Run(); err != nil && !errors.Is(err, tea.ErrProgramKilled) {
+		return fmt.Errorf("terminal: %w", err)
+	}
+	return nil
+}
+
+// openBrowser hands a link to the desktop's opener; it returns once the
+// opener has started.
+func openBrowser(url string) error {
+	name := "xdg-open"
+	if runtime.GOOS == "darwin" {
+		name = "open"
+	}
+	cmd := exec.Command(name, url)
+	if err := cmd.Start(); err != nil {
+		return err
+	}
+	go cmd.Wait() // reap it; its exit status says nothing useful
+	return nil
+}

@@ -1,0 +1,139 @@
+package tui
+
+import (
+	"strings"
+	"time"
+
+	"charm.land/bubbles/v2/help"
+	"charm.land/bubbles/v2/textinput"
+	tea "charm.land/bubbletea/v2"
+
+	"sitrep/sources/pagerduty"
+)
+
+// A dialog sits on top of the screen and takes every key while open.
+// key returns the dialog to keep (nil closes it) and, when the user has
+// decided something, a result for the model to act on.
+type dialog interface {
+	key(msg tea.KeyPressMsg, now time.Time) (dialog, any)
+	view(s Styles, width int) string
+}
+
+// Results a dialog hands back.
+type (
+	confirmed struct {
+		action   string
+		incident pagerduty.Incident
+	}
+	noteWritten struct {
+		incident    pagerduty.Incident
+		text        string
+		toPagerDuty bool
+	}
+	dialogCmd struct{ cmd tea.Cmd }
+)
+
+// gracePeriod is how long a new confirmation ignores keys, so that keys
+// typed ahead for the screen before cannot confirm it.
+const gracePeriod = 500 * time.Millisecond
+
+// confirmDialog asks y/N; the default, and any key but y, is No.
+type confirmDialog struct {
+	action   string
+	incident pagerduty.Incident
+	question string
+	opened   time.Time
+}
+
+func newConfirmDialog(now time.Time, action string, in pagerduty.Incident, question string) *confirmDialog {
+	return &confirmDialog{action: action, incident: in, question: question, opened: now}
+}
+
+func (d *confirmDialog) key(msg tea.KeyPressMsg, now time.Time) (dialog, any) {
+	if now.Sub(d.opened) < gracePeriod {
+		return d, nil
+	}
+	if msg.String() == "y" || msg.String() == "Y" {
+		return nil, confirmed{action: d.action, incident: d.incident}
+	}
+	return nil, nil
+}
+
+func (d *confirmDialog) view(s Styles, width int) string {
+	w := min(width-4, 70)
+	var lines []string
+	lines = append(lines, wrap(d.question, w)...)
+	lines = append(lines, "", s.Key.Render("y")+" yes   "+s.Key.Render("N")+" no (default)")
+	return s.Dialog.Width(w + 4).Render(strings.Join(lines, "\n"))
+}
+
+// noteDialog takes a one-line note for the journal and, unless the
+// engineer turns it off with tab, for PagerDuty too, where the team sees it.
+type noteDialog struct {
+	incident    pagerduty.Incident
+	input       textinput.Model
+	toPagerDuty bool
+	canChoose   bool // false without a journal: PagerDuty is the only place
+}
+
+func newNoteDialog(in pagerduty.Incident, width int, haveJournal bool) *noteDialog {
+	ti := textinput.New()
+	ti.Prompt = "> "
+	ti.Placeholder = "what you saw or did"
+	ti.CharLimit = 2000
+	ti.SetWidth(min(width-10, 66))
+	return &noteDialog{incident: in, input: ti, toPagerDuty: true, canChoose: haveJournal}
+}
+
+func (d *noteDialog) key(msg tea.KeyPressMsg, now time.Time) (dialog, any) {
+	switch msg.String() {
+	case "esc":
+		return nil, nil
+	case "tab":
+		if d.canChoose {
+			d.toPagerDuty = !d.toPagerDuty
+		}
+		return d, nil
+	case "enter":
+		text := strings.TrimSpace(d.input.Value())
+		if text == "" {
+			return nil, nil
+		}
+		return nil, noteWritten{incident: d.incident, text: text, toPagerDuty: d.toPagerDuty}
+	}
+	var cmd tea.Cmd
+	d.input, cmd = d.input.Update(msg)
+	return d, dialogCmd{cmd: cmd}
+}
+
+func (d *noteDialog) view(s Styles, width int) string {
+	w := min(width-4, 70)
+	title := s.Title.Render(truncate("Note on "+number(d.incident)+" "+d.incident.Title, w))
+	where := "journal only"
+	switch {
+	case !d.canChoose:
+		where = "PagerDuty"
+	case d.toPagerDuty:
+		where = "journal and PagerDuty (the team sees it)"
+	}
+	hint := "enter: add to " + where + "   esc: cancel"
+	if d.canChoose {
+		hint += "   tab: toggle PagerDuty"
+	}
+	body := title + "\n" + d.input.View() + "\n" + s.Dim.Render(truncate(hint, w))
+	return s.Dialog.Width(w + 4).Render(body)
+}
+
+// helpDialog shows every key; any key closes it.
+type helpDialog struct{ keys keyMap }
+
+func newHelpDialog(k keyMap) *helpDialog { return &helpDialog{keys: k} }
+
+func (d *helpDialog) key(tea.KeyPressMsg, time.Time) (dialog, any) { return nil, nil }
+
+func (d *helpDialog) view(s Styles, width int) string {
+	h := help.New()
+	h.ShowAll = true
+	h.SetWidth(width - 6)
+	return s.Dialog.Render(s.Title.Render("Keys") + "\n\n" + h.View(d.keys) + "\n\n" + s.Dim.Render("any key closes"))
+}

@@ -1,0 +1,554 @@
+// Package tui is sitrep's terminal interface: one top-level Bubble Tea
+// model, sub-views that draw into a rectangle, and dialogs on top. It never
+// does I/O in Update: every outside call is a tea.Cmd from commands.go.
+package tui
+
+import (
+	"context"
+	"strings"
+	"time"
+
+	"charm.land/bubbles/v2/help"
+	"charm.land/bubbles/v2/key"
+	"charm.land/bubbles/v2/textinput"
+	tea "charm.land/bubbletea/v2"
+
+	"sitrep/sources/pagerduty"
+	"sitrep/store/journal"
+)
+
+// Feed is what the cockpit needs from PagerDuty. cmd/sitrep hands in the
+// real client; tests hand in the same client pointed at the emulator.
+type Feed interface {
+	Incidents(ctx context.Context, scope pagerduty.Scope) ([]pagerduty.Incident, error)
+	Detail(ctx context.Context, id string) (pagerduty.Detail, error)
+	Acknowledge(ctx context.Context, id string) error
+	Resolve(ctx context.Context, id string) error
+	AddNote(ctx context.Context, id, content string) (pagerduty.Note, error)
+}
+
+// Options tune the cockpit.
+type Options struct {
+	Scope           pagerduty.Scope
+	RefreshInterval time.Duration
+	CallTimeout     time.Duration
+	// Now is the clock; tests fix it so views are stable.
+	Now func() time.Time
+	// OpenURL opens a link in a browser; nil shows the link instead (the
+	// demo world's links lead nowhere).
+	OpenURL func(url string) error
+	// Cached is the last-known incident list, drawn before the first
+	// refresh answers and marked stale until it does.
+	Cached   []pagerduty.Incident
+	CachedAt time.Time
+	// Recorder keeps the journal; nil runs without one.
+	Recorder Recorder
+	// ReadOnly shows everything and changes nothing: no PagerDuty write,
+	// no journal write.
+	ReadOnly bool
+}
+
+// Model is the cockpit.
+type Model struct {
+	feed   Feed
+	opts   Options
+	styles Styles
+	keys   keyMap
+	help   help.Model
+
+	width, height int
+
+	scope   pagerduty.Scope
+	urgency string // "", "high" or "low"
+	filter  textinput.Model
+
+	list listView
+
+	// The refresh state, for the header.
+	refreshing  bool
+	refreshGen  int
+	lastRefresh time.Time // last successful refresh
+	stale       bool      // showing the cache, not PagerDuty's answer
+	lastErr     string
+	status      string // one-line result of the last operation
+	now         time.Time
+
+	details map[string]detailState
+	detail  detailView
+
+	// resolvedHere are incidents resolved through this sitrep in the last
+	// half hour. PagerDuty's open list drops them at once; keeping them
+	// listed (as resolved) lets the engineer still journal, pin and export
+	// the incident they just closed.
+	resolvedHere map[string]pagerduty.Incident
+
+	// journal is J's screen while it is open.
+	journal *journalScreen
+
+	// dialog is on top of everything while it is open.
+	dialog dialog
+}
+
+// detailState is what is known of one incident's detail.
+type detailState struct {
+	detail    pagerduty.Detail
+	err       string
+	loading   bool
+	fetchedAt time.Time
+	// version is the incident's Version when the detail was fetched; a
+	// refresh that shows another version refetches it.
+	version string
+}
+
+// New builds the cockpit.
+func New(feed Feed, opts Options) Model {
+	if opts.RefreshInterval <= 0 {
+		opts.RefreshInterval = 30 * time.Second
+	}
+	if opts.CallTimeout <= 0 {
+		opts.CallTimeout = 10 * time.Second
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	filter := textinput.New()
+	filter.Prompt = "/"
+	filter.Placeholder = "filter title, service, number, assignee"
+	filter.CharLimit = 200
+	m := Model{
+		feed:    feed,
+		opts:    opts,
+		styles:  NewStyles(true),
+		keys:    newKeyMap(),
+		help:    help.New(),
+		scope:   opts.Scope,
+		filter:  filter,
+		details: map[string]detailState{},
+		now:     opts.Now(),
+
+		resolvedHere: map[string]pagerduty.Incident{},
+		width:        80,
+		height:       24,
+	}
+	if len(opts.Cached) > 0 {
+		m.list.setIncidents(opts.Cached, m.matcher())
+		m.stale = true
+		m.lastRefresh = opts.CachedAt
+	}
+	return m
+}
+
+// Init starts the first refresh and the clock.
+func (m Model) Init() tea.Cmd {
+	m.refreshing = true
+	return tea.Batch(m.loadIncidents(), tickClock(), tea.RequestBackgroundColor, m.selectionChanged())
+}
+
+// Update handles one message. It returns at once: anything slow is a Cmd.
+func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	switch msg := msg.(type) {
+	case tea.WindowSizeMsg:
+		m.width, m.height = msg.Width, msg.Height
+		m.help.SetWidth(msg.Width)
+		m.list.clamp(m.listHeight())
+		return m, nil
+	case tea.BackgroundColorMsg:
+		m.styles = NewStyles(msg.IsDark())
+		m.help.Styles = help.DefaultStyles(msg.IsDark())
+		return m, nil
+	case clockTicked:
+		m.now = m.opts.Now()
+		return m, tickClock()
+	case refreshDue:
+		if msg.gen != m.refreshGen || m.refreshing {
+			return m, nil
+		}
+		m.refreshing = true
+		return m, m.loadIncidents()
+	case incidentsLoaded:
+		return m.incidentsLoaded(msg)
+	case incidentsFailed:
+		if msg.scope != m.scope {
+			return m, nil
+		}
+		m.refreshing = false
+		m.lastErr = msg.err.Error()
+		m.refreshGen++
+		return m, scheduleRefresh(m.opts.RefreshInterval, m.refreshGen)
+	case detailDue:
+		if in, ok := m.list.selected(); ok && in.ID == msg.id {
+			return m, m.fetchDetail(in, false)
+		}
+		return m, nil
+	case detailLoaded:
+		st := m.details[msg.id]
+		st.loading = false
+		if msg.err != nil {
+			st.err = msg.err.Error()
+			m.details[msg.id] = st
+			return m, nil
+		}
+		st.detail, st.err, st.fetchedAt = msg.detail, "", msg.at
+		st.version = msg.detail.Incident.Version()
+		m.details[msg.id] = st
+		if m.opts.ReadOnly {
+			return m, nil
+		}
+		return m, m.recordDetail(msg.detail)
+	case operationDone:
+		return m.operationDone(msg)
+	case noteRecorded:
+		return m.noteRecorded(msg)
+	case journalFailed:
+		m.lastErr = "journal: " + msg.err.Error()
+		return m, nil
+	case journalRead:
+		if m.journal != nil && m.journal.incident.ID == msg.id {
+			m.journal.loading = false
+			m.journal.entries = byTime(msg.entries)
+			if msg.err != nil {
+				m.journal.err = msg.err.Error()
+			}
+		}
+		return m, nil
+	case exported:
+		if msg.err != nil {
+			m.lastErr = "export " + msg.incident + ": " + msg.err.Error()
+		} else {
+			m.status = "exported " + msg.incident + " to " + msg.path
+		}
+		return m, nil
+	case urlOpened:
+		if msg.err != nil {
+			m.status = "could not open a browser (" + msg.err.Error() + "): " + msg.url
+		} else {
+			m.status = "opened " + msg.url
+		}
+		return m, nil
+	case tea.KeyPressMsg:
+		if m.dialog != nil {
+			return m.dialogKey(msg)
+		}
+		if m.filter.Focused() {
+			return m.filterKey(msg)
+		}
+		if m.journal != nil {
+			return m.journalKey(msg)
+		}
+		return m.key(msg)
+	}
+	return m, nil
+}
+
+func (m Model) incidentsLoaded(msg incidentsLoaded) (tea.Model, tea.Cmd) {
+	if msg.scope != m.scope {
+		return m, nil // an answer for a scope the user has left
+	}
+	m.refreshing, m.stale, m.lastErr = false, false, ""
+	m.lastRefresh = msg.at
+	m.list.setIncidents(m.withResolvedHere(msg.incidents, msg.at), m.matcher())
+	m.list.clamp(m.listHeight())
+	m.refreshGen++
+	cmds := []tea.Cmd{scheduleRefresh(m.opts.RefreshInterval, m.refreshGen)}
+	if !m.opts.ReadOnly {
+		cmds = append(cmds, m.recordRefresh(msg.scope, msg.incidents, msg.at))
+	}
+	// Refetch the selected incident's detail only when PagerDuty says it
+	// changed, so the steady state stays at one request per interval.
+	if in, ok := m.list.selected(); ok {
+		if st, seen := m.details[in.ID]; seen && !st.loading && !st.fetchedAt.IsZero() && in.Version() != st.version {
+			cmds = append(cmds, m.fetchDetail(in, true))
+		} else if !seen {
+			cmds = append(cmds, m.selectionChanged())
+		}
+	}
+	return m, tea.Batch(cmds...)
+}
+
+// keepResolved is how long an incident resolved here stays listed.
+const keepResolved = 30 * time.Minute
+
+// withResolvedHere adds the incidents resolved here, and not listed by
+// PagerDuty, to a refresh's list.
+func (m *Model) withResolvedHere(incidents []pagerduty.Incident, now time.Time) []pagerduty.Incident {
+	if len(m.resolvedHere) == 0 {
+		return incidents
+	}
+	listed := make(map[string]bool, len(incidents))
+	for _, in := range incidents {
+		listed[in.ID] = true
+	}
+	out := incidents
+	for id, in := range m.resolvedHere {
+		switch {
+		case now.Sub(in.LastChangeAt) > keepResolved:
+			delete(m.resolvedHere, id)
+		case !listed[id]:
+			if len(out) == len(incidents) {
+				out = append([]pagerduty.Incident(nil), incidents...)
+			}
+			out = append(out, in)
+		}
+	}
+	pagerduty.Sort(out)
+	return out
+}
+
+func (m Model) operationDone(msg operationDone) (tea.Model, tea.Cmd) {
+	if msg.err != nil {
+		m.status = ""
+		m.lastErr = msg.err.Error()
+		return m, nil
+	}
+	m.status = msg.incident + " " + msg.op
+	if msg.op == "resolved" {
+		if in, ok := m.list.byID(msg.id); ok {
+			in.Status, in.LastChangeAt = pagerduty.StatusResolved, m.opts.Now()
+			m.resolvedHere[in.ID] = in
+		}
+	}
+	journaled := m.record(journal.Entry{Incident: msg.id, Kind: "operation", Summary: msg.op + " " + msg.incident + " through sitrep",
+		Data: mustJSON(map[string]string{"operation": msg.op})})
+	// Show the change now rather than at the next interval: refresh the
+	// list, and the detail so the new timeline entry appears.
+	st := m.details[msg.id]
+	st.version = ""
+	m.details[msg.id] = st
+	m.refreshGen++
+	m.refreshing = true
+	return m, tea.Batch(journaled, m.loadIncidents())
+}
+
+func (m Model) noteRecorded(msg noteRecorded) (tea.Model, tea.Cmd) {
+	if msg.err != nil {
+		m.status = ""
+		m.lastErr = "note on " + msg.incident + ": " + msg.err.Error()
+		return m, nil
+	}
+	cmds := []tea.Cmd{}
+	if msg.pagerduty {
+		m.status = "note added to " + msg.incident + " in PagerDuty and the journal"
+		if in, ok := m.list.selected(); ok && in.ID == msg.id {
+			cmds = append(cmds, m.fetchDetail(in, true))
+		}
+	} else {
+		m.status = "note added to the journal of " + msg.incident
+	}
+	if m.journal != nil && m.journal.incident.ID == msg.id {
+		cmds = append(cmds, m.readJournal(msg.id))
+	}
+	return m, tea.Batch(cmds...)
+}
+
+// fetchDetail starts a detail fetch unless one is running or the cached
+// one is current.
+func (m *Model) fetchDetail(in pagerduty.Incident, force bool) tea.Cmd {
+	st := m.details[in.ID]
+	if st.loading || (!force && !st.fetchedAt.IsZero() && in.Version() == st.version) {
+		return nil
+	}
+	st.loading = true
+	m.details[in.ID] = st
+	return m.loadDetail(in.ID)
+}
+
+// selectionChanged schedules the detail of the incident under the cursor.
+func (m *Model) selectionChanged() tea.Cmd {
+	m.detail.scroll = 0
+	if in, ok := m.list.selected(); ok {
+		return scheduleDetail(in.ID)
+	}
+	return nil
+}
+
+func (m Model) key(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
+	k := m.keys
+	m.status = ""
+	switch {
+	case key.Matches(msg, k.Quit):
+		return m, tea.Quit
+	case key.Matches(msg, k.Help):
+		m.dialog = newHelpDialog(m.keys)
+		return m, nil
+	case key.Matches(msg, k.Back):
+		switch {
+		case m.detail.focused:
+			m.detail.focused = false
+		case m.filter.Value() != "":
+			m.filter.SetValue("")
+			m.applyFilter()
+		}
+		return m, nil
+	case key.Matches(msg, k.Tab):
+		m.detail.nextTab()
+		return m, nil
+	case key.Matches(msg, k.Open):
+		m.detail.focused = true
+		return m, nil
+	}
+
+	if m.detail.focused {
+		switch {
+		case key.Matches(msg, k.Down):
+			m.detail.scroll++
+			return m, nil
+		case key.Matches(msg, k.Up):
+			m.detail.scroll = max(0, m.detail.scroll-1)
+			return m, nil
+		case key.Matches(msg, k.Top):
+			m.detail.scroll = 0
+			return m, nil
+		}
+	} else {
+		moved := true
+		switch {
+		case key.Matches(msg, k.Down):
+			m.list.move(1, m.listHeight())
+		case key.Matches(msg, k.Up):
+			m.list.move(-1, m.listHeight())
+		case key.Matches(msg, k.Top):
+			m.list.move(-m.list.len(), m.listHeight())
+		case key.Matches(msg, k.Bottom):
+			m.list.move(m.list.len(), m.listHeight())
+		default:
+			moved = false
+		}
+		if moved {
+			return m, m.selectionChanged()
+		}
+	}
+
+	switch {
+	case key.Matches(msg, k.Filter):
+		return m, m.filter.Focus()
+	case key.Matches(msg, k.Scope):
+		m.scope = (m.scope + 1) % 3
+		m.refreshGen++
+		m.refreshing = true
+		m.status = "scope: " + m.scope.String()
+		return m, m.loadIncidents()
+	case key.Matches(msg, k.Urgent):
+		switch m.urgency {
+		case "":
+			m.urgency = pagerduty.UrgencyHigh
+		case pagerduty.UrgencyHigh:
+			m.urgency = pagerduty.UrgencyLow
+		default:
+			m.urgency = ""
+		}
+		m.applyFilter()
+		return m, m.selectionChanged()
+	case key.Matches(msg, k.Refresh):
+		m.refreshGen++
+		m.refreshing = true
+		cmds := []tea.Cmd{m.loadIncidents()}
+		if in, ok := m.list.selected(); ok {
+			cmds = append(cmds, m.fetchDetail(in, true))
+		}
+		return m, tea.Batch(cmds...)
+	}
+
+	in, ok := m.list.selected()
+	if !ok {
+		return m, nil
+	}
+	if cmd, handled := m.journalKeys(msg, in); handled {
+		return m, cmd
+	}
+	switch {
+	case key.Matches(msg, k.Ack):
+		if m.opts.ReadOnly {
+			m.status = "read-only: sitrep changes nothing"
+			return m, nil
+		}
+		if in.Status != pagerduty.StatusTriggered {
+			m.status = number(in) + " is " + in.Status + "; nothing to acknowledge"
+			return m, nil
+		}
+		m.status = "acknowledging " + number(in) + "…"
+		return m, m.acknowledge(in)
+	case key.Matches(msg, k.Resolve):
+		if m.opts.ReadOnly {
+			m.status = "read-only: sitrep changes nothing"
+			return m, nil
+		}
+		m.dialog = newConfirmDialog(m.opts.Now(), "resolve", in,
+			"Resolve "+number(in)+" "+in.Title+"?")
+		return m, nil
+	case key.Matches(msg, k.Browser):
+		if in.HTMLURL == "" {
+			m.status = number(in) + " has no link"
+			return m, nil
+		}
+		if m.opts.OpenURL == nil {
+			m.status = in.HTMLURL
+			return m, nil
+		}
+		return m, m.openURL(in.HTMLURL)
+	case key.Matches(msg, k.Copy):
+		m.status = "copied " + in.ID
+		return m, tea.SetClipboard(in.ID)
+	}
+	return m, nil
+}
+
+func (m Model) filterKey(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
+	switch msg.String() {
+	case "enter":
+		m.filter.Blur()
+		return m, m.selectionChanged()
+	case "esc":
+		m.filter.Blur()
+		m.filter.SetValue("")
+		m.applyFilter()
+		return m, m.selectionChanged()
+	}
+	var cmd tea.Cmd
+	before := m.filter.Value()
+	m.filter, cmd = m.filter.Update(msg)
+	if m.filter.Value() != before {
+		m.applyFilter()
+	}
+	return m, cmd
+}
+
+func (m Model) dialogKey(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
+	d, result := m.dialog.key(msg, m.opts.Now())
+	m.dialog = d
+	if result == nil {
+		return m, nil
+	}
+	switch r := result.(type) {
+	case confirmed:
+		if r.action == "resolve" {
+			m.status = "resolving " + number(r.incident) + "…"
+			return m, m.resolve(r.incident)
+		}
+	case noteWritten:
+		m.status = "adding note to " + number(r.incident) + "…"
+		return m, m.addNote(r.incident, r.text, r.toPagerDuty)
+	case dialogCmd:
+		return m, r.cmd
+	}
+	return m, nil
+}
+
+// applyFilter recomputes the visible rows after the filter or urgency
+// changed, keeping the cursor on the same incident where it can.
+func (m *Model) applyFilter() {
+	m.list.refilter(m.matcher())
+	m.list.clamp(m.listHeight())
+}
+
+// matcher says which incidents the filter and urgency keep; search is
+// the incident's lower-cased search text, computed once per refresh.
+func (m *Model) matcher() func(in *pagerduty.Incident, search string) bool {
+	q := strings.ToLower(strings.TrimSpace(m.filter.Value()))
+	urgency := m.urgency
+	return func(in *pagerduty.Incident, search string) bool {
+		if urgency != "" && in.Urgency != urgency {
+			return false
+		}
+		return q == "" || strings.Contains(search, q)
+	}
+}
