@@ -369,7 +369,7 @@ func (p *Plan) Evaluate() Verdict {
 
 func (p *Plan) record(step string) Record {
 	r := Record{
-		RunID: p.RunID, Step: step, Action: p.Action.Name, Title: p.Action.Title, Runner: p.Action.Runner,
+		RunID: p.RunID, Incident: p.Target.IncidentID, Step: step, Action: p.Action.Name, Title: p.Action.Title, Runner: p.Action.Runner,
 		Target: p.Target.Service, Env: p.Target.Env, Limit: p.Limit,
 	}
 	if step == StepPreviewed || step == StepBlocked || step == StepStarted {

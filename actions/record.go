@@ -7,14 +7,17 @@ import "time"
 // The post-mortem's "Actions taken" table is rebuilt from these records, so
 // a field here is a promise that the export can explain it.
 type Record struct {
-	RunID   string `json:"run_id"`
-	Step    string `json:"step"`
-	Action  string `json:"action"`
-	Title   string `json:"title,omitempty"`
-	Explain string `json:"explain,omitempty"`
-	Runner  string `json:"runner,omitempty"` // exec, ansible, http, pagerduty
-	Target  string `json:"target,omitempty"` // usually the service
-	Env     string `json:"env,omitempty"`
+	RunID string `json:"run_id"`
+	// Incident is the PagerDuty incident the run was for: the audit trail
+	// is traceable to it.
+	Incident string `json:"incident,omitempty"`
+	Step     string `json:"step"`
+	Action   string `json:"action"`
+	Title    string `json:"title,omitempty"`
+	Explain  string `json:"explain,omitempty"`
+	Runner   string `json:"runner,omitempty"` // exec, ansible, http, pagerduty
+	Target   string `json:"target,omitempty"` // usually the service
+	Env      string `json:"env,omitempty"`
 	// Command is the exact argv, or the HTTP method and URL, as it ran.
 	Command []string `json:"command,omitempty"`
 	// BlastRadius names the hosts or instances touched, and Limit the most

@@ -367,3 +367,33 @@ func TestHostileTextIsSanitized(t *testing.T) {
 		t.Errorf("note = %q", d.Notes[0].Content)
 	}
 }
+
+func TestActionWrites(t *testing.T) {
+	w := newWorld(t)
+	id := w.trigger(t, "noise", "high")
+	c := w.client(10 * time.Second)
+	ctx := context.Background()
+	if err := c.SetUrgency(ctx, id, "low"); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.SetUrgency(ctx, id, "urgent"); err == nil {
+		t.Error("an unknown urgency was sent")
+	}
+	if err := c.Reassign(ctx, id, w.other); err != nil {
+		t.Fatal(err)
+	}
+	d, err := c.Detail(ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.Incident.Urgency != "low" || len(d.Incident.Assignees) != 1 || d.Incident.Assignees[0].Name != "Bob Okafor" {
+		t.Errorf("incident after the writes: %+v", d.Incident)
+	}
+	var types []string
+	for _, e := range d.LogEntries {
+		types = append(types, e.Type)
+	}
+	if !strings.Contains(strings.Join(types, " "), "urgency_change_log_entry") {
+		t.Errorf("no urgency change in the timeline: %v", types)
+	}
+}

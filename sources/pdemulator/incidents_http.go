@@ -368,6 +368,7 @@ type incidentUpdate struct {
 	EscalationLevel *int   `json:"escalation_level"`
 	Priority        *idRef `json:"priority"`
 	Resolution      string `json:"resolution"`
+	Urgency         string `json:"urgency"`
 }
 
 // handleManageIncidents answers PUT /incidents, the bulk update. Every
@@ -412,6 +413,12 @@ func (s *Server) handleManageIncidents(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		targets[i] = in
+		switch u.Urgency {
+		case "", "high", "low":
+		default:
+			writeAPIError(w, invalid(fmt.Sprintf("incidents[%d].urgency must be high or low, got %q", i, u.Urgency)))
+			return
+		}
 		switch u.Status {
 		case "", statusAcknowledged, statusResolved:
 		default:
@@ -469,6 +476,11 @@ func (s *Server) applyUpdate(in *incident, u incidentUpdate, by agent, now time.
 	if u.Priority != nil {
 		in.priorityID = u.Priority.ID
 		in.updatedAt = now
+	}
+	if u.Urgency != "" && u.Urgency != in.urgency {
+		in.urgency = u.Urgency
+		in.updatedAt = now
+		wd.log(in, "urgency_change_log_entry", now, by, map[string]any{"type": channelAPI}, fmt.Sprintf("Urgency changed to %s by %s.", u.Urgency, by.name(wd)))
 	}
 	if len(u.Assignments) > 0 {
 		users := make([]string, 0, len(u.Assignments))
