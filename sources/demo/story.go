@@ -75,8 +75,19 @@ func (s *story) deploy(service, summary, version string) func() error {
 			Source:    "deploy-bot",
 			Links:     []pdemulator.Link{{Href: "https://git.sitrep-demo.example/payments/payment-gateway/releases/" + version, Text: "release " + version}},
 			CustomDetails: map[string]any{
-				"version": version, "deployed_by": "deploy-bot", "build": "8812",
+				"version": version, "previous_version": previousVersion, "deployed_by": "deploy-bot", "build": deployBuild,
 			},
+		})
+		return err
+	}
+}
+
+// change is a change event that is not a deploy: a config push, a feature
+// flag. It gives the Deploys pane entries that are not the likely cause.
+func (s *story) change(service, summary, source string, details map[string]any) func() error {
+	return func() error {
+		_, err := s.pd.AddChangeEvent(pdemulator.ChangeEvent{
+			ServiceID: s.cast.services[service], Summary: summary, Source: source, CustomDetails: details,
 		})
 		return err
 	}
@@ -91,6 +102,10 @@ func (s *story) history(now time.Time) error {
 	}
 	events := []event{
 		{120 * time.Minute, s.trigger("tls", "edge-proxy", "TLS certificate for api.sitrep-demo.example expires in 6 days", "low", "P4", "", pdemulator.AlertDetails{Severity: "warning", Source: "cert-exporter"})},
+		{dbConfigAgo, s.change("checkout-db", "checkout-db: work_mem raised to 64MB (config push, reload)", "config-bot",
+			map[string]any{"parameter": "work_mem", "from": "16MB", "to": "64MB", "pushed_by": "carmen"})},
+		{flagChangeAgo, s.change("payment-gateway", "Feature flag card_3ds_v2 enabled for 10% of EU traffic", "launchdarkly",
+			map[string]any{"flag": "card_3ds_v2", "rollout": "10%", "segment": "eu"})},
 		{95 * time.Minute, s.trigger("disk", "checkout-api", "Disk usage 91% on /var/lib/checkout-api (checkout-api-2)", "low", "P3", "", pdemulator.AlertDetails{Severity: "warning", Source: "node-exporter"})},
 		{90 * time.Minute, s.ack("disk", "alice")},
 		{70 * time.Minute, s.trigger("queue", "billing-worker", "billing-worker queue depth above 1,000 for 10 min", "low", "", "", pdemulator.AlertDetails{Severity: "warning", Source: "prometheus"})},
@@ -104,7 +119,7 @@ func (s *story) history(now time.Time) error {
 		{20 * time.Minute, s.ack("db", "carmen")},
 		{18 * time.Minute, s.note("db", "carmen", "Pool at max. A long-running report query holds 140 connections; looking for its owner.")},
 		{16 * time.Minute, s.trigger("hostile", "auth-service", Hostile, "low", "", "", pdemulator.AlertDetails{Severity: "info", Source: "cron@batch-07"})},
-		{14 * time.Minute, s.deploy("payment-gateway", "Deploy payment-gateway v2.14.0 to prod (build 8812)", "v2.14.0")},
+		{deployAgo, s.deploy("payment-gateway", "Deploy payment-gateway "+deployedVersion+" to prod (build "+deployBuild+")", deployedVersion)},
 		{12 * time.Minute, s.flap()},
 		{9 * time.Minute, s.trigger("5xx", "payment-gateway", "[FIRING] payment-gateway 5xx rate above 5% (31.2%)", "high", "P1", "", prom("5xx rate 31.2% on payment-gateway (threshold 5%)", `sum(rate(http_requests_total{service="payment-gateway",code=~"5.."}[5m])) / sum(rate(http_requests_total{service="payment-gateway"}[5m]))`))},
 		{5 * time.Minute, s.trigger("webhooks", "billing-worker", "Stripe webhook signature failures above 2%", "high", "P3", "", pdemulator.AlertDetails{Severity: "error", Source: "billing-worker"})},

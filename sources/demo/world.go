@@ -1,16 +1,27 @@
-// Package demo is sitrep's demo world: a PagerDuty emulator on loopback fed
-// by a scripted storyline, so `sitrep demo` shows a believable on-call
-// night with no account and no network. The real go-pagerduty client talks
-// to it over HTTP, so the demo runs the same code as production.
+// Package demo is sitrep's demo world: a PagerDuty emulator, Prometheus-
+// and Loki-compatible endpoints and a small edge and control API, all on
+// loopback and fed by a scripted storyline, so `sitrep demo` shows a
+// believable on-call night with no account and no network. The real
+// go-pagerduty and Prometheus clients talk to it over HTTP, so the demo
+// runs the same code as production.
+//
+// The world's metrics and logs are functions of its services' history
+// (which pods ran which release, from when to when), so the controls
+// change them from the moment they act and never rewrite the past: a
+// restart of payment-gateway brings its 5xx rate back to about 1% within a
+// minute or two, and the charts still show the spike before it.
 package demo
 
 import (
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
+	"os"
 	"sync"
 	"time"
 
+	"sitrep/sources/metricsemu"
 	"sitrep/sources/pdemulator"
 )
 
@@ -21,23 +32,48 @@ type Options struct {
 	// Tick is how often the storyline moves on (a new incident, a
 	// resolution, a flap); default 20 s.
 	Tick time.Duration
+	// Now is the world's clock; nil means the wall clock. Tests pass a
+	// clock they move, to see a restart's effect without waiting for it.
+	Now func() time.Time
 }
 
 // World is a running demo world.
 type World struct {
 	PagerDuty *pdemulator.Server
-	// PagerDutyURL and Token are what a client needs to reach it.
+	// PagerDutyURL and Token are what a client needs to reach it. The
+	// token also guards ControlURL.
 	PagerDutyURL string
 	Token        string
 	// Me is the demo user sitrep acts as.
 	Me string
 
-	clock *storyClock
-	cast  cast
-	story *story
+	// Metrics answers MetricsURL's queries; MetricsURL is both the
+	// Prometheus base URL and the Loki base URL of the world.
+	Metrics    *metricsemu.Emulator
+	MetricsURL string
+	// EdgeURL is the demo edge API (POST /ip-blocks) that block_ip calls.
+	EdgeURL string
+	// ControlURL is where `sitrep demo-ctl` restarts, scales and asks for
+	// the status of services, with Token (see Control).
+	ControlURL string
+	// ReleaseConfigPath is payment-gateway's release config, which the
+	// demo's rollback_deploy rewrites; the world rolls the service to the
+	// version it names. It lives in a directory that Close removes.
+	ReleaseConfigPath string
 
-	stop chan struct{}
-	done sync.WaitGroup
+	clock   *storyClock
+	start   time.Time
+	cast    cast
+	story   *story
+	fleet   *fleet
+	signals map[string]metricsemu.ValueFunc
+
+	eventsMu sync.Mutex
+	events   []Event
+
+	closers []func() error // in reverse order of starting
+	stop    chan struct{}
+	done    sync.WaitGroup
 }
 
 // Start builds the world and starts its storyline.
@@ -45,13 +81,16 @@ func Start(opts Options) (*World, error) {
 	if opts.Tick <= 0 {
 		opts.Tick = 20 * time.Second
 	}
-	clock := &storyClock{}
-	now := time.Now().UTC().Truncate(time.Second)
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	clock := &storyClock{base: opts.Now}
+	now := opts.Now().UTC().Truncate(time.Second)
 	clock.set(now.Add(-2 * time.Hour))
 
 	token := randomToken()
 	pd := pdemulator.New(pdemulator.Options{Token: token, Clock: clock.Now, WebURL: "https://sitrep-demo.pagerduty.com"})
-	w := &World{PagerDuty: pd, Token: token, clock: clock, stop: make(chan struct{})}
+	w := &World{PagerDuty: pd, Token: token, clock: clock, start: now, stop: make(chan struct{})}
 	c, err := buildCast(pd)
 	if err != nil {
 		return nil, fmt.Errorf("demo world: %w", err)
@@ -63,16 +102,76 @@ func Start(opts Options) (*World, error) {
 	}
 	clock.live()
 
-	url, err := pd.Start()
-	if err != nil {
-		return nil, fmt.Errorf("demo world: start the PagerDuty emulator: %w", err)
+	w.fleet = newFleet(opts.Seed, now, clock.Now)
+	if err := w.startServers(); err != nil {
+		_ = w.closeServers()
+		return nil, fmt.Errorf("demo world: %w", err)
 	}
-	w.PagerDutyURL = url
 
-	w.done.Add(1)
+	w.done.Add(2)
 	go w.run(opts.Tick)
+	go w.watchRelease(500 * time.Millisecond)
 	return w, nil
 }
+
+// startServers starts the PagerDuty emulator, the metrics and logs
+// endpoints and the world's API, and writes the release config.
+func (w *World) startServers() error {
+	url, err := w.PagerDuty.Start()
+	if err != nil {
+		return fmt.Errorf("start the PagerDuty emulator: %w", err)
+	}
+	w.PagerDutyURL = url
+	w.closers = append(w.closers, w.PagerDuty.Close)
+
+	w.Metrics = metricsemu.New()
+	w.Metrics.SetNow(w.clock.Now)
+	w.signals = w.fleet.series()
+	for q, fn := range w.signals {
+		w.Metrics.SetSeries(q, nil, fn)
+	}
+	for sel, fn := range w.fleet.logs() {
+		w.Metrics.SetLogs(sel, fn)
+	}
+	ms, err := w.Metrics.Start()
+	if err != nil {
+		return fmt.Errorf("start the metrics endpoint: %w", err)
+	}
+	w.MetricsURL = ms.URL
+	w.closers = append(w.closers, ms.Close)
+
+	api, stop, err := w.serveAPI()
+	if err != nil {
+		return fmt.Errorf("start the edge and control API: %w", err)
+	}
+	w.EdgeURL, w.ControlURL = api, api+"/control"
+	w.closers = append(w.closers, stop)
+
+	dir, err := os.MkdirTemp("", "sitrep-demo-")
+	if err != nil {
+		return fmt.Errorf("make the demo's directory: %w", err)
+	}
+	w.closers = append(w.closers, func() error { return os.RemoveAll(dir) })
+	w.ReleaseConfigPath, err = writeReleaseConfig(dir)
+	return err
+}
+
+func (w *World) closeServers() error {
+	var errs []error
+	for i := len(w.closers) - 1; i >= 0; i-- {
+		errs = append(errs, w.closers[i]())
+	}
+	w.closers = nil
+	return errors.Join(errs...)
+}
+
+// Now is the world's clock.
+func (w *World) Now() time.Time { return w.clock.Now() }
+
+// Started is the moment the world started: the storyline's "now", from
+// which its history counts back (the deploy 14 minutes before it, the 5xx
+// incident 9 minutes before it).
+func (w *World) Started() time.Time { return w.start }
 
 // run moves the storyline on every tick until Close.
 func (w *World) run(tick time.Duration) {
@@ -89,7 +188,8 @@ func (w *World) run(tick time.Duration) {
 	}
 }
 
-// Close stops the storyline and the servers.
+// Close stops the storyline and the servers and removes the release
+// config's directory.
 func (w *World) Close() error {
 	select {
 	case <-w.stop:
@@ -98,7 +198,7 @@ func (w *World) Close() error {
 	}
 	close(w.stop)
 	w.done.Wait()
-	return w.PagerDuty.Close()
+	return w.closeServers()
 }
 
 // randomToken is a fresh API token per run: the emulator listens on
