@@ -16,10 +16,15 @@ type detailView struct {
 	scroll  int
 }
 
-var detailTabs = []string{"Overview", "Alerts", "Timeline", "Notes"}
+var detailTabs = []string{"Overview", "Alerts", "Timeline", "Notes", "Metrics", "Logs", "Deploys"}
 
 func (d *detailView) nextTab() {
 	d.tab = (d.tab + 1) % len(detailTabs)
+	d.scroll = 0
+}
+
+func (d *detailView) prevTab() {
+	d.tab = (d.tab + len(detailTabs) - 1) % len(detailTabs)
 	d.scroll = 0
 }
 

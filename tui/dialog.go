@@ -24,6 +24,7 @@ type (
 	confirmed struct {
 		action   string
 		incident pagerduty.Incident
+		text     string // what the confirmation was about, when it carries one
 	}
 	noteWritten struct {
 		incident    pagerduty.Incident
@@ -42,6 +43,7 @@ type confirmDialog struct {
 	action   string
 	incident pagerduty.Incident
 	question string
+	text     string
 	opened   time.Time
 }
 
@@ -54,7 +56,7 @@ func (d *confirmDialog) key(msg tea.KeyPressMsg, now time.Time) (dialog, any) {
 		return d, nil
 	}
 	if msg.String() == "y" || msg.String() == "Y" {
-		return nil, confirmed{action: d.action, incident: d.incident}
+		return nil, confirmed{action: d.action, incident: d.incident, text: d.text}
 	}
 	return nil, nil
 }
@@ -62,7 +64,9 @@ func (d *confirmDialog) key(msg tea.KeyPressMsg, now time.Time) (dialog, any) {
 func (d *confirmDialog) view(s Styles, width int) string {
 	w := min(width-4, 70)
 	var lines []string
-	lines = append(lines, wrap(d.question, w)...)
+	for _, para := range strings.Split(d.question, "\n") {
+		lines = append(lines, wrap(para, w)...)
+	}
 	lines = append(lines, "", s.Key.Render("y")+" yes   "+s.Key.Render("N")+" no (default)")
 	return s.Dialog.Width(w + 4).Render(strings.Join(lines, "\n"))
 }
@@ -136,4 +140,37 @@ func (d *helpDialog) view(s Styles, width int) string {
 	h.ShowAll = true
 	h.SetWidth(width - 6)
 	return s.Dialog.Render(s.Title.Render("Keys") + "\n\n" + h.View(d.keys) + "\n\n" + s.Dim.Render("any key closes"))
+}
+
+// logFilterDialog edits the logs pane's filter.
+type logFilterDialog struct{ input textinput.Model }
+
+// logFilterSet is its result.
+type logFilterSet struct{ text string }
+
+func newLogFilterDialog(current string, width int) *logFilterDialog {
+	ti := textinput.New()
+	ti.Prompt = "logs / "
+	ti.Placeholder = "text to keep (empty: all)"
+	ti.CharLimit = 200
+	ti.SetValue(current)
+	ti.SetWidth(min(width-14, 60))
+	return &logFilterDialog{input: ti}
+}
+
+func (d *logFilterDialog) key(msg tea.KeyPressMsg, now time.Time) (dialog, any) {
+	switch msg.String() {
+	case "esc":
+		return nil, nil
+	case "enter":
+		return nil, logFilterSet{text: strings.TrimSpace(d.input.Value())}
+	}
+	var cmd tea.Cmd
+	d.input, cmd = d.input.Update(msg)
+	return d, dialogCmd{cmd: cmd}
+}
+
+func (d *logFilterDialog) view(s Styles, width int) string {
+	w := min(width-4, 70)
+	return s.Dialog.Width(w + 4).Render(s.Title.Render("Filter the logs") + "\n" + d.input.View() + "\n" + s.Dim.Render("enter: apply   esc: cancel"))
 }

@@ -13,6 +13,7 @@ import (
 	"charm.land/bubbles/v2/textinput"
 	tea "charm.land/bubbletea/v2"
 
+	"sitrep/sources/logs"
 	"sitrep/sources/pagerduty"
 	"sitrep/store/journal"
 )
@@ -46,6 +47,12 @@ type Options struct {
 	// ReadOnly shows everything and changes nothing: no PagerDuty write,
 	// no journal write.
 	ReadOnly bool
+	// Enricher fills the Metrics, Logs and Deploys panes; nil hides them.
+	Enricher Enricher
+	// PaneRefresh is how often a visible enrichment pane refreshes.
+	PaneRefresh time.Duration
+	// Actions is the remediation catalogue; nil means none.
+	Actions Actions
 }
 
 // Model is the cockpit.
@@ -85,6 +92,20 @@ type Model struct {
 	// journal is J's screen while it is open.
 	journal *journalScreen
 
+	// The enrichment panes: results per incident, the refresh timer, the
+	// logs pane's view state and its followed stream.
+	enrichment  map[string]*enrichState
+	paneGen     int
+	logs        logsView
+	following   *follow
+	followGen   int
+	followed    []logs.Line
+	followedN   uint64
+	followedFor string // the incident m.followed belongs to
+
+	// screen takes over the body while open (action preview, run view).
+	screen screen
+
 	// dialog is on top of everything while it is open.
 	dialog dialog
 }
@@ -111,6 +132,9 @@ func New(feed Feed, opts Options) Model {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
+	if opts.PaneRefresh <= 0 {
+		opts.PaneRefresh = 15 * time.Second
+	}
 	filter := textinput.New()
 	filter.Prompt = "/"
 	filter.Placeholder = "filter title, service, number, assignee"
@@ -127,6 +151,7 @@ func New(feed Feed, opts Options) Model {
 		now:     opts.Now(),
 
 		resolvedHere: map[string]pagerduty.Incident{},
+		enrichment:   map[string]*enrichState{},
 		width:        80,
 		height:       24,
 	}
@@ -177,7 +202,40 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, scheduleRefresh(m.opts.RefreshInterval, m.refreshGen)
 	case detailDue:
 		if in, ok := m.list.selected(); ok && in.ID == msg.id {
-			return m, m.fetchDetail(in, false)
+			return m, tea.Batch(m.fetchDetail(in, false), m.fetchEnrichment(in, false), m.syncFollow())
+		}
+		return m, nil
+	case enrichStarted:
+		return m, waitEnrich(msg.id, msg.ch)
+	case enrichArrived:
+		return m, m.enrichArrived(msg)
+	case enrichDone:
+		if st := m.enrichment[msg.id]; st != nil {
+			st.fetching = false
+		}
+		return m, nil
+	case paneRefreshDue:
+		if msg.gen != m.paneGen {
+			return m, nil
+		}
+		in, ok := m.list.selected()
+		if !ok || !m.enrichTabVisible() {
+			return m, nil // no pane on screen: stop until one is
+		}
+		return m, tea.Batch(m.fetchEnrichment(in, false), m.schedulePaneRefresh())
+	case logsTicked:
+		if m.following == nil || m.following.gen != msg.gen {
+			return m, nil
+		}
+		m.followed, m.followedN, m.followedFor = msg.lines, msg.total, msg.id
+		return m, tickLogs(m.following)
+	case followEnded:
+		if m.following != nil && m.following.gen == msg.gen {
+			m.following = nil
+			if msg.err != nil {
+				m.lastErr = "logs: " + msg.err.Error()
+			}
+			m.logs.follow = false
 		}
 		return m, nil
 	case detailLoaded:
@@ -197,6 +255,10 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, m.recordDetail(msg.detail)
 	case operationDone:
 		return m.operationDone(msg)
+	case actionPrepared:
+		return m, m.actionPrepared(msg)
+	case actionConfirmed:
+		return m, m.startRun(msg)
 	case noteRecorded:
 		return m.noteRecorded(msg)
 	case journalFailed:
@@ -229,6 +291,11 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		if m.dialog != nil {
 			return m.dialogKey(msg)
 		}
+		if m.screen != nil {
+			var cmd tea.Cmd
+			m.screen, cmd = m.screen.update(msg, m.opts.Now())
+			return m, cmd
+		}
 		if m.filter.Focused() {
 			return m.filterKey(msg)
 		}
@@ -236,6 +303,13 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			return m.journalKey(msg)
 		}
 		return m.key(msg)
+	}
+	if m.screen != nil {
+		// Messages the model does not know are the screen's (a dry run's
+		// output, a run's progress).
+		var cmd tea.Cmd
+		m.screen, cmd = m.screen.update(msg, m.opts.Now())
+		return m, cmd
 	}
 	return m, nil
 }
@@ -355,6 +429,9 @@ func (m *Model) fetchDetail(in pagerduty.Incident, force bool) tea.Cmd {
 // selectionChanged schedules the detail of the incident under the cursor.
 func (m *Model) selectionChanged() tea.Cmd {
 	m.detail.scroll = 0
+	m.logs.scroll = 0
+	m.stopFollow()
+	m.followed, m.followedN, m.followedFor = nil, 0, ""
 	if in, ok := m.list.selected(); ok {
 		return scheduleDetail(in.ID)
 	}
@@ -381,10 +458,17 @@ func (m Model) key(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 		return m, nil
 	case key.Matches(msg, k.Tab):
 		m.detail.nextTab()
-		return m, nil
+		return m, m.tabChanged()
+	case key.Matches(msg, k.PrevTab):
+		m.detail.prevTab()
+		return m, m.tabChanged()
 	case key.Matches(msg, k.Open):
 		m.detail.focused = true
 		return m, nil
+	}
+
+	if cmd, handled := m.paneKey(msg); handled {
+		return m, cmd
 	}
 
 	if m.detail.focused {
@@ -456,6 +540,12 @@ func (m Model) key(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 		return m, cmd
 	}
 	switch {
+	case key.Matches(msg, k.Palette):
+		m.openPalette(in)
+		return m, nil
+	case key.Matches(msg, k.Command):
+		m.openCommandLine(in)
+		return m, nil
 	case key.Matches(msg, k.Ack):
 		if m.opts.ReadOnly {
 			m.status = "read-only: sitrep changes nothing"
@@ -474,6 +564,20 @@ func (m Model) key(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 		}
 		m.dialog = newConfirmDialog(m.opts.Now(), "resolve", in,
 			"Resolve "+number(in)+" "+in.Title+"?")
+		return m, nil
+	case key.Matches(msg, k.EnrichNote):
+		if m.opts.ReadOnly {
+			m.status = "read-only: sitrep changes nothing"
+			return m, nil
+		}
+		summary, ok := m.enrichmentSummary(in)
+		if !ok {
+			m.status = "nothing gathered yet for " + number(in) + ": open the Metrics, Logs or Deploys pane first"
+			return m, nil
+		}
+		d := newConfirmDialog(m.opts.Now(), "enrich", in, "Attach this to "+number(in)+" as a PagerDuty note?\n\n"+summary)
+		d.text = summary
+		m.dialog = d
 		return m, nil
 	case key.Matches(msg, k.Browser):
 		if in.HTMLURL == "" {
@@ -520,15 +624,23 @@ func (m Model) dialogKey(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 	}
 	switch r := result.(type) {
 	case confirmed:
-		if r.action == "resolve" {
+		switch r.action {
+		case "resolve":
 			m.status = "resolving " + number(r.incident) + "…"
 			return m, m.resolve(r.incident)
+		case "enrich":
+			m.status = "attaching the enrichment to " + number(r.incident) + "…"
+			return m, m.addNote(r.incident, r.text, true)
 		}
 	case noteWritten:
 		m.status = "adding note to " + number(r.incident) + "…"
 		return m, m.addNote(r.incident, r.text, r.toPagerDuty)
 	case dialogCmd:
 		return m, r.cmd
+	case logFilterSet:
+		m.logs.setFilter(r.text)
+	case actionChosen:
+		return m, m.prepareAction(r)
 	}
 	return m, nil
 }

@@ -87,7 +87,7 @@ func keyMsg(k string) tea.KeyPressMsg {
 	return tea.KeyPressMsg{Code: r, Text: k}
 }
 
-func screen(m Model) string { return ansi.Strip(m.render()) }
+func plainView(m Model) string { return ansi.Strip(m.render()) }
 
 func selectedID(t *testing.T, m Model) string {
 	t.Helper()
@@ -112,8 +112,8 @@ func TestNavigation(t *testing.T) {
 	if got := selectedID(t, m); got != incidents[29].ID {
 		t.Errorf("after G selected %s, want last %s", got, incidents[29].ID)
 	}
-	if !strings.Contains(screen(m), fmt.Sprintf("#%d", incidents[29].Number)) {
-		t.Errorf("the last incident is selected but not on screen:\n%s", screen(m))
+	if !strings.Contains(plainView(m), fmt.Sprintf("#%d", incidents[29].Number)) {
+		t.Errorf("the last incident is selected but not on screen:\n%s", plainView(m))
 	}
 	m = press(t, m, "k", "g")
 	if got := selectedID(t, m); got != incidents[0].ID {
@@ -165,7 +165,7 @@ func TestSelectionSurvivesRefresh(t *testing.T) {
 func TestRefreshErrorKeepsData(t *testing.T) {
 	m := loaded(t, fixture(5), 120, 40)
 	m = step(t, m, incidentsFailed{scope: pagerduty.ScopeMine, err: errors.New("list incidents: PagerDuty's answer is not the JSON expected"), at: t0})
-	s := screen(m)
+	s := plainView(m)
 	if !strings.Contains(s, "not the JSON expected") {
 		t.Errorf("the error is not shown:\n%s", s)
 	}
@@ -173,7 +173,7 @@ func TestRefreshErrorKeepsData(t *testing.T) {
 		t.Errorf("the last data is gone after a failed refresh:\n%s", s)
 	}
 	m = step(t, m, incidentsLoaded{scope: pagerduty.ScopeMine, incidents: fixture(5), at: t0})
-	if strings.Contains(screen(m), "not the JSON expected") {
+	if strings.Contains(plainView(m), "not the JSON expected") {
 		t.Error("the error stays after a successful refresh")
 	}
 }
@@ -220,8 +220,8 @@ func TestResolveNeedsConfirmationAfterGrace(t *testing.T) {
 	if m.dialog == nil {
 		t.Fatal("R opened no confirmation")
 	}
-	if !strings.Contains(screen(m), "Resolve #") {
-		t.Errorf("the confirmation does not name the incident:\n%s", screen(m))
+	if !strings.Contains(plainView(m), "Resolve #") {
+		t.Errorf("the confirmation does not name the incident:\n%s", plainView(m))
 	}
 	// Type-ahead inside the grace period must not confirm.
 	next, cmd := m.Update(keyMsg("y"))
@@ -274,7 +274,7 @@ func TestGoldenViews(t *testing.T) {
 				for range tab {
 					m = press(t, m, "tab")
 				}
-				got := screen(m)
+				got := plainView(m)
 				assertFits(t, got, size.w, size.h)
 				golden(t, name, got)
 			})
@@ -331,7 +331,7 @@ func TestRandomKeysNeverBreakLayout(t *testing.T) {
 				w, h = 40+rng.IntN(120), 10+rng.IntN(40)
 				m = step(t, m, tea.WindowSizeMsg{Width: w, Height: h})
 			}
-			s := screen(m)
+			s := plainView(m)
 			if lines := strings.Split(s, "\n"); len(lines) != h {
 				t.Fatalf("round %d: %d lines at height %d", round, len(lines), h)
 			}
@@ -359,5 +359,53 @@ func BenchmarkKeystroke(b *testing.B) {
 		next, _ := m.Update(k)
 		m = next.(Model)
 		_ = m.View()
+	}
+}
+
+// BenchmarkFirstFrameFromCache is the cockpit's first frame drawn from the
+// journal's cache of 1,000 incidents, before the network answers. The
+// budget is 50 ms; the journal's side (loading the cache) is measured by
+// store/journal's BenchmarkLoadIncidents.
+func BenchmarkFirstFrameFromCache(b *testing.B) {
+	cached := fixture(1000)
+	b.ReportAllocs()
+	for b.Loop() {
+		m := New(nil, Options{Now: fixedClock, Cached: cached, CachedAt: t0.Add(-time.Hour)})
+		next, _ := m.Update(tea.WindowSizeMsg{Width: 120, Height: 40})
+		_ = next.(Model).View()
+	}
+}
+
+func TestFirstFrameFromCacheIsMarkedStale(t *testing.T) {
+	m := New(nil, Options{Now: fixedClock, Cached: fixture(3), CachedAt: t0.Add(-2 * time.Hour)})
+	m = step(t, m, tea.WindowSizeMsg{Width: 100, Height: 24})
+	s := plainView(m)
+	if !strings.Contains(s, "cached, updated 2h ago") || !strings.Contains(s, "#1000") {
+		t.Errorf("the cached first frame is not shown as stale:\n%s", s)
+	}
+	m = step(t, m, incidentsLoaded{scope: pagerduty.ScopeMine, incidents: fixture(3), at: t0})
+	if strings.Contains(plainView(m), "cached") {
+		t.Error("still marked cached after a refresh")
+	}
+}
+
+func TestResolvedHereStaysListed(t *testing.T) {
+	m := loaded(t, fixture(4), 120, 30)
+	in, _ := m.list.selected()
+	m = step(t, m, operationDone{op: "resolved", incident: number(in), id: in.ID})
+	var rest []pagerduty.Incident
+	for _, x := range fixture(4) {
+		if x.ID != in.ID {
+			rest = append(rest, x)
+		}
+	}
+	m = step(t, m, incidentsLoaded{scope: pagerduty.ScopeMine, incidents: rest, at: t0})
+	got, ok := m.list.byID(in.ID)
+	if !ok || got.Status != "resolved" {
+		t.Fatalf("the incident resolved here left the list: %+v %v", got, ok)
+	}
+	m = step(t, m, incidentsLoaded{scope: pagerduty.ScopeMine, incidents: rest, at: t0.Add(keepResolved + time.Minute)})
+	if _, ok := m.list.byID(in.ID); ok {
+		t.Error("the resolved incident is still listed after keepResolved")
 	}
 }

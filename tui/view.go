@@ -48,7 +48,9 @@ func (m Model) render() string {
 		parts = append(parts, fit(m.filter.View(), width))
 	}
 	body := m.bodyHeight()
-	if m.journal != nil {
+	if m.screen != nil {
+		parts = append(parts, padLines(m.screen.view(m.styles, width, body), width, body))
+	} else if m.journal != nil {
 		parts = append(parts, m.journal.view(m.styles, width, body))
 	} else if m.detail.focused {
 		parts = append(parts, m.detailPane(width, body))
@@ -72,6 +74,9 @@ func (m *Model) detailPane(width, height int) string {
 	in, ok := m.list.selected()
 	if !ok {
 		return padLines("", width, height)
+	}
+	if m.enrichTabVisible() {
+		return m.enrichPane(in, width, height)
 	}
 	return m.detail.view(m.styles, in, m.details[in.ID], width, height, m.now)
 }
@@ -113,6 +118,13 @@ func (m *Model) header(width int) string {
 func (m *Model) footer(width int) string {
 	if m.status != "" {
 		return fit(m.status, width)
+	}
+	if m.screen != nil {
+		// The screen draws its own keys; the bar says only what went wrong.
+		if m.lastErr != "" {
+			return m.styles.Error.Render(fit("⚠ "+m.lastErr, width))
+		}
+		return fit("", width)
 	}
 	if m.lastErr != "" && lipgloss.Width(m.lastErr) > width/2 {
 		// Too long for the header: the whole error goes here, where the

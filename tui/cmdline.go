@@ -1,0 +1,117 @@
+package tui
+
+import (
+	"strings"
+	"time"
+
+	"charm.land/bubbles/v2/textinput"
+	tea "charm.land/bubbletea/v2"
+
+	"sitrep/sources/pagerduty"
+	"sitrep/sources/sanitize"
+)
+
+// commandLine is :, the ChatOps form of the palette:
+// "runbook restart_service --env=prod --service=payment-gateway". tab
+// completes; enter parses, and a mistake (an unknown action or parameter,
+// with the closest name) is shown while the line stays open for fixing.
+// A parsed line only prepares the action: the preview comes next.
+type commandLine struct {
+	incident pagerduty.Incident
+	acts     Actions
+	input    textinput.Model
+	err      string
+	choices  []string // the last tab's candidates, when more than one
+}
+
+func newCommandLine(in pagerduty.Incident, acts Actions, width int) *commandLine {
+	ti := textinput.New()
+	ti.Prompt = ":"
+	ti.Placeholder = "runbook ACTION --param=value"
+	ti.CharLimit = 500
+	ti.SetWidth(max(10, min(width-10, 90)))
+	ti.Focus()
+	return &commandLine{incident: in, acts: acts, input: ti}
+}
+
+func (c *commandLine) key(msg tea.KeyPressMsg, _ time.Time) (dialog, any) {
+	switch msg.String() {
+	case "esc":
+		return nil, nil
+	case "tab":
+		c.complete()
+		return c, nil
+	case "enter":
+		line := strings.TrimSpace(c.input.Value())
+		if line == "" {
+			return nil, nil
+		}
+		cmd, err := c.acts.Parse(line)
+		if err != nil {
+			c.err = sanitize.Line(err.Error())
+			c.choices = nil
+			return c, nil
+		}
+		return nil, actionChosen{name: cmd.Action, params: cmd.Params, incident: c.incident}
+	}
+	var cmd tea.Cmd
+	before := c.input.Value()
+	c.input, cmd = c.input.Update(msg)
+	if c.input.Value() != before {
+		c.err, c.choices = "", nil
+	}
+	return c, dialogCmd{cmd: cmd}
+}
+
+// complete replaces the word being typed by its completion, or by the
+// candidates' common prefix and lists them.
+func (c *commandLine) complete() {
+	line := c.input.Value()
+	cands := c.acts.Complete(line)
+	c.choices = nil
+	if len(cands) == 0 {
+		return
+	}
+	start := strings.LastIndexAny(line, " \t") + 1
+	word := line[start:]
+	repl := cands[0]
+	if len(cands) > 1 {
+		repl = commonPrefix(cands)
+		c.choices = cands
+	} else if !strings.HasSuffix(repl, "=") {
+		repl += " "
+	}
+	if len(repl) < len(word) {
+		return
+	}
+	c.input.SetValue(line[:start] + repl)
+	c.input.CursorEnd()
+}
+
+func commonPrefix(list []string) string {
+	p := list[0]
+	for _, s := range list[1:] {
+		for !strings.HasPrefix(s, p) {
+			p = p[:len(p)-1]
+		}
+	}
+	return p
+}
+
+func (c *commandLine) view(s Styles, width int) string {
+	w := max(20, min(width-4, 96))
+	ti := c.input
+	ti.SetWidth(max(10, w-2))
+	lines := []string{s.Title.Render(truncate("Command for "+number(c.incident)+" "+sanitize.Line(c.incident.Service.Name), w)),
+		truncate(ti.View(), w)}
+	if c.err != "" {
+		for _, l := range wrap("✗ "+c.err, w) {
+			lines = append(lines, s.Error.Render(truncate(l, w)))
+		}
+	}
+	if len(c.choices) > 0 {
+		lines = append(lines, s.Dim.Render(truncate(strings.Join(c.choices, "  "), w)))
+	}
+	lines = append(lines, s.Dim.Render(truncate("tab complete · enter preview · esc close", w)))
+	return s.Dialog.Width(w + 4).Render(strings.Join(lines, "\n"))
+}

@@ -1,0 +1,418 @@
+package tui
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"charm.land/bubbles/v2/key"
+	tea "charm.land/bubbletea/v2"
+
+	"sitrep/sources/deploys"
+	"sitrep/sources/enrich"
+	"sitrep/sources/logs"
+	"sitrep/sources/pagerduty"
+)
+
+// Enricher gathers what the enrichment panes show for an incident: its
+// service's metrics, recent logs and changes. cmd/sitrep builds it from the
+// config; nil means no enrichment configured.
+type Enricher interface {
+	// Fetch starts every source of the incident's service concurrently;
+	// each result arrives on the channel when ready (SourceID "metrics",
+	// "logs" or "deploys"), and the channel closes after the last.
+	Fetch(ctx context.Context, in pagerduty.Incident) <-chan enrich.Result
+	// Follow streams the incident's logs into ring until ctx ends.
+	Follow(ctx context.Context, in pagerduty.Incident, ring *logs.Ring) error
+	// Forget drops cached results (a manual refresh).
+	Forget(in pagerduty.Incident)
+}
+
+// Pane names, as the detail's tabs call them and sources report them.
+const (
+	paneMetrics = "metrics"
+	paneLogs    = "logs"
+	paneDeploys = "deploys"
+)
+
+// paneData is one pane's latest answer.
+type paneData struct {
+	value     any
+	err       string
+	fetchedAt time.Time
+	took      time.Duration
+}
+
+// enrichState is what the panes know of one incident.
+type enrichState struct {
+	panes    map[string]paneData
+	fetching bool
+	started  time.Time
+}
+
+// Messages of the enrichment.
+type (
+	enrichStarted struct {
+		id string
+		ch <-chan enrich.Result
+	}
+	enrichArrived struct {
+		id     string
+		result enrich.Result
+		ch     <-chan enrich.Result
+	}
+	enrichDone     struct{ id string }
+	paneRefreshDue struct{ gen int }
+	// logsTicked carries a snapshot of the followed logs.
+	logsTicked struct {
+		id    string
+		gen   int
+		lines []logs.Line
+		total uint64
+	}
+	followEnded struct {
+		id  string
+		gen int
+		err error
+	}
+)
+
+// enrichTimeout bounds one whole fan-out; each source has its own, shorter
+// deadline inside it.
+const enrichTimeout = 30 * time.Second
+
+// fetchEnrichment starts the fan-out for an incident.
+func (m *Model) fetchEnrichment(in pagerduty.Incident, force bool) tea.Cmd {
+	e := m.opts.Enricher
+	if e == nil {
+		return nil
+	}
+	st := m.enrichment[in.ID]
+	if st == nil {
+		st = &enrichState{panes: map[string]paneData{}}
+		m.enrichment[in.ID] = st
+	}
+	if st.fetching {
+		return nil
+	}
+	st.fetching = true
+	st.started = m.opts.Now()
+	return func() tea.Msg {
+		if force {
+			e.Forget(in)
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), enrichTimeout)
+		ch := e.Fetch(ctx, in)
+		// The fan-out closes ch after its last result; cancel then.
+		out := make(chan enrich.Result, cap(ch))
+		go func() {
+			defer cancel()
+			defer close(out)
+			for r := range ch {
+				out <- r
+			}
+		}()
+		return enrichStarted{id: in.ID, ch: out}
+	}
+}
+
+// waitEnrich delivers the next result of a fan-out as its own message, so
+// each pane fills as soon as its source answers.
+func waitEnrich(id string, ch <-chan enrich.Result) tea.Cmd {
+	return func() tea.Msg {
+		r, ok := <-ch
+		if !ok {
+			return enrichDone{id: id}
+		}
+		return enrichArrived{id: id, result: r, ch: ch}
+	}
+}
+
+func (m *Model) enrichArrived(msg enrichArrived) tea.Cmd {
+	st := m.enrichment[msg.id]
+	if st == nil {
+		return waitEnrich(msg.id, msg.ch)
+	}
+	r := msg.result
+	p := paneData{value: r.Value, fetchedAt: r.FetchedAt, took: r.Took}
+	if r.Err != nil {
+		p.err = r.Err.Error()
+		if old, ok := st.panes[r.SourceID]; ok {
+			p.value, p.fetchedAt = old.value, old.fetchedAt // keep the last good data beside the error
+		}
+	}
+	st.panes[r.SourceID] = p
+	return waitEnrich(msg.id, msg.ch)
+}
+
+// paneRefreshEvery refreshes the visible pane; the fan-out's cache keeps
+// this cheap.
+func (m *Model) schedulePaneRefresh() tea.Cmd {
+	m.paneGen++
+	gen, every := m.paneGen, m.opts.PaneRefresh
+	return tea.Tick(every, func(time.Time) tea.Msg { return paneRefreshDue{gen: gen} })
+}
+
+// enrichTabVisible says whether an enrichment pane is on screen.
+func (m *Model) enrichTabVisible() bool {
+	switch detailTabs[m.detail.tab] {
+	case "Metrics", "Logs", "Deploys":
+		return true
+	}
+	return false
+}
+
+// follow is the running log stream of the logs pane.
+type follow struct {
+	id     string
+	gen    int
+	cancel context.CancelFunc
+	ring   *logs.Ring
+}
+
+// followRing is how many followed lines the pane keeps.
+const followRing = 5000
+
+// startFollow streams the selected incident's logs while the logs pane is
+// visible and follow is on.
+func (m *Model) startFollow(in pagerduty.Incident) tea.Cmd {
+	if m.opts.Enricher == nil || (m.following != nil && m.following.id == in.ID) {
+		return nil
+	}
+	m.stopFollow()
+	ctx, cancel := context.WithCancel(context.Background())
+	m.followGen++
+	f := &follow{id: in.ID, gen: m.followGen, cancel: cancel, ring: logs.NewRing(followRing)}
+	m.following = f
+	e := m.opts.Enricher
+	return tea.Batch(
+		func() tea.Msg { return followEnded{id: in.ID, gen: f.gen, err: e.Follow(ctx, in, f.ring)} },
+		tickLogs(f),
+	)
+}
+
+func (m *Model) stopFollow() {
+	if m.following != nil {
+		m.following.cancel()
+		m.following = nil
+	}
+}
+
+// logsFrame is how often a followed stream is redrawn: the ring absorbs
+// any rate, the screen shows it twice a second.
+const logsFrame = 500 * time.Millisecond
+
+func tickLogs(f *follow) tea.Cmd {
+	return tea.Tick(logsFrame, func(time.Time) tea.Msg {
+		return logsTicked{id: f.id, gen: f.gen, lines: f.ring.Last(1000), total: f.ring.Total()}
+	})
+}
+
+// syncFollow starts or stops the stream to match what is on screen.
+func (m *Model) syncFollow() tea.Cmd {
+	in, ok := m.list.selected()
+	want := ok && m.journal == nil && detailTabs[m.detail.tab] == "Logs" && m.logs.follow && m.opts.Enricher != nil
+	if !want {
+		m.stopFollow()
+		return nil
+	}
+	return m.startFollow(in)
+}
+
+// tabChanged starts what the new tab needs: the enrichment for a pane, the
+// pane's refresh timer, the log stream.
+func (m *Model) tabChanged() tea.Cmd {
+	in, ok := m.list.selected()
+	if !ok {
+		return nil
+	}
+	if !m.enrichTabVisible() {
+		return m.syncFollow()
+	}
+	return tea.Batch(m.fetchEnrichment(in, false), m.schedulePaneRefresh(), m.syncFollow())
+}
+
+// paneKey handles the keys of the pane on screen: follow and errors-only
+// in the logs pane.
+func (m *Model) paneKey(msg tea.KeyPressMsg) (tea.Cmd, bool) {
+	if detailTabs[m.detail.tab] != "Logs" {
+		return nil, false
+	}
+	k := m.keys
+	switch {
+	case key.Matches(msg, k.Follow):
+		m.logs.toggleFollow()
+		return m.syncFollow(), true
+	case key.Matches(msg, k.ErrorsOnly):
+		m.logs.toggleErrors()
+		return nil, true
+	case m.detail.focused && key.Matches(msg, k.Filter):
+		d := newLogFilterDialog(m.logs.filter, m.width)
+		m.dialog = d
+		return d.input.Focus(), true
+	case m.detail.focused && key.Matches(msg, k.Down):
+		m.logs.scrollBy(1)
+		m.logs.clampScroll(m.logLines(), m.bodyHeight())
+		return m.syncFollow(), true
+	case m.detail.focused && key.Matches(msg, k.Up):
+		m.logs.scrollBy(-1) // scrolling back in time pauses following
+		return m.syncFollow(), true
+	}
+	return nil, false
+}
+
+// enrichPane draws the Metrics, Logs or Deploys tab of an incident.
+func (m *Model) enrichPane(in pagerduty.Incident, width, height int) string {
+	s := m.styles
+	st := m.details[in.ID]
+	tabs := m.detail.tabBar(s, st.detail, st.detail.Incident.ID == in.ID)
+	if height < 2 {
+		return padLines(tabs, width, height)
+	}
+	body := height - 1
+	if m.opts.Enricher == nil {
+		msg := "No enrichment configured. Add the service under services: in config.yaml (see README)."
+		return padLines(tabs+"\n"+s.Dim.Render(truncate(msg, width)), width, height)
+	}
+	es := m.enrichment[in.ID]
+	var name string
+	switch detailTabs[m.detail.tab] {
+	case "Metrics":
+		name = paneMetrics
+	case "Logs":
+		name = paneLogs
+	default:
+		name = paneDeploys
+	}
+	var p paneData
+	known := false
+	if es != nil {
+		p, known = es.panes[name]
+	}
+	loading := es != nil && es.fetching && !known
+	var err error
+	if p.err != "" {
+		err = errorString(p.err)
+	}
+	status := paneStatus(s, loading || (es == nil), p.fetchedAt, err, m.now, width)
+	if name == paneLogs && m.following != nil {
+		status = paneStatus(s, false, m.now, nil, m.now, width)
+	}
+	var content string
+	switch name {
+	case paneMetrics:
+		charts, _ := p.value.(enrich.Charts)
+		content = renderMetrics(s, charts, in.CreatedAt, m.deployTimes(in.ID), width, body-1, m.now, m.detail.scroll)
+	case paneLogs:
+		content = m.logs.view(s, m.logLines(), width, body-1, m.now)
+	case paneDeploys:
+		flagged, _ := p.value.([]deploys.Flagged)
+		content = renderDeploys(s, flagged, in.CreatedAt, width, body-1, m.now)
+	}
+	return padLines(tabs+"\n"+status+"\n"+content, width, height)
+}
+
+// logLines are the lines the logs pane shows: the followed stream while
+// it holds lines for the selected incident (also once paused, so the view
+// does not jump), else the last fetch.
+func (m *Model) logLines() []logs.Line {
+	in, ok := m.list.selected()
+	if !ok {
+		return nil
+	}
+	if m.followedFor == in.ID && len(m.followed) > 0 {
+		return m.followed
+	}
+	if es := m.enrichment[in.ID]; es != nil {
+		lines, _ := es.panes[paneLogs].value.([]logs.Line)
+		return lines
+	}
+	return nil
+}
+
+// deployTimes are the changes the deploys pane found, as chart markers.
+func (m *Model) deployTimes(id string) []time.Time {
+	es := m.enrichment[id]
+	if es == nil {
+		return nil
+	}
+	flagged, _ := es.panes[paneDeploys].value.([]deploys.Flagged)
+	var out []time.Time
+	for _, f := range flagged {
+		if !f.At.IsZero() {
+			out = append(out, f.At)
+		}
+	}
+	return out
+}
+
+type errorString string
+
+func (e errorString) Error() string { return string(e) }
+
+// enrichmentSummary is the note E attaches to the incident: what the
+// panes show, in a few lines a colleague can read in PagerDuty's app.
+func (m *Model) enrichmentSummary(in pagerduty.Incident) (string, bool) {
+	es := m.enrichment[in.ID]
+	if es == nil {
+		return "", false
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "sitrep enrichment for #%d at %s UTC", in.Number, m.now.UTC().Format("15:04"))
+	have := false
+	if charts, ok := es.panes[paneMetrics].value.(enrich.Charts); ok {
+		for _, r := range charts.Results {
+			if len(r.Series) == 0 || len(r.Series[0].Points) == 0 {
+				continue
+			}
+			pts := r.Series[0].Points
+			peak := pts[0].V
+			for _, p := range pts {
+				peak = max(peak, p.V)
+			}
+			line := fmt.Sprintf("\n- %s: now %s, peak %s", r.Query.Name, formatValue(pts[len(pts)-1].V, r.Query.Unit), formatValue(peak, r.Query.Unit))
+			if r.Query.Threshold != nil {
+				line += ", threshold " + formatValue(*r.Query.Threshold, r.Query.Unit)
+			}
+			b.WriteString(line)
+			have = true
+		}
+	}
+	if flagged, ok := es.panes[paneDeploys].value.([]deploys.Flagged); ok {
+		for _, f := range flagged {
+			if f.Likely {
+				fmt.Fprintf(&b, "\n- likely cause: %s (%s before the start)", f.Summary, (-f.Offset).Round(time.Minute))
+				if f.URL != "" {
+					b.WriteString(" " + f.URL)
+				}
+				have = true
+				break
+			}
+		}
+	}
+	if lines, ok := es.panes[paneLogs].value.([]logs.Line); ok && len(lines) > 0 {
+		errs, last := 0, ""
+		for _, l := range lines {
+			if l.Level == logs.LevelError {
+				errs++
+				last = l.Text
+			}
+		}
+		fmt.Fprintf(&b, "\n- logs: %d error lines of the last %d", errs, len(lines))
+		if last != "" {
+			fmt.Fprintf(&b, "; latest: %s", truncate(last, 160))
+		}
+		have = true
+	}
+	return b.String(), have
+}
+
+func formatValue(v float64, unit string) string {
+	s := strconv.FormatFloat(v, 'g', 3, 64)
+	if unit != "" {
+		s += " " + unit
+	}
+	return s
+}

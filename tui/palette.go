@@ -1,0 +1,165 @@
+package tui
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	tea "charm.land/bubbletea/v2"
+
+	"sitrep/actions"
+	"sitrep/sources/pagerduty"
+	"sitrep/sources/sanitize"
+)
+
+// paletteDialog is !: the actions the catalogue offers for an incident,
+// each with its risk and runner. Typing filters (j and k move until the
+// filter has begun; / begins it explicitly), arrows move, enter chooses,
+// esc clears the filter and then closes. Choosing only prepares the
+// action: the preview comes next, and nothing runs from here.
+type paletteDialog struct {
+	incident  pagerduty.Incident
+	all       []*actions.Action
+	shown     []*actions.Action
+	query     string
+	filtering bool
+	cursor    int
+}
+
+// paletteRows is the most actions listed at once.
+const paletteRows = 10
+
+func newPaletteDialog(in pagerduty.Incident, list []*actions.Action) *paletteDialog {
+	d := &paletteDialog{incident: in, all: list}
+	d.refilter()
+	return d
+}
+
+func (d *paletteDialog) refilter() {
+	q := strings.ToLower(d.query)
+	d.shown = d.shown[:0]
+	for _, a := range d.all {
+		hay := strings.ToLower(a.Name + " " + a.Title + " " + a.Risk + " " + a.Runner)
+		if q == "" || strings.Contains(hay, q) {
+			d.shown = append(d.shown, a)
+		}
+	}
+	d.cursor = max(0, min(d.cursor, len(d.shown)-1))
+}
+
+func (d *paletteDialog) key(msg tea.KeyPressMsg, _ time.Time) (dialog, any) {
+	k := msg.String()
+	switch k {
+	case "esc":
+		if d.query != "" || d.filtering {
+			d.query, d.filtering = "", false
+			d.refilter()
+			return d, nil
+		}
+		return nil, nil
+	case "enter":
+		if len(d.shown) == 0 {
+			return d, nil
+		}
+		a := d.shown[d.cursor]
+		return nil, actionChosen{name: a.Name, incident: d.incident}
+	case "up", "ctrl+p", "shift+tab":
+		d.move(-1)
+		return d, nil
+	case "down", "ctrl+n", "tab":
+		d.move(1)
+		return d, nil
+	case "backspace":
+		if r := []rune(d.query); len(r) > 0 {
+			d.query = string(r[:len(r)-1])
+			d.refilter()
+		}
+		return d, nil
+	}
+	if !d.filtering && d.query == "" {
+		switch k {
+		case "j":
+			d.move(1)
+			return d, nil
+		case "k":
+			d.move(-1)
+			return d, nil
+		case "/":
+			d.filtering = true
+			return d, nil
+		}
+	}
+	if msg.Text != "" && (msg.Mod == 0 || msg.Mod == tea.ModShift) {
+		d.query += sanitize.Line(msg.Text)
+		d.filtering = true
+		d.refilter()
+	}
+	return d, nil
+}
+
+func (d *paletteDialog) move(delta int) {
+	if len(d.shown) == 0 {
+		return
+	}
+	d.cursor = (d.cursor + delta + len(d.shown)) % len(d.shown)
+}
+
+func (d *paletteDialog) view(s Styles, width int) string {
+	w := max(20, min(width-4, 96))
+	var lines []string
+	lines = append(lines, s.Title.Render(truncate("Actions for "+number(d.incident)+" "+sanitize.Line(d.incident.Service.Name), w)))
+	filter := s.Dim.Render("type to filter")
+	if d.filtering || d.query != "" {
+		filter = "/" + d.query + "█"
+	}
+	lines = append(lines, truncate(filter, w), "")
+
+	nameW := 0
+	for _, a := range d.all {
+		nameW = max(nameW, len(a.Name))
+	}
+	nameW = min(nameW, max(8, w/3))
+	const riskW, runnerW = 6, 9
+	titleW := w - 2 - nameW - 1 - riskW - 1 - runnerW - 1
+	switch {
+	case len(d.all) == 0:
+		lines = append(lines, s.Dim.Render(truncate("The catalogue offers no action for this service and environment.", w)))
+	case len(d.shown) == 0:
+		lines = append(lines, s.Dim.Render(truncate("No action matches.", w)))
+	}
+	first := max(0, min(d.cursor-paletteRows/2, len(d.shown)-paletteRows))
+	for i := first; i < min(len(d.shown), first+paletteRows); i++ {
+		a := d.shown[i]
+		mark := "  "
+		if i == d.cursor {
+			mark = "▸ "
+		}
+		row := mark + fit(a.Name, nameW) + " " + riskStyle(s, a.Risk).Render(fit(a.Risk, riskW)) + " " + fit(a.Runner, runnerW)
+		if titleW > 4 {
+			row += " " + fit(sanitize.Line(a.Title), titleW)
+		}
+		if i == d.cursor {
+			row = s.Selected.Render(row)
+		}
+		lines = append(lines, row)
+	}
+	if n := len(d.shown); n > paletteRows {
+		lines = append(lines, s.Dim.Render(fmt.Sprintf("%d–%d of %d", first+1, min(n, first+paletteRows), n)))
+	}
+	lines = append(lines, "", s.Dim.Render(truncate("enter preview · ↑/↓ (j/k) move · esc close · nothing runs before the preview", w)))
+	return s.Dialog.Width(w + 4).Render(strings.Join(lines, "\n"))
+}
+
+// riskStyle colours a risk level; the word itself keeps it readable
+// without colour.
+func riskStyle(s Styles, risk string) interface{ Render(...string) string } {
+	switch risk {
+	case actions.RiskHigh:
+		return s.Error
+	case actions.RiskMedium:
+		return s.Warn
+	case actions.RiskLow:
+		return s.OK
+	}
+	return s.Dim
+}
