@@ -32,6 +32,12 @@ type config struct {
 	RefreshInterval time.Duration `yaml:"-"`
 	Scope           string        `yaml:"scope"`
 
+	Prometheus endpointConfig           `yaml:"prometheus"`
+	Loki       endpointConfig           `yaml:"loki"`
+	Enrichment enrichmentConfig         `yaml:"enrichment"`
+	Actions    actionsConfig            `yaml:"actions"`
+	Services   map[string]serviceConfig `yaml:"services"`
+
 	path string
 	data []byte // the file, to point errors at a line and column
 }
@@ -77,6 +83,8 @@ func loadConfig(path string, named bool) (config, error) {
 	return cfg, cfg.validate()
 }
 
+var topLevelFields = []string{"api_url", "token_cmd", "token", "refresh_interval", "scope", "prometheus", "loki", "enrichment", "actions", "services"}
+
 // configError turns a YAML error into "file:line:column: what is wrong".
 func configError(path string, err error) error {
 	var ye yaml.Error
@@ -84,7 +92,11 @@ func configError(path string, err error) error {
 		pos := ye.GetToken().Position
 		msg := ye.GetMessage()
 		if strings.Contains(msg, "unknown field") {
-			msg += " (known fields: api_url, token_cmd, token, refresh_interval, scope)"
+			if pos.Column == 1 {
+				msg += " (known fields: " + strings.Join(topLevelFields, ", ") + ")"
+			} else {
+				msg += " (check the spelling; README.md lists every field)"
+			}
 		}
 		return fmt.Errorf("%s:%d:%d: %s", path, pos.Line, pos.Column, msg)
 	}
@@ -126,13 +138,14 @@ func (c *config) validate() error {
 	if len(c.TokenCmd) > 0 && c.TokenCmd[0] == "" {
 		return c.fieldError("token_cmd", "the first element must be a program")
 	}
-	return nil
+	return c.validateServices()
 }
 
 // fieldError names the file, and the line and column of the field when it
 // came from the file (a flag has none).
 func (c *config) fieldError(field, msg string) error {
 	if p, err := yaml.PathString("$." + field); err == nil && len(c.data) > 0 {
+		// Point at the field's value when it has one, else at its key.
 		if node, err := p.ReadNode(bytes.NewReader(c.data)); err == nil && node != nil && node.GetToken() != nil {
 			pos := node.GetToken().Position
 			return fmt.Errorf("%s:%d:%d: %s: %s", c.path, pos.Line, pos.Column, field, msg)

@@ -122,3 +122,60 @@ func TestToken(t *testing.T) {
 		t.Errorf("no token: %v", err)
 	}
 }
+
+func TestServicesConfig(t *testing.T) {
+	good := `prometheus: {url: "http://127.0.0.1:9090"}
+loki: {url: "http://127.0.0.1:3100"}
+enrichment: {window: 45m, timeout: 3s}
+services:
+  default:
+    env: prod
+    deploys:
+      - pagerduty: true
+  payment-gateway:
+    metrics:
+      - {name: 5xx rate, query: 'sum(rate(x[5m]))', unit: ratio, threshold: 0.05}
+    logs:
+      - loki: '{service="payment-gateway"}'
+      - command: [kubectl, logs, -f, deploy/payment-gateway]
+      - journald: {unit: payment-gateway.service}
+  search-indexer:
+    env: staging
+`
+	c, err := loadConfig(writeConfig(t, good, 0o644), true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Enrichment.window != 45*time.Minute || c.Enrichment.timeout != 3*time.Second || c.Enrichment.refresh != defaultPaneRefresh {
+		t.Errorf("enrichment = %+v", c.Enrichment)
+	}
+	pg := c.service("payment-gateway", "PXYZ")
+	if pg.Env != "prod" || len(pg.Metrics) != 1 || *pg.Metrics[0].Threshold != 0.05 || len(pg.Logs) != 3 || len(pg.Deploys) != 1 {
+		t.Errorf("payment-gateway over default = %+v", pg)
+	}
+	if s := c.service("search-indexer", ""); s.Env != "staging" {
+		t.Errorf("search-indexer env = %q", s.Env)
+	}
+	if s := c.service("unknown", "PABC"); s.Env != "prod" {
+		t.Errorf("an unconfigured service does not get the default: %+v", s)
+	}
+
+	bad := []struct{ name, body, want string }{
+		{"metric without query", "prometheus: {url: 'http://p:9090'}\nservices:\n  api:\n    metrics:\n      - name: x\n", ":5:13: services.api.metrics[0]: query is missing"},
+		{"metric without server", "services:\n  api:\n    metrics:\n      - {name: x, query: up}\n", "metrics need prometheus.url"},
+		{"two log kinds", "services:\n  api:\n    logs:\n      - {file: /x, command: [a]}\n", "services.api.logs[0]: set exactly one of"},
+		{"loki without url", "services:\n  api:\n    logs:\n      - loki: '{a=\"b\"}'\n", "needs loki.url"},
+		{"bad window", "enrichment:\n  window: soon\n", ":2:11: enrichment.window"},
+		{"bad prometheus url", "prometheus:\n  url: prometheus:9090\n", "prometheus.url"},
+		{"git without repo", "services:\n  api:\n    deploys:\n      - git: {branch: main}\n", "git needs repo"},
+		{"nested typo", "services:\n  api:\n    metrcs: []\n", ":3:5: unknown field \"metrcs\""},
+	}
+	for _, tt := range bad {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := loadConfig(writeConfig(t, tt.body, 0o644), true)
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("err = %v, want it to contain %q", err, tt.want)
+			}
+		})
+	}
+}

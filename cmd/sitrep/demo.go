@@ -13,7 +13,6 @@ import (
 	"sitrep/sources/demo"
 	"sitrep/sources/pagerduty"
 	"sitrep/store/journal"
-	"sitrep/tui"
 )
 
 // demoState is what a running demo writes for the processes it starts
@@ -22,6 +21,13 @@ type demoState struct {
 	PagerDutyURL string `json:"pagerduty_url"`
 	Token        string `json:"token"`
 	PID          int    `json:"pid"`
+	// ControlURL, MetricsURL (Prometheus and Loki) and EdgeURL are the
+	// demo world's other servers; ReleaseConfig is the file that
+	// rollback_deploy rewrites.
+	ControlURL    string `json:"control_url,omitempty"`
+	MetricsURL    string `json:"metrics_url,omitempty"`
+	EdgeURL       string `json:"edge_url,omitempty"`
+	ReleaseConfig string `json:"release_config,omitempty"`
 }
 
 func newDemoCmd(g *globalFlags) *cobra.Command {
@@ -56,26 +62,27 @@ sitrep on it. Nothing leaves the machine.`,
 				return err
 			}
 			defer w.Close()
-			if stateFile != "" {
-				if err := writeDemoState(stateFile, demoState{PagerDutyURL: w.PagerDutyURL, Token: w.Token, PID: os.Getpid()}); err != nil {
-					return err
-				}
-				defer os.Remove(stateFile)
-			}
-			j, err := openDemoJournal(g)
+			remove, err := publishDemoState(stateFile, w)
 			if err != nil {
 				return err
 			}
-			defer j.Close()
-			feed := pagerduty.New(pagerduty.Config{APIURL: w.PagerDutyURL, Token: w.Token})
-			err = runTUI(feed, j, tui.Options{Scope: scope, RefreshInterval: refresh, ReadOnly: g.readOnly})
-			fmt.Fprintf(cmd.OutOrStdout(), "The demo's journal is %s\nRead it with: sitrep journal ls --journal %s\n", j.Path(), j.Path())
+			defer remove()
+			env, err := demoEnvironment(g, w)
+			if err != nil {
+				return err
+			}
+			defer env.Close()
+			opts := env.tuiOptions(scope, g.readOnly)
+			opts.RefreshInterval = refresh
+			err = runTUI(env.feed, opts)
+			path := env.journal.Path()
+			fmt.Fprintf(cmd.OutOrStdout(), "The demo's journal is %s\nRead it with: sitrep journal ls --journal %s\n", path, path)
 			return err
 		},
 	}
 	cmd.Flags().Uint64Var(&seed, "seed", 1, "storyline seed: the same seed tells the same story")
 	cmd.Flags().DurationVar(&tick, "tick", 20*time.Second, "how often the storyline moves on")
-	cmd.Flags().StringVar(&stateFile, "state-file", "", "write the demo servers' addresses here (for demo-ctl and tests)")
+	cmd.Flags().StringVar(&stateFile, "state-file", defaultDemoStatePath(), "write the demo servers' addresses here, for demo-ctl")
 	return cmd
 }
 

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"runtime"
 	"strings"
 	"time"
@@ -16,8 +15,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"sitrep/sources/pagerduty"
-	"sitrep/store/journal"
-	"sitrep/store/recorder"
 	"sitrep/tui"
 )
 
@@ -62,7 +59,7 @@ Try it without an account: sitrep demo`,
 	pf.DurationVar(&g.refresh, "refresh", 0, "refresh interval (default 30s)")
 	pf.StringVar(&g.journal, "journal", "", "journal file (default $XDG_DATA_HOME/sitrep/journal.db)")
 	pf.BoolVar(&g.readOnly, "read-only", false, "open the journal read-only and change nothing, in PagerDuty or the journal")
-	root.AddCommand(newDemoCmd(&g), newJournalCmd(&g), newExportCmd(&g))
+	root.AddCommand(newDemoCtlCmd(), newDemoCmd(&g), newJournalCmd(&g), newExportCmd(&g), newActionsCmd(&g), newRunCmd(&g))
 	return root
 }
 
@@ -102,35 +99,19 @@ func (g globalFlags) settings(cmd *cobra.Command) (config, error) {
 }
 
 func runLive(ctx context.Context, cmd *cobra.Command, g globalFlags) error {
-	cfg, err := g.settings(cmd)
+	env, err := g.environment(cmd)
 	if err != nil {
 		return err
 	}
-	token, err := cfg.token(ctx)
-	if err != nil {
-		return err
-	}
-	j, err := g.openJournal(false)
-	if err != nil {
-		return err
-	}
-	defer j.Close()
-	feed := pagerduty.New(pagerduty.Config{APIURL: cfg.APIURL, Token: token})
-	scope, _ := pagerduty.ParseScope(cfg.Scope)
-	return runTUI(feed, j, tui.Options{Scope: scope, RefreshInterval: cfg.RefreshInterval, OpenURL: openBrowser, ReadOnly: g.readOnly})
+	defer env.Close()
+	scope, _ := pagerduty.ParseScope(env.cfg.Scope)
+	opts := env.tuiOptions(scope, g.readOnly)
+	opts.OpenURL = openBrowser
+	return runTUI(env.feed, opts)
 }
 
-// runTUI runs the cockpit on a feed and a journal, drawing the first frame
-// from the journal's cache of the last refresh.
-func runTUI(feed *pagerduty.Client, j *journal.Journal, opts tui.Options) error {
-	dataDir := filepath.Dir(j.Path())
-	opts.Recorder = recorder.New(j, feed, filepath.Join(dataDir, "exports"))
-	if cached, at, err := j.LoadIncidents(opts.Scope.String()); err == nil && len(cached) > 0 {
-		opts.Cached, opts.CachedAt = cached, at
-	}
-	if j.ReadOnly() {
-		opts.ReadOnly = true
-	}
+// runTUI runs the cockpit until the engineer quits.
+func runTUI(feed tui.Feed, opts tui.Options) error {
 	p := tea.NewProgram(tui.New(feed, opts))
 	if _, err := p.Run(); err != nil && !errors.Is(err, tea.ErrProgramKilled) {
 		return fmt.Errorf("terminal: %w", err)

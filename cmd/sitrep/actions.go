@@ -1,0 +1,191 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"sitrep/actions"
+	"sitrep/sources/metrics"
+	"sitrep/sources/metrics/effect"
+	"sitrep/sources/pagerduty"
+	"sitrep/store/journal"
+	"sitrep/tui"
+)
+
+// actionsDir is where actions.yaml and runbooks/ live: actions.dir, or the
+// config file's directory.
+func (c *config) actionsDir() string {
+	if c.Actions.Dir != "" {
+		return expandHome(c.Actions.Dir)
+	}
+	return filepath.Dir(c.path)
+}
+
+// remediation is the tui.Actions the cockpit uses: the engine, the
+// service environments from the config, and the metrics for "did it help?".
+type remediation struct {
+	engine *actions.Engine
+	cfg    *config
+	prom   *metrics.Client
+	feed   *pagerduty.Client
+
+	mu sync.Mutex // guards engine.User, learned on the first Prepare
+}
+
+var _ tui.Actions = (*remediation)(nil)
+
+func (r *remediation) env(in pagerduty.Incident) string {
+	return r.cfg.service(in.Service.Name, in.Service.ID).Env
+}
+
+func (r *remediation) target(in pagerduty.Incident) actions.Target {
+	return actions.TargetFromIncident(in, r.env(in), "")
+}
+
+func (r *remediation) For(in pagerduty.Incident) []*actions.Action {
+	return r.engine.Catalogue.ForIncident(r.target(in))
+}
+
+func (r *remediation) Prepare(ctx context.Context, name string, params map[string]string, in pagerduty.Incident) (*actions.Plan, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.feed != nil && r.engine.User == "" {
+		// Confirmations and announcements name the engineer: the token's
+		// owner. The client asks PagerDuty once.
+		if me, err := r.feed.Me(ctx); err == nil {
+			r.engine.User = me.Name
+		}
+	}
+	return r.engine.Prepare(ctx, name, params, r.target(in))
+}
+
+func (r *remediation) Parse(line string) (actions.Command, error) {
+	return actions.ParseCommand(line, r.engine.Catalogue)
+}
+
+func (r *remediation) Complete(line string) []string {
+	return actions.Complete(line, r.engine.Catalogue)
+}
+
+// effectWindow is the window measured before an action and after it.
+const effectWindow = 2 * time.Minute
+
+func (r *remediation) Effect(in pagerduty.Incident) tui.EffectProbe {
+	s := r.cfg.service(in.Service.Name, in.Service.ID)
+	if r.prom == nil || len(s.Metrics) == 0 {
+		return nil
+	}
+	return &effectProbe{client: r.prom, queries: metricQueries(s.Metrics)}
+}
+
+// effectProbe measures a run's effect with the metrics/effect package.
+type effectProbe struct {
+	client  *metrics.Client
+	queries []metrics.Query
+	eff     *effect.Effect
+}
+
+func (p *effectProbe) Before(ctx context.Context, at time.Time) error {
+	eff, err := effect.BeforeAfter(ctx, p.client, p.queries, at, effectWindow)
+	p.eff = eff
+	return err
+}
+
+func (p *effectProbe) After(ctx context.Context, done time.Time) ([]actions.MetricChange, error) {
+	if p.eff == nil {
+		return nil, fmt.Errorf("no measurement before the run")
+	}
+	return p.eff.After(ctx, done)
+}
+
+func (p *effectProbe) ReadyAt(done time.Time) time.Time {
+	if p.eff == nil {
+		return done.Add(effectWindow)
+	}
+	return p.eff.ReadyAt(done)
+}
+
+// newEngine builds the actions engine over a catalogue, journaling every
+// step of every run against its incident.
+func newEngine(cat *actions.Catalogue, j *journal.Journal, feed *pagerduty.Client, secrets []string, readOnly bool) *actions.Engine {
+	e := &actions.Engine{
+		Catalogue: cat,
+		ReadOnly:  readOnly,
+		Secrets:   secrets,
+		History: func(action, service string, since time.Time) []time.Time {
+			return runHistory(j, action, service, since)
+		},
+	}
+	if feed != nil {
+		e.PagerDuty = pagerduty.Writer{Client: feed}
+	}
+	if j != nil && !j.ReadOnly() {
+		e.Record = func(rec actions.Record) {
+			data, _ := json.Marshal(rec)
+			summary := fmt.Sprintf("%s %s on %s (%s)", rec.Action, rec.Step, rec.Target, rec.Env)
+			switch {
+			case rec.Result != "":
+				summary += ": " + rec.Result
+			case rec.BlockedBy != "":
+				summary += ": blocked by " + rec.BlockedBy
+			case rec.Outcome != "":
+				summary += ": " + rec.Outcome
+			}
+			actor := e.User
+			if actor == "" || rec.Step != actions.StepConfirmed && rec.Step != actions.StepOutcome {
+				actor = journal.ActorSitrep
+			}
+			// A failed journal write must not stop the run; it shows in
+			// the run's own record of steps, and verify covers the rest.
+			_, _ = j.Append(journal.Entry{Incident: rec.Incident, Kind: "action." + rec.Step, Actor: actor, Summary: summary, Data: data})
+		}
+	}
+	return e
+}
+
+// runHistory reads when an action started on a service since a time, from
+// the recent journal, for the rate-limit guard.
+func runHistory(j *journal.Journal, action, service string, since time.Time) []time.Time {
+	if j == nil {
+		return nil
+	}
+	head, err := j.Head()
+	if err != nil {
+		return nil
+	}
+	from := uint64(1)
+	if head.Seq > 20_000 {
+		from = head.Seq - 20_000
+	}
+	var out []time.Time
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	_ = j.Each(ctx, from, func(e journal.Entry) error {
+		if e.Kind != "action."+actions.StepStarted || e.At.Before(since) {
+			return nil
+		}
+		var rec actions.Record
+		if json.Unmarshal(e.Data, &rec) == nil && rec.Action == action && rec.Target == service {
+			out = append(out, e.At)
+		}
+		return nil
+	})
+	sort.Slice(out, func(a, b int) bool { return out[a].Before(out[b]) })
+	return out
+}
+
+func expandHome(p string) string {
+	if strings.HasPrefix(p, "~/") {
+		if home, err := os.UserHomeDir(); err == nil {
+			return filepath.Join(home, p[2:])
+		}
+	}
+	return p
+}

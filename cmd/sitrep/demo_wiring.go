@@ -1,0 +1,67 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"time"
+
+	actionsdemo "sitrep/actions/demo"
+	"sitrep/sources/demo"
+	"sitrep/sources/pagerduty"
+)
+
+// demoEnvironment wires the cockpit to a running demo world: its PagerDuty
+// emulator, its own journal, its metrics and logs, and the demo catalogue
+// whose actions change the world.
+func demoEnvironment(g *globalFlags, w *demo.World) (*environment, error) {
+	cfg := demoConfig(w)
+	if err := cfg.validate(); err != nil {
+		return nil, err
+	}
+	j, err := openDemoJournal(g)
+	if err != nil {
+		return nil, err
+	}
+	dir, err := os.MkdirTemp("", "sitrep-demo-actions-")
+	if err != nil {
+		j.Close()
+		return nil, fmt.Errorf("demo catalogue: %w", err)
+	}
+	cat, problems, err := actionsdemo.Load(dir)
+	if err != nil || len(problems) > 0 {
+		j.Close()
+		os.RemoveAll(dir)
+		return nil, fmt.Errorf("demo catalogue: %v %v", err, problems)
+	}
+	self, err := os.Executable()
+	if err != nil {
+		j.Close()
+		os.RemoveAll(dir)
+		return nil, fmt.Errorf("demo catalogue: find sitrep's own binary for demo-ctl: %w", err)
+	}
+	feed := pagerduty.New(pagerduty.Config{APIURL: w.PagerDutyURL, Token: w.Token})
+	env, err := assemble(cfg, w.Token, feed, j, cat, actionsdemo.Caller(self, w.EdgeURL, w.ReleaseConfigPath), g.readOnly)
+	if err != nil {
+		os.RemoveAll(dir)
+		return nil, err
+	}
+	env.closers = append(env.closers, func() { os.RemoveAll(dir) })
+	return env, nil
+}
+
+// demoConfig is the demo world's own configuration: its metrics and Loki
+// endpoints, and per service the queries, log selector and environment.
+func demoConfig(w *demo.World) *config {
+	cfg := &config{RefreshInterval: 5 * time.Second, path: "the demo world", Services: map[string]serviceConfig{}}
+	cfg.Prometheus.URL = w.MetricsURL
+	cfg.Loki.URL = w.MetricsURL
+	fromPagerDuty := true
+	for _, s := range demo.EnrichmentConfig() {
+		sc := serviceConfig{Env: s.Env, Logs: []logConfig{{Loki: s.LogSelector}}, Deploys: []deployConfig{{PagerDuty: &fromPagerDuty}}}
+		for _, m := range s.Metrics {
+			sc.Metrics = append(sc.Metrics, metricConfig{Name: m.Name, Query: m.PromQL, Unit: m.Unit, Threshold: m.Threshold})
+		}
+		cfg.Services[s.Service] = sc
+	}
+	return cfg
+}

@@ -1,0 +1,251 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"os"
+	"sort"
+	"sync"
+	"time"
+
+	"sitrep/sources/deploys"
+	"sitrep/sources/enrich"
+	"sitrep/sources/logs"
+	"sitrep/sources/metrics"
+	"sitrep/sources/pagerduty"
+)
+
+// enricher builds, per incident, the sources its service is configured
+// with, and fetches them through one fan-out. It is the tui.Enricher.
+type enricher struct {
+	cfg  *config
+	prom *metrics.Client // nil without prometheus.url
+	loki string
+	pd   deploys.PagerDuty
+	fan  *enrich.Fanout
+	http *http.Client
+}
+
+// logLines is how many recent lines each log source contributes.
+const logLines = 300
+
+func newEnricher(cfg *config, feed *pagerduty.Client, token string) (*enricher, error) {
+	e := &enricher{
+		cfg:  cfg,
+		loki: cfg.Loki.URL,
+		pd:   deploys.PagerDuty{Client: feed.HTTPClient(), BaseURL: feed.BaseURL(), Token: token},
+		fan:  &enrich.Fanout{Timeout: cfg.Enrichment.timeout},
+		http: &http.Client{},
+	}
+	if cfg.Prometheus.URL != "" {
+		pc := metrics.Config{URL: cfg.Prometheus.URL}
+		if env := cfg.Prometheus.BearerTokenEnv; env != "" {
+			pc.BearerToken = os.Getenv(env)
+		}
+		c, err := metrics.New(pc)
+		if err != nil {
+			return nil, fmt.Errorf("%s: prometheus.url: %w", cfg.path, err)
+		}
+		e.prom = c
+	}
+	return e, nil
+}
+
+func (e *enricher) target(in pagerduty.Incident) enrich.Target {
+	s := e.cfg.service(in.Service.Name, in.Service.ID)
+	return enrich.Target{IncidentID: in.ID, Service: in.Service.Name, Env: s.Env, Start: in.CreatedAt}
+}
+
+// Env is the incident's service environment, from the config.
+func (e *enricher) Env(in pagerduty.Incident) string {
+	return e.cfg.service(in.Service.Name, in.Service.ID).Env
+}
+
+// Fetch starts every configured source for the incident's service; each
+// result arrives on the channel as soon as it is ready.
+func (e *enricher) Fetch(ctx context.Context, in pagerduty.Incident) <-chan enrich.Result {
+	return e.fan.Fetch(ctx, e.target(in), e.sources(in))
+}
+
+// Forget drops cached results, for a manual refresh.
+func (e *enricher) Forget(in pagerduty.Incident) { e.fan.Forget(e.target(in)) }
+
+func (e *enricher) sources(in pagerduty.Incident) []enrich.Source {
+	s := e.cfg.service(in.Service.Name, in.Service.ID)
+	var out []enrich.Source
+	if len(s.Metrics) > 0 && e.prom != nil {
+		out = append(out, &enrich.MetricsSource{Name: "metrics", Client: e.prom, Queries: metricQueries(s.Metrics)})
+	}
+	if len(s.Logs) > 0 {
+		out = append(out, logsSource{fetchers: e.logFetchers(s.Logs)})
+	}
+	out = append(out, deploysSource{e: e, in: in, cfg: s, window: e.cfg.Enrichment.window})
+	return out
+}
+
+func metricQueries(ms []metricConfig) []metrics.Query {
+	out := make([]metrics.Query, len(ms))
+	for i, m := range ms {
+		out[i] = metrics.Query{Name: m.Name, PromQL: m.Query, Unit: m.Unit, Threshold: m.Threshold}
+	}
+	return out
+}
+
+// logFetcher is what every log source can do.
+type logFetcher interface {
+	Fetch(ctx context.Context, n int) ([]logs.Line, error)
+	Follow(ctx context.Context, ring *logs.Ring) error
+}
+
+func (e *enricher) logFetchers(ls []logConfig) []logFetcher {
+	var out []logFetcher
+	for _, l := range ls {
+		switch {
+		case l.Loki != "":
+			out = append(out, logs.Loki{BaseURL: e.loki, Query: l.Loki, Client: e.http})
+		case len(l.Command) > 0:
+			out = append(out, logs.Command{Argv: l.Command})
+		case l.File != "":
+			out = append(out, logs.File{Path: l.File})
+		case l.Journald != nil:
+			j := logs.Journald{Directory: l.Journald.Directory}
+			if l.Journald.Unit != "" {
+				j.Units = []string{l.Journald.Unit}
+			}
+			if l.Journald.Identifier != "" {
+				j.Identifiers = []string{l.Journald.Identifier}
+			}
+			if l.Journald.File != "" {
+				j.Files = []string{l.Journald.File}
+			}
+			out = append(out, j)
+		}
+	}
+	return out
+}
+
+// Follow streams every log source of the incident's service into ring
+// until ctx ends (the logs pane is hidden or follow is turned off).
+func (e *enricher) Follow(ctx context.Context, in pagerduty.Incident, ring *logs.Ring) error {
+	s := e.cfg.service(in.Service.Name, in.Service.ID)
+	fs := e.logFetchers(s.Logs)
+	if len(fs) == 0 {
+		return fmt.Errorf("no log sources configured for %s", in.Service.Name)
+	}
+	errs := make([]error, len(fs))
+	var wg sync.WaitGroup
+	for i, f := range fs {
+		wg.Go(func() { errs[i] = f.Follow(ctx, ring) })
+	}
+	wg.Wait()
+	if ctx.Err() != nil {
+		return nil // stopped on purpose
+	}
+	return errors.Join(errs...)
+}
+
+// logsSource merges the recent lines of several log sources by time. One
+// failing source shows as an error line among the others' lines.
+type logsSource struct{ fetchers []logFetcher }
+
+func (logsSource) ID() string { return "logs" }
+
+func (s logsSource) Fetch(ctx context.Context, _ enrich.Target) (any, error) {
+	type answer struct {
+		lines []logs.Line
+		err   error
+	}
+	answers := make([]answer, len(s.fetchers))
+	var wg sync.WaitGroup
+	for i, f := range s.fetchers {
+		wg.Go(func() {
+			answers[i].lines, answers[i].err = f.Fetch(ctx, logLines)
+		})
+	}
+	wg.Wait()
+	var lines []logs.Line
+	var errs []error
+	for _, a := range answers {
+		lines = append(lines, a.lines...)
+		if a.err != nil {
+			errs = append(errs, a.err)
+			lines = append(lines, logs.Line{T: time.Now(), Level: logs.LevelError, Text: "sitrep: " + a.err.Error(), Source: "sitrep"})
+		}
+	}
+	if len(errs) == len(s.fetchers) {
+		return nil, errors.Join(errs...)
+	}
+	sort.SliceStable(lines, func(a, b int) bool { return lines[a].T.Before(lines[b].T) })
+	return lines, nil
+}
+
+// deploysSource gathers changes around the start from PagerDuty, git and
+// commands, and flags the likely causes.
+type deploysSource struct {
+	e      *enricher
+	in     pagerduty.Incident
+	cfg    serviceConfig
+	window time.Duration
+}
+
+func (deploysSource) ID() string { return "deploys" }
+
+func (s deploysSource) Fetch(ctx context.Context, _ enrich.Target) (any, error) {
+	changes, err := s.e.changesAround(ctx, s.in, s.cfg, s.window)
+	if err != nil && len(changes) == 0 {
+		return nil, err
+	}
+	return deploys.LikelyCause(changes, s.in.CreatedAt, s.window), nil
+}
+
+// Around is the recorder's view of the same changes, for the export's
+// contributing factors.
+func (e *enricher) Around(ctx context.Context, in pagerduty.Incident) ([]deploys.Change, error) {
+	return e.changesAround(ctx, in, e.cfg.service(in.Service.Name, in.Service.ID), e.cfg.Enrichment.window)
+}
+
+func (e *enricher) changesAround(ctx context.Context, in pagerduty.Incident, s serviceConfig, window time.Duration) ([]deploys.Change, error) {
+	since, until := in.CreatedAt.Add(-2*window), time.Now()
+	var (
+		mu      sync.Mutex
+		changes []deploys.Change
+		errs    []error
+		wg      sync.WaitGroup
+	)
+	collect := func(cs []deploys.Change, err error) {
+		mu.Lock()
+		defer mu.Unlock()
+		changes = append(changes, cs...)
+		if err != nil {
+			errs = append(errs, err)
+		}
+	}
+	pdOn := len(s.Deploys) == 0 // PagerDuty's change events are on unless configured otherwise
+	for _, d := range s.Deploys {
+		switch {
+		case d.PagerDuty != nil:
+			pdOn = *d.PagerDuty
+		case d.Git != nil:
+			g := deploys.Git{Repo: d.Git.Repo, Service: in.Service.Name, CommitURL: d.Git.URL}
+			branch := d.Git.Branch
+			wg.Go(func() {
+				if branch == "" {
+					collect(g.Tags(ctx, since, until))
+				} else {
+					collect(g.Merges(ctx, branch, since, until))
+				}
+			})
+		case len(d.Command) > 0:
+			c := deploys.Command{Argv: d.Command, Service: in.Service.Name}
+			wg.Go(func() { collect(c.Changes(ctx)) })
+		}
+	}
+	if pdOn {
+		wg.Go(func() { collect(e.pd.RelatedChanges(ctx, in.ID)) })
+		wg.Go(func() { collect(e.pd.ListChanges(ctx, since, until, in.Service.ID)) })
+	}
+	wg.Wait()
+	return changes, errors.Join(errs...)
+}

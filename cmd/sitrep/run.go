@@ -1,0 +1,228 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+
+	"github.com/charmbracelet/x/term"
+	"github.com/spf13/cobra"
+
+	"sitrep/actions"
+	"sitrep/sources/pagerduty"
+	"sitrep/sources/sanitize"
+)
+
+func newActionsCmd(g *globalFlags) *cobra.Command {
+	cmd := &cobra.Command{Use: "actions", Short: "Check and list the remediation catalogue"}
+	cmd.AddCommand(&cobra.Command{
+		Use:   "check [PATH...]",
+		Short: "Validate actions.yaml and the runbooks; print file:line:column and what is wrong",
+		RunE: func(cmd *cobra.Command, args []string) error {
+			paths, err := g.catalogueArgs(cmd, args)
+			if err != nil {
+				return err
+			}
+			problems := actions.Check(paths...)
+			for _, p := range problems {
+				fmt.Fprintln(cmd.OutOrStdout(), sanitize.Line(p.String()))
+			}
+			if len(problems) > 0 {
+				return fmt.Errorf("%d problem(s) in %s", len(problems), strings.Join(paths, ", "))
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "ok: %s\n", strings.Join(paths, ", "))
+			return nil
+		},
+	})
+	cmd.AddCommand(&cobra.Command{
+		Use:   "ls [PATH...]",
+		Short: "List the actions and runbooks",
+		RunE: func(cmd *cobra.Command, args []string) error {
+			paths, err := g.catalogueArgs(cmd, args)
+			if err != nil {
+				return err
+			}
+			cat, problems := actions.Load(paths...)
+			for _, p := range problems {
+				fmt.Fprintln(cmd.ErrOrStderr(), sanitize.Line(p.String()))
+			}
+			w := cmd.OutOrStdout()
+			for _, a := range cat.Actions() {
+				where := "all services"
+				if len(a.Applies.Services) > 0 {
+					where = strings.Join(a.Applies.Services, ",")
+				}
+				envs := "any env"
+				if len(a.Applies.Envs) > 0 {
+					envs = strings.Join(a.Applies.Envs, ",")
+				}
+				fmt.Fprintf(w, "%-20s %-7s %-9s %-24s %s\n", a.Name, a.Risk, a.Runner, where+" / "+envs, sanitize.Line(a.Title))
+			}
+			for _, rb := range cat.Runbooks() {
+				fmt.Fprintf(w, "runbook: %s (%s) — %s\n", sanitize.Line(rb.Title), strings.Join(rb.Services, ","), rb.File)
+			}
+			return nil
+		},
+	})
+	return cmd
+}
+
+// catalogueArgs are the paths to read: the arguments, or the configured
+// actions directory.
+func (g globalFlags) catalogueArgs(cmd *cobra.Command, args []string) ([]string, error) {
+	if len(args) > 0 {
+		return args, nil
+	}
+	cfg, err := g.settings(cmd)
+	if err != nil {
+		return nil, err
+	}
+	return []string{cfg.actionsDir()}, nil
+}
+
+func newRunCmd(g *globalFlags) *cobra.Command {
+	var (
+		incident string
+		params   []string
+		dryRun   bool
+		confirm  string
+	)
+	cmd := &cobra.Command{
+		Use:   "run ACTION --incident ID [--param k=v ...] [--dry-run] [--confirm SERVICE]",
+		Short: "Preview, dry-run and run an action on an incident, through the same guards and journal as the TUI",
+		Long: `run prepares the action for the incident and prints its preview (the exact
+argv or request, target, blast radius, guard verdict) and its dry run. With
+--dry-run it stops there. Otherwise it asks for the confirmation the guards
+require (the service's name, typed, for production or high risk) and runs the
+action, streaming its output. Without a terminal, the confirmation must be
+given as --confirm SERVICE, or nothing runs.`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if incident == "" {
+				return errors.New("--incident is required: the PagerDuty incident the action is for")
+			}
+			given := map[string]string{}
+			for _, p := range params {
+				k, v, ok := strings.Cut(p, "=")
+				if !ok || k == "" {
+					return fmt.Errorf("--param %q: write it as name=value", p)
+				}
+				given[k] = v
+			}
+			interactive := term.IsTerminal(os.Stdin.Fd())
+			return runAction(cmd, g, args[0], incident, given, dryRun, confirm, interactive, cmd.InOrStdin())
+		},
+	}
+	cmd.Flags().StringVar(&incident, "incident", "", "PagerDuty incident ID")
+	cmd.Flags().StringArrayVar(&params, "param", nil, "parameter as name=value (repeatable)")
+	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "show the preview and the dry run, run nothing")
+	cmd.Flags().StringVar(&confirm, "confirm", "", "the confirmation, for runs without a terminal: the service's name")
+	return cmd
+}
+
+func runAction(cmd *cobra.Command, g *globalFlags, name, incidentID string, given map[string]string, dryRun bool, confirm string, interactive bool, stdin io.Reader) error {
+	ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	w := cmd.OutOrStdout()
+
+	env, err := g.environment(cmd)
+	if err != nil {
+		return err
+	}
+	defer env.Close()
+	d, err := env.feed.Detail(ctx, incidentID)
+	if err != nil {
+		return err
+	}
+	rem := env.remediation
+	plan, err := rem.Prepare(ctx, name, given, d.Incident)
+	if err != nil {
+		return err
+	}
+	printPreview(w, plan)
+	if plan.Runner().HasDryRun() {
+		fmt.Fprintln(w, "\n-- dry run --")
+		res := plan.DryRun(ctx, func(c actions.Chunk) { fmt.Fprint(w, sanitize.Text(c.Text)) })
+		fmt.Fprintf(w, "\n-- dry run: %s --\n", res.Text)
+	} else {
+		fmt.Fprintf(w, "\nno dry run: %s\n", plan.Preview.DryRunNote)
+	}
+	v := plan.Evaluate()
+	fmt.Fprintf(w, "\nguards: %s\n%s\n", v.String(), v.Explain())
+	if dryRun {
+		return nil
+	}
+	if !v.Allowed {
+		return &actions.BlockedError{Verdict: v}
+	}
+	answer := confirm
+	if answer == "" && v.Confirm != actions.ConfirmNone {
+		if !interactive {
+			return fmt.Errorf("no terminal to confirm on: give --confirm %s to run %s", plan.Target.Service, name)
+		}
+		prompt := "Run it? [y/N] "
+		if v.Confirm == actions.ConfirmTyped {
+			prompt = fmt.Sprintf("Type %q to run %s in %s: ", plan.Target.Service, name, plan.Target.Env)
+		}
+		fmt.Fprint(w, prompt)
+		line, _ := bufio.NewReader(stdin).ReadString('\n')
+		answer = strings.TrimSpace(line)
+	}
+	if err := plan.Confirm(answer); err != nil {
+		return err
+	}
+	fmt.Fprintln(w, "\n-- run --")
+	res, err := plan.Run(ctx, func(c actions.Chunk) { fmt.Fprint(w, sanitize.Text(c.Text)) })
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "\n-- %s in %s --\n", res.Text, res.Duration.Round(100_000_000))
+	plan.RecordOutcome("unknown", nil)
+	if !res.OK {
+		return fmt.Errorf("%s: %s", name, res.Text)
+	}
+	return nil
+}
+
+func printPreview(w io.Writer, p *actions.Plan) {
+	fmt.Fprintf(w, "%s (%s) — risk %s\n\n%s\n\n", p.Action.Title, p.Action.Name, p.Risk(), strings.TrimSpace(p.Explain()))
+	fmt.Fprintf(w, "target:  %s (%s), incident %s\n", p.Target.Service, p.Target.Env, p.Target.IncidentID)
+	fmt.Fprintf(w, "runs:    %s\n", quoteArgv(p.Preview.Command))
+	if p.Preview.Body != "" {
+		fmt.Fprintf(w, "body:    %s\n", p.Preview.Body)
+	}
+	if len(p.Preview.Env) > 0 {
+		fmt.Fprintf(w, "env:     %s\n", strings.Join(p.Preview.Env, " "))
+	}
+	if len(p.BlastRadius) > 0 {
+		fmt.Fprintf(w, "touches: %s (limit %s)\n", strings.Join(p.BlastRadius, ", "), orDash(p.Limit))
+	}
+}
+
+func quoteArgv(argv []string) string {
+	out := make([]string, len(argv))
+	for i, a := range argv {
+		if a == "" || strings.ContainsAny(a, " \t\"'\\$`") {
+			out[i] = fmt.Sprintf("%q", a)
+		} else {
+			out[i] = a
+		}
+	}
+	return strings.Join(out, " ")
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "—"
+	}
+	return s
+}
+
+var _ = context.Background
+var _ = pagerduty.ScopeAll

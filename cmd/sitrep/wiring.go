@@ -1,0 +1,106 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/spf13/cobra"
+
+	"sitrep/actions"
+	"sitrep/sources/pagerduty"
+	"sitrep/store/journal"
+	"sitrep/store/recorder"
+	"sitrep/tui"
+)
+
+// environment is everything a command works with, built once from the
+// config and flags: the feed, the journal, the enrichment and the actions.
+type environment struct {
+	cfg         *config
+	token       string
+	feed        *pagerduty.Client
+	journal     *journal.Journal
+	enricher    *enricher
+	remediation *remediation
+	recorder    *recorder.Recorder
+	closers     []func()
+}
+
+func (e *environment) Close() {
+	for i := len(e.closers) - 1; i >= 0; i-- {
+		e.closers[i]()
+	}
+}
+
+// environment builds the live environment: a real PagerDuty account.
+func (g globalFlags) environment(cmd *cobra.Command) (*environment, error) {
+	cfg, err := g.settings(cmd)
+	if err != nil {
+		return nil, err
+	}
+	token, err := cfg.token(cmd.Context())
+	if err != nil {
+		return nil, err
+	}
+	feed := pagerduty.New(pagerduty.Config{APIURL: cfg.APIURL, Token: token})
+	j, err := g.openJournal(false)
+	if err != nil {
+		return nil, err
+	}
+	cat, problems := actions.Load(catalogueDirs(cfg.actionsDir())...)
+	if len(problems) > 0 {
+		j.Close()
+		return nil, fmt.Errorf("the action catalogue has %d problem(s); run sitrep actions check. First: %s", len(problems), problems[0])
+	}
+	return assemble(&cfg, token, feed, j, cat, nil, g.readOnly)
+}
+
+// catalogueDirs is the actions directory when it has a catalogue, else
+// nothing: a first run has no actions.yaml and needs none.
+func catalogueDirs(dir string) []string {
+	for _, name := range []string{"actions.yaml", "runbooks"} {
+		if _, err := os.Stat(filepath.Join(dir, name)); err == nil {
+			return []string{dir}
+		}
+	}
+	return nil
+}
+
+// assemble wires the parts over a feed, a journal and a catalogue.
+func assemble(cfg *config, token string, feed *pagerduty.Client, j *journal.Journal, cat *actions.Catalogue, caller map[string]string, readOnly bool) (*environment, error) {
+	env := &environment{cfg: cfg, token: token, feed: feed, journal: j}
+	env.closers = append(env.closers, func() { j.Close() })
+	enr, err := newEnricher(cfg, feed, token)
+	if err != nil {
+		env.Close()
+		return nil, err
+	}
+	env.enricher = enr
+	env.recorder = recorder.New(j, feed, filepath.Join(filepath.Dir(j.Path()), "exports"))
+	env.recorder.SetChanges(enr)
+	if cat == nil {
+		cat, _ = actions.Load()
+	}
+	engine := newEngine(cat, j, feed, []string{token}, readOnly || j.ReadOnly())
+	engine.Caller = caller
+	env.remediation = &remediation{engine: engine, cfg: cfg, prom: enr.prom, feed: feed}
+	return env, nil
+}
+
+// tuiOptions are the cockpit's options over an environment.
+func (e *environment) tuiOptions(scope pagerduty.Scope, readOnly bool) tui.Options {
+	opts := tui.Options{
+		Scope:           scope,
+		RefreshInterval: e.cfg.RefreshInterval,
+		PaneRefresh:     e.cfg.Enrichment.refresh,
+		Recorder:        e.recorder,
+		Enricher:        e.enricher,
+		Actions:         e.remediation,
+		ReadOnly:        readOnly || e.journal.ReadOnly(),
+	}
+	if cached, at, err := e.journal.LoadIncidents(scope.String()); err == nil && len(cached) > 0 {
+		opts.Cached, opts.CachedAt = cached, at
+	}
+	return opts
+}
