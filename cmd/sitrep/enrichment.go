@@ -247,5 +247,17 @@ func (e *enricher) changesAround(ctx context.Context, in pagerduty.Incident, s s
 		wg.Go(func() { collect(e.pd.ListChanges(ctx, since, until, in.Service.ID)) })
 	}
 	wg.Wait()
-	return changes, errors.Join(errs...)
+	// The same change event comes both as related to the incident and
+	// among the service's recent changes: list it once.
+	seen := map[string]bool{}
+	unique := changes[:0]
+	for _, c := range changes {
+		key := c.Source + "|" + c.ID
+		if c.ID != "" && seen[key] {
+			continue
+		}
+		seen[key] = true
+		unique = append(unique, c)
+	}
+	return unique, errors.Join(errs...)
 }

@@ -75,12 +75,13 @@ func fromAlert(a pd.IncidentAlert) Alert {
 func fromLogEntry(e pd.LogEntry) LogEntry {
 	agent := ref(pd.APIObject(e.Agent))
 	return LogEntry{
-		ID:      e.ID,
-		Type:    sanitize.Line(e.Type),
-		Summary: sanitize.Line(e.Summary),
-		At:      parseTime(e.CreatedAt),
-		Agent:   agent,
-		Channel: sanitize.Line(e.Channel.Type),
+		ID:        e.ID,
+		Type:      sanitize.Line(e.Type),
+		Summary:   sanitize.Line(e.Summary),
+		At:        parseTime(e.CreatedAt),
+		Agent:     agent,
+		AgentType: sanitize.Line(e.Agent.Type),
+		Channel:   sanitize.Line(e.Channel.Type),
 	}
 }
 

@@ -82,7 +82,11 @@ type LogEntry struct {
 	Summary string    `json:"summary"`
 	At      time.Time `json:"created_at"`
 	Agent   Ref       `json:"agent"`
-	Channel string    `json:"channel,omitempty"`
+	// AgentType is PagerDuty's type of the agent: user_reference,
+	// service_reference, ... A service triggering or assigning is not a
+	// responder.
+	AgentType string `json:"agent_type,omitempty"`
+	Channel   string `json:"channel,omitempty"`
 }
 
 // Note is a note on an incident.

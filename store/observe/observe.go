@@ -125,7 +125,7 @@ func SourceIDOf(logEntryID string) string { return "pd:log:" + logEntryID }
 
 // LogEntry is the journal entry for one PagerDuty log entry.
 func LogEntry(incidentID string, le pagerduty.LogEntry) journal.Entry {
-	data, _ := json.Marshal(map[string]string{"type": le.Type, "channel": le.Channel, "log_entry": le.ID})
+	data, _ := json.Marshal(map[string]string{"type": le.Type, "channel": le.Channel, "log_entry": le.ID, "agent_type": le.AgentType})
 	summary := le.Summary
 	if summary == "" {
 		summary = strings.TrimSuffix(le.Type, "_log_entry")

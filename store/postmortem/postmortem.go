@@ -382,6 +382,21 @@ type person struct {
 	roles []string
 }
 
+// isPerson says whether a PagerDuty agent type is a person. An unknown
+// type (older journals, other sources) counts as one.
+func isPerson(agentType string) bool {
+	return agentType == "" || strings.HasPrefix(agentType, "user")
+}
+
+// agentTypeOf reads the agent type the observer journals with a log entry.
+func agentTypeOf(e journal.Entry) string {
+	var d struct {
+		AgentType string `json:"agent_type"`
+	}
+	_ = json.Unmarshal(e.Data, &d)
+	return d.AgentType
+}
+
 // responderList is everyone who took part, in order of first appearance,
 // with what they did.
 func (f *facts) responderList() []person {
@@ -417,7 +432,7 @@ func (f *facts) responderList() []person {
 		"annotate_log_entry": "wrote notes", "snooze_log_entry": "snoozed",
 	}
 	for _, l := range f.in.Detail.LogEntries {
-		if r, ok := roles[l.Type]; ok {
+		if r, ok := roles[l.Type]; ok && isPerson(l.AgentType) {
 			add(l.Agent.Name, r)
 		}
 	}
@@ -430,7 +445,7 @@ func (f *facts) responderList() []person {
 		KindNote: "wrote notes", KindPin: "pinned evidence", KindMitigated: "mitigated",
 	}
 	for _, e := range f.in.Entries {
-		if r, ok := kindRoles[e.Kind]; ok {
+		if r, ok := kindRoles[e.Kind]; ok && isPerson(agentTypeOf(e)) {
 			add(e.Actor, r)
 		}
 	}

@@ -110,13 +110,14 @@ func detailFromJournal(id string, entries []journal.Entry) (pagerduty.Detail, bo
 			}
 		case strings.HasPrefix(e.SourceID, "pd:log:"):
 			var data struct {
-				Type    string `json:"type"`
-				Channel string `json:"channel"`
+				Type      string `json:"type"`
+				Channel   string `json:"channel"`
+				AgentType string `json:"agent_type"`
 			}
 			_ = json.Unmarshal(e.Data, &data)
 			d.LogEntries = append(d.LogEntries, pagerduty.LogEntry{
 				ID: strings.TrimPrefix(e.SourceID, "pd:log:"), Type: data.Type, Summary: e.Summary,
-				At: e.At, Agent: pagerduty.Ref{Name: e.Actor}, Channel: data.Channel,
+				At: e.At, Agent: pagerduty.Ref{Name: e.Actor}, AgentType: data.AgentType, Channel: data.Channel,
 			})
 		}
 	}
