@@ -124,6 +124,13 @@ func contains(sub string) func(string) bool {
 	return func(s string) bool { return strings.Contains(s, sub) }
 }
 
+// demoEnv runs a demo with its own HOME, so its state file (which the
+// demo's actions find through HOME), journal and config are the test's.
+func demoEnv(dir string) (env []string, stateFile string) {
+	env = []string{"HOME=" + dir, "XDG_CONFIG_HOME=" + filepath.Join(dir, "config"), "XDG_DATA_HOME=" + filepath.Join(dir, "data")}
+	return env, filepath.Join(dir, ".local", "state", "sitrep", "demo.json")
+}
+
 func readDemoState(t *testing.T, path string) demoState {
 	t.Helper()
 	deadline := time.Now().Add(20 * time.Second)
@@ -146,9 +153,8 @@ func readDemoState(t *testing.T, path string) demoState {
 func TestDemoEndToEnd(t *testing.T) {
 	bin := buildSitrep(t)
 	dir := t.TempDir()
-	state := filepath.Join(dir, "demo.json")
-	env := []string{"XDG_CONFIG_HOME=" + dir, "XDG_DATA_HOME=" + dir}
-	term := startTerminal(t, 120, 40, env, bin, "demo", "--seed", "7", "--refresh", "2s", "--state-file", state)
+	env, state := demoEnv(dir)
+	term := startTerminal(t, 120, 40, env, bin, "demo", "--seed", "7", "--refresh", "2s")
 
 	st := readDemoState(t, state)
 	screen := term.waitFor("the incident list", 15*time.Second, contains("payment-gateway 5xx rate"))

@@ -12,6 +12,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 	"sync"
 	"time"
@@ -455,7 +456,25 @@ func describe(ctx context.Context, what string, err error) error {
 	if errors.As(err, &syntaxErr) || errors.As(err, &typeErr) || errors.Is(err, io.ErrUnexpectedEOF) {
 		return &Error{Msg: fmt.Sprintf("%s: PagerDuty's answer is not the JSON expected (%v)", what, err), Err: err}
 	}
-	return &Error{Msg: fmt.Sprintf("%s: %v", what, sanitize.Line(err.Error())), Err: err}
+	return &Error{Msg: fmt.Sprintf("%s: %s", what, sanitize.Line(networkError(err.Error()))), Err: err}
+}
+
+// go-pagerduty flattens transport failures into `error calling the API
+// endpoint: Get "https://…?long=query": dial tcp …: connection refused`.
+var flattenedURLError = regexp.MustCompile(`^error calling the API endpoint: [A-Za-z]+ "([^"]*)": (.*)$`)
+
+// networkError keeps what a person needs from such a message: which host
+// could not be reached, and why.
+func networkError(msg string) string {
+	m := flattenedURLError.FindStringSubmatch(msg)
+	if m == nil {
+		return msg
+	}
+	host := m[1]
+	if u, err := url.Parse(m[1]); err == nil && u.Host != "" {
+		host = u.Host
+	}
+	return fmt.Sprintf("cannot reach PagerDuty at %s: %s", host, m[2])
 }
 
 // Error is a failed call, with a message for the person at the keyboard.

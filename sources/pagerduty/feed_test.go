@@ -397,3 +397,11 @@ func TestActionWrites(t *testing.T) {
 		t.Errorf("no urgency change in the timeline: %v", types)
 	}
 }
+
+func TestUnreachableSaysWhere(t *testing.T) {
+	c := pagerduty.New(pagerduty.Config{APIURL: "http://127.0.0.1:1", Token: "t", Timeout: 2 * time.Second})
+	_, err := c.Incidents(context.Background(), pagerduty.ScopeAll)
+	if err == nil || !strings.Contains(err.Error(), "cannot reach PagerDuty at 127.0.0.1:1") || !strings.Contains(err.Error(), "connection refused") || strings.Contains(err.Error(), "include%5B") {
+		t.Errorf("err = %v", err)
+	}
+}
