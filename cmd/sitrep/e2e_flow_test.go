@@ -82,7 +82,7 @@ func TestIncidentFlowEndToEnd(t *testing.T) {
 		}
 	}
 	time.Sleep(600 * time.Millisecond) // past the type-ahead grace period
-	term.send("payment-gatewa")         // not the service's name yet
+	term.send("payment-gatewa")        // not the service's name yet
 	term.send("Enter")
 	term.waitFor("the wrong name refused", 5*time.Second, contains("confirmation refused"))
 	term.send("y", "Enter")
