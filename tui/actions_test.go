@@ -140,6 +140,10 @@ func (a *engineActions) Complete(line string) []string {
 	return actions.Complete(line, a.eng.Catalogue)
 }
 
+func (a *engineActions) Runbooks(in pagerduty.Incident) []*actions.Runbook {
+	return a.eng.Catalogue.RunbooksFor(in.Service.Name)
+}
+
 func (a *engineActions) Effect(pagerduty.Incident) EffectProbe {
 	if a.probe == nil {
 		return nil

@@ -37,6 +37,8 @@ type Actions interface {
 	// Effect measures the incident's service metrics around a run ("did it
 	// help?"); nil when no metrics are configured.
 	Effect(in pagerduty.Incident) EffectProbe
+	// Runbooks are the markdown runbooks for the incident's service.
+	Runbooks(in pagerduty.Incident) []*actions.Runbook
 }
 
 // EffectProbe measures metrics in a window before a run and, once the run

@@ -66,6 +66,10 @@ func (r *remediation) Prepare(ctx context.Context, name string, params map[strin
 	return r.engine.Prepare(ctx, name, params, r.target(in))
 }
 
+func (r *remediation) Runbooks(in pagerduty.Incident) []*actions.Runbook {
+	return r.engine.Catalogue.RunbooksFor(in.Service.Name)
+}
+
 func (r *remediation) Parse(line string) (actions.Command, error) {
 	return actions.ParseCommand(line, r.engine.Catalogue)
 }
