@@ -90,6 +90,9 @@ func (m *Model) header(width int) string {
 	if m.urgency != "" {
 		left += " " + s.Warn.Render("["+m.urgency+" only]")
 	}
+	if m.opts.ReadOnly {
+		left += " " + s.Warn.Render("[read-only]")
+	}
 	var right string
 	switch {
 	case m.lastRefresh.IsZero() && m.refreshing:

@@ -24,6 +24,7 @@ package journal
 import (
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"runtime/debug"
@@ -92,10 +93,11 @@ type Journal struct {
 	readOnly bool
 	now      func() time.Time
 
-	mu     sync.RWMutex // guards db against Close
-	db     *bolt.DB
-	owner  string // path of the owner sidecar this process wrote
-	closed bool
+	mu       sync.RWMutex // guards db against Close
+	db       *bolt.DB
+	owner    string // path of the owner sidecar this process wrote
+	snapshot string // the copy a read-only open reads while another writes
+	closed   bool
 }
 
 // DefaultPath returns $XDG_DATA_HOME/sitrep/journal.db, or
@@ -147,6 +149,15 @@ func Open(path string, opts Options) (*Journal, error) {
 		})
 		return err
 	})
+	if err != nil && opts.ReadOnly && errors.Is(err, bolterrors.ErrTimeout) {
+		// A running sitrep holds the file: read a snapshot of it instead,
+		// so looking never waits for, or stops, the writer.
+		var snapErr error
+		db, j.snapshot, snapErr = openSnapshot(path)
+		if snapErr == nil {
+			err = nil
+		}
+	}
 	if err != nil {
 		if db != nil {
 			_ = db.Close()
@@ -285,7 +296,74 @@ func (j *Journal) Close() error {
 	if j.owner != "" {
 		removeOwner(j.owner)
 	}
-	return j.db.Close()
+	err := j.db.Close()
+	if j.snapshot != "" {
+		_ = os.Remove(j.snapshot)
+	}
+	return err
+}
+
+// Snapshot reports whether the journal is a read-only snapshot taken
+// while another process was writing it: it shows the journal as it was
+// when it was opened.
+func (j *Journal) Snapshot() bool { return j.snapshot != "" }
+
+// openSnapshot copies a journal another process is writing and opens the
+// copy read-only. bbolt writes pages before the meta page that points at
+// them, so a copy made between two commits is consistent; a copy torn by
+// a commit fails its checks and is taken again.
+func openSnapshot(path string) (*bolt.DB, string, error) {
+	var lastErr error
+	for range 3 {
+		tmp, err := copyToTemp(path)
+		if err != nil {
+			return nil, "", err
+		}
+		var db *bolt.DB
+		err = guard(path, func() error {
+			var err error
+			db, err = bolt.Open(tmp, 0o600, &bolt.Options{Timeout: time.Second, ReadOnly: true})
+			if err != nil {
+				return err
+			}
+			return db.View(func(tx *bolt.Tx) error {
+				if tx.Bucket(bucketMeta) == nil {
+					return errors.New("snapshot has no meta bucket")
+				}
+				return nil
+			})
+		})
+		if err == nil {
+			return db, tmp, nil
+		}
+		if db != nil {
+			_ = db.Close()
+		}
+		_ = os.Remove(tmp)
+		lastErr = err
+	}
+	return nil, "", fmt.Errorf("snapshot of %s: %w", path, lastErr)
+}
+
+func copyToTemp(path string) (string, error) {
+	src, err := os.Open(path)
+	if err != nil {
+		return "", err
+	}
+	defer src.Close()
+	dst, err := os.CreateTemp("", "sitrep-journal-snapshot-*.db")
+	if err != nil {
+		return "", fmt.Errorf("snapshot of %s: %w", path, err)
+	}
+	_, err = io.Copy(dst, src)
+	if cerr := dst.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		_ = os.Remove(dst.Name())
+		return "", fmt.Errorf("snapshot of %s: %w", path, err)
+	}
+	return dst.Name(), nil
 }
 
 // view runs fn in a read transaction, guarded against panics and faults.

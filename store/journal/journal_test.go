@@ -495,7 +495,6 @@ func TestSecondOpenGetsAClearMessage(t *testing.T) {
 		wantInMessage []string
 	}{
 		{"writer then writer", false, false, []string{pid, "writing", "--read-only"}},
-		{"writer then reader", false, true, []string{pid, "writing", "close that sitrep"}},
 		{"reader then writer", true, false, []string{pid, "reading", "--read-only"}},
 	}
 	for _, tt := range tests {
@@ -525,6 +524,44 @@ func TestSecondOpenGetsAClearMessage(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestReaderBesideAWriterReadsASnapshot: --read-only works while another
+// sitrep writes, on a copy, and never stops the writer.
+func TestReaderBesideAWriterReadsASnapshot(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "journal.db")
+	w, err := Open(path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	if _, err := w.Append(Entry{Incident: "P1", Kind: "note", Summary: "before"}); err != nil {
+		t.Fatal(err)
+	}
+	r, err := Open(path, Options{ReadOnly: true, LockTimeout: 50 * time.Millisecond})
+	if err != nil {
+		t.Fatalf("a reader beside a writer: %v", err)
+	}
+	if !r.Snapshot() {
+		t.Error("the reader did not say it reads a snapshot")
+	}
+	if _, err := w.Append(Entry{Incident: "P1", Kind: "note", Summary: "after"}); err != nil {
+		t.Fatalf("the writer was stopped by the reader: %v", err)
+	}
+	es, err := r.Entries("P1")
+	if err != nil || len(es) != 1 || es[0].Summary != "before" {
+		t.Errorf("snapshot entries = %+v, %v; want the one written before it", es, err)
+	}
+	if rep, err := r.Verify(context.Background()); err != nil || !rep.OK {
+		t.Errorf("verify on the snapshot: %v %v", rep, err)
+	}
+	if _, err := r.Append(Entry{Incident: "P1", Kind: "note"}); !errors.Is(err, ErrReadOnly) {
+		t.Errorf("a snapshot accepted a write: %v", err)
+	}
+	r.Close()
+	if _, err := os.Stat(r.snapshot); !errors.Is(err, os.ErrNotExist) {
+		t.Error("the snapshot file is left behind")
 	}
 }
 
