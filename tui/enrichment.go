@@ -383,7 +383,7 @@ func (m *Model) enrichmentSummary(in pagerduty.Incident) (string, bool) {
 	if flagged, ok := es.panes[paneDeploys].value.([]deploys.Flagged); ok {
 		for _, f := range flagged {
 			if f.Likely {
-				fmt.Fprintf(&b, "\n- likely cause: %s (%s before the start)", f.Summary, (-f.Offset).Round(time.Minute))
+				fmt.Fprintf(&b, "\n- likely cause: %s (%s before the start)", f.Summary, in.CreatedAt.Sub(f.At).Round(time.Minute))
 				if f.URL != "" {
 					b.WriteString(" " + f.URL)
 				}
@@ -415,4 +415,66 @@ func formatValue(v float64, unit string) string {
 		s += " " + unit
 	}
 	return s
+}
+
+// maxPinned bounds the rows of a pane a pin keeps.
+const maxPinned = 50
+
+// paneFacts is what a pin of an enrichment pane keeps besides its text:
+// the metric values around now, the log lines shown, the changes listed.
+func (m *Model) paneFacts(in pagerduty.Incident, tab string) (any, string) {
+	es := m.enrichment[in.ID]
+	if es == nil {
+		return nil, ""
+	}
+	switch tab {
+	case "Metrics":
+		charts, ok := es.panes[paneMetrics].value.(enrich.Charts)
+		if !ok {
+			return nil, ""
+		}
+		type value struct {
+			Name      string    `json:"name"`
+			Query     string    `json:"query"`
+			Unit      string    `json:"unit,omitempty"`
+			Now       float64   `json:"now"`
+			Peak      float64   `json:"peak"`
+			At        time.Time `json:"at"`
+			Threshold *float64  `json:"threshold,omitempty"`
+		}
+		var out []value
+		var parts []string
+		for _, r := range charts.Results {
+			if len(r.Series) == 0 || len(r.Series[0].Points) == 0 {
+				continue
+			}
+			pts := r.Series[0].Points
+			v := value{Name: r.Query.Name, Query: r.Query.PromQL, Unit: r.Query.Unit, Now: pts[len(pts)-1].V, Peak: pts[0].V, At: pts[len(pts)-1].T, Threshold: r.Query.Threshold}
+			for _, p := range pts {
+				v.Peak = max(v.Peak, p.V)
+			}
+			out = append(out, v)
+			parts = append(parts, fmt.Sprintf("%s %s (peak %s)", v.Name, formatValue(v.Now, v.Unit), formatValue(v.Peak, v.Unit)))
+		}
+		return out, strings.Join(parts, ", ")
+	case "Logs":
+		lines := m.logLines()
+		lines = lines[max(0, len(lines)-maxPinned):]
+		return lines, fmt.Sprintf("%d log lines", len(lines))
+	case "Deploys":
+		flagged, ok := es.panes[paneDeploys].value.([]deploys.Flagged)
+		if !ok {
+			return nil, ""
+		}
+		flagged = flagged[:min(len(flagged), maxPinned)]
+		line := fmt.Sprintf("%d changes", len(flagged))
+		for _, f := range flagged {
+			if f.Likely {
+				line += "; likely cause: " + f.Summary
+				break
+			}
+		}
+		return flagged, line
+	}
+	return nil, ""
 }

@@ -94,11 +94,16 @@ func (m *Model) journalKeys(msg tea.KeyPressMsg, in pagerduty.Incident) (tea.Cmd
 			return nil, true
 		}
 		tab, lines := m.pinnable(in)
+		data := map[string]any{"observed": true, "pane": tab, "lines": lines}
+		summary := firstNonBlank(lines)
+		if facts, line := m.paneFacts(in, tab); facts != nil {
+			data["facts"], summary = facts, line
+		}
 		m.status = "pinned " + tab + " of " + number(in) + " to the journal"
 		cmds := []tea.Cmd{m.record(journal.Entry{
 			Incident: in.ID, Kind: "pin",
-			Summary: fmt.Sprintf("pinned %s: %s", tab, firstNonBlank(lines)),
-			Data:    mustJSON(map[string]any{"observed": true, "pane": tab, "lines": lines}),
+			Summary: fmt.Sprintf("pinned %s: %s", tab, summary),
+			Data:    mustJSON(data),
 		})}
 		if m.journal != nil {
 			cmds = append(cmds, m.readJournal(in.ID))
@@ -156,7 +161,12 @@ func (m *Model) pinnable(in pagerduty.Incident) (string, []string) {
 	tab := detailTabs[m.detail.tab]
 	d := m.detail
 	d.scroll = 0
-	text := ansi.Strip(d.view(m.styles, in, m.details[in.ID], max(40, m.width), 200, m.now))
+	var text string
+	if m.enrichTabVisible() {
+		text = ansi.Strip(m.enrichPane(in, max(40, m.width), max(24, m.bodyHeight())))
+	} else {
+		text = ansi.Strip(d.view(m.styles, in, m.details[in.ID], max(40, m.width), 200, m.now))
+	}
 	var lines []string
 	for i, l := range strings.Split(text, "\n") {
 		if i == 0 {

@@ -1,0 +1,141 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	actionsdemo "sitrep/actions/demo"
+)
+
+// runRoot runs sitrep's root command with args, as main does, and returns
+// what it printed (stdout and stderr together) and its error.
+func runRoot(t *testing.T, args ...string) (string, error) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	root := newRootCmd()
+	var out bytes.Buffer
+	root.SetOut(&out)
+	root.SetErr(&out)
+	root.SetIn(strings.NewReader(""))
+	root.SetArgs(args)
+	err := root.ExecuteContext(ctx)
+	return out.String(), err
+}
+
+func TestActionsCheckDemoCatalogue(t *testing.T) {
+	dir, err := actionsdemo.Install(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := runRoot(t, "actions", "check", dir)
+	if err != nil {
+		t.Fatalf("check on the demo catalogue: %v\n%s", err, out)
+	}
+	if out != "ok: "+dir+"\n" {
+		t.Errorf("check printed %q, want %q", out, "ok: "+dir+"\n")
+	}
+}
+
+func TestActionsCheckBrokenCatalogue(t *testing.T) {
+	dir := filepath.Join("testdata", "broken")
+	file := filepath.Join(dir, "actions.yaml")
+	out, err := runRoot(t, "actions", "check", dir)
+	if err == nil {
+		t.Fatalf("check on a broken catalogue succeeded:\n%s", out)
+	}
+	if !strings.Contains(err.Error(), "4 problem(s) in "+dir) {
+		t.Errorf("err = %v, want the count of problems and the path", err)
+	}
+	lines := strings.Split(strings.TrimSuffix(out, "\n"), "\n")
+	// Each problem at the line and column of what is wrong, in file order.
+	want := []struct{ pos, text string }{
+		{file + ":2:9: ", "action no_explain: missing explain"},
+		{file + ":15:23: ", `action bad_pattern: parameter host: bad pattern "[a-z"`},
+		{file + ":24:13: ", `action unknown_runner: unknown runner "ssh" (want exec, ansible, http or pagerduty)`},
+		{file + ":35:9: ", "action twice: duplicate name: already defined at " + file + ":27:9"},
+	}
+	if len(lines) != len(want) {
+		t.Fatalf("check printed %d lines, want %d:\n%s", len(lines), len(want), out)
+	}
+	for i, w := range want {
+		if !strings.HasPrefix(lines[i], w.pos+w.text) {
+			t.Errorf("line %d = %q, want it to start with %q", i+1, lines[i], w.pos+w.text)
+		}
+	}
+	if strings.Contains(out, "ok:") {
+		t.Errorf("a broken catalogue was called ok:\n%s", out)
+	}
+}
+
+func TestActionsCheckConfiguredDirectory(t *testing.T) {
+	// Without arguments, check reads actions.dir from the config file.
+	dir, err := actionsdemo.Install(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := filepath.Join(t.TempDir(), "config.yaml")
+	if err := os.WriteFile(cfg, []byte("actions: {dir: "+dir+"}\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out, err := runRoot(t, "actions", "check", "--config", cfg)
+	if err != nil || out != "ok: "+dir+"\n" {
+		t.Errorf("check with actions.dir: %v\n%s", err, out)
+	}
+}
+
+func TestActionsLs(t *testing.T) {
+	dir, err := actionsdemo.Install(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := runRoot(t, "actions", "ls", dir)
+	if err != nil {
+		t.Fatalf("ls: %v\n%s", err, out)
+	}
+	rows := map[string][]string{}
+	for _, line := range strings.Split(out, "\n") {
+		if f := strings.Fields(line); len(f) >= 3 && !strings.HasPrefix(line, "runbook:") {
+			rows[f[0]] = f[1:3]
+		}
+	}
+	want := map[string][2]string{
+		"restart_service": {"medium", "exec"},
+		"scale_up":        {"low", "exec"},
+		"rollback_deploy": {"high", "ansible"},
+		"block_ip":        {"medium", "http"},
+		"check_health":    {"low", "exec"},
+		"escalate":        {"low", "pagerduty"},
+		"reassign":        {"low", "pagerduty"},
+		"snooze":          {"low", "pagerduty"},
+	}
+	if len(rows) != len(want) {
+		t.Errorf("ls listed %d actions, want %d:\n%s", len(rows), len(want), out)
+	}
+	for name, w := range want {
+		got, ok := rows[name]
+		if !ok {
+			t.Errorf("ls does not list %s:\n%s", name, out)
+			continue
+		}
+		if got[0] != w[0] {
+			t.Errorf("%s: risk %q, want %q", name, got[0], w[0])
+		}
+		if got[1] != w[1] {
+			t.Errorf("%s: runner %q, want %q", name, got[1], w[1])
+		}
+	}
+	for _, w := range []string{"restart_service      medium  exec      all services / staging,prod", "rollback_deploy      high    ansible   payment-gateway / staging,prod"} {
+		if !strings.Contains(out, w) {
+			t.Errorf("ls lacks the row %q:\n%s", w, out)
+		}
+	}
+	if !strings.Contains(out, "runbook: payment-gateway 5xx spike (payment-gateway) — ") {
+		t.Errorf("ls lacks the payment-gateway runbook:\n%s", out)
+	}
+}
