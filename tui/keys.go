@@ -11,6 +11,7 @@ type keyMap struct {
 	Follow, ErrorsOnly    key.Binding
 	EnrichNote            key.Binding
 	Palette, Command      key.Binding
+	Runbook               key.Binding
 	Filter, Scope, Urgent key.Binding
 	Refresh, Ack, Resolve key.Binding
 	Note, Browser, Copy   key.Binding
@@ -32,6 +33,7 @@ func newKeyMap() keyMap {
 		ErrorsOnly: key.NewBinding(key.WithKeys("e"), key.WithHelp("e", "errors only")),
 		EnrichNote: key.NewBinding(key.WithKeys("E"), key.WithHelp("E", "enrichment to PagerDuty")),
 		Palette:    key.NewBinding(key.WithKeys("!"), key.WithHelp("!", "actions")),
+		Runbook:    key.NewBinding(key.WithKeys("b"), key.WithHelp("b", "runbook")),
 		Command:    key.NewBinding(key.WithKeys(":"), key.WithHelp(":", "command")),
 		Filter:     key.NewBinding(key.WithKeys("/"), key.WithHelp("/", "filter")),
 		Scope:      key.NewBinding(key.WithKeys("s"), key.WithHelp("s", "scope")),
@@ -62,7 +64,7 @@ func (k keyMap) FullHelp() [][]key.Binding {
 		{k.Filter, k.Scope, k.Urgent, k.Refresh},
 		{k.Ack, k.Resolve, k.Note, k.Browser, k.Copy},
 		{k.Journal, k.Pin, k.Export, k.EnrichNote},
-		{k.Palette, k.Command, k.Follow, k.ErrorsOnly},
+		{k.Palette, k.Command, k.Runbook, k.Follow, k.ErrorsOnly},
 		{k.Help, k.Quit},
 	}
 }

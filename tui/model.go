@@ -103,8 +103,11 @@ type Model struct {
 	followedN   uint64
 	followedFor string // the incident m.followed belongs to
 
-	// screen takes over the body while open (action preview, run view).
-	screen screen
+	// screen takes over the body while open (action preview, run view,
+	// runbook); runbooks keeps each incident's runbook screens, with their
+	// ticks, for the session.
+	screen   screen
+	runbooks runbookShelf
 
 	// dialog is on top of everything while it is open.
 	dialog dialog
@@ -257,6 +260,10 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m.operationDone(msg)
 	case actionPrepared:
 		return m, m.actionPrepared(msg)
+	case runbookStepToggled:
+		return m, m.runbookStepToggled(msg)
+	case actionChosen: // from the runbook screen, as a message
+		return m, m.prepareAction(msg)
 	case actionConfirmed:
 		return m, m.startRun(msg)
 	case noteRecorded:
@@ -545,6 +552,14 @@ func (m Model) key(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 		return m, nil
 	case key.Matches(msg, k.Command):
 		m.openCommandLine(in)
+		return m, nil
+	case key.Matches(msg, k.Runbook):
+		r, why := m.runbooks.open(m.opts.Actions, in, m.width, m.opts.Now())
+		if r == nil {
+			m.status = why
+			return m, nil
+		}
+		m.screen = r
 		return m, nil
 	case key.Matches(msg, k.Ack):
 		if m.opts.ReadOnly {

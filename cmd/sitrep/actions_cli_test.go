@@ -5,6 +5,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -80,7 +81,7 @@ func TestActionsCheckConfiguredDirectory(t *testing.T) {
 		t.Fatal(err)
 	}
 	cfg := filepath.Join(t.TempDir(), "config.yaml")
-	if err := os.WriteFile(cfg, []byte("actions: {dir: "+dir+"}\n"), 0o600); err != nil {
+	if err := os.WriteFile(cfg, []byte("actions: {dir: "+strconv.Quote(dir)+"}\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	out, err := runRoot(t, "actions", "check", "--config", cfg)

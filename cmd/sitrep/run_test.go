@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -61,7 +62,7 @@ func startRunWorld(t *testing.T, catalogue string) *runWorld {
 		t.Fatal(err)
 	}
 	cfg := filepath.Join(home, "sitrep.yaml")
-	body := "api_url: " + w.PagerDutyURL + "\nactions: {dir: " + abs + "}\nservices:\n  payment-gateway: {env: prod}\n"
+	body := "api_url: " + w.PagerDutyURL + "\nactions: {dir: " + strconv.Quote(abs) + "}\nservices:\n  payment-gateway: {env: prod}\n"
 	if err := os.WriteFile(cfg, []byte(body), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -368,7 +369,7 @@ func TestRunDemoCatalogue(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	body := "api_url: " + rw.w.PagerDutyURL + "\nactions: {dir: " + dir + "}\nservices:\n  payment-gateway: {env: prod}\n"
+	body := "api_url: " + rw.w.PagerDutyURL + "\nactions: {dir: " + strconv.Quote(dir) + "}\nservices:\n  payment-gateway: {env: prod}\n"
 	if err := os.WriteFile(rw.config, []byte(body), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -380,5 +381,83 @@ func TestRunDemoCatalogue(t *testing.T) {
 	}
 	if n := rw.restarts(t); n != 1 {
 		t.Errorf("payment-gateway restarted %d times, want 1", n)
+	}
+}
+
+// TestRunKubectlArgv runs a kubectl action against a fake kubectl first on
+// PATH: what kubectl receives is the rendered argv, element by element,
+// and the server-side dry run comes first.
+func TestRunKubectlArgv(t *testing.T) {
+	rw := startRunWorld(t, filepath.Join("testdata", "kubectl"))
+	script, err := os.ReadFile(filepath.Join("testdata", "kubectl", "fake-kubectl.sh"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	bin := t.TempDir()
+	if err := os.WriteFile(filepath.Join(bin, "kubectl"), script, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("PATH", bin+string(os.PathListSeparator)+os.Getenv("PATH"))
+	calls := filepath.Join(rw.home, "kubectl-calls")
+
+	// A hostile namespace never reaches kubectl, not even its dry run.
+	if out, err := rw.run(t, "rollout_restart", map[string]string{"namespace": "payments; kubectl delete ns payments"}, false, "payment-gateway", false, ""); err == nil ||
+		!strings.Contains(err.Error(), "refused parameter namespace=") {
+		t.Errorf("hostile namespace: %v\n%s", err, out)
+	}
+	if _, err := os.Stat(calls); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("kubectl ran for a refused namespace: %v", err)
+	}
+
+	out, err := rw.run(t, "rollout_restart", map[string]string{"namespace": "payments-prod"}, false, "payment-gateway", false, "")
+	if err != nil {
+		t.Fatalf("run: %v\n%s", err, out)
+	}
+	want := []string{"kubectl", "rollout", "restart", "deployment/payment-gateway", "-n", "payments-prod"}
+	for _, line := range []string{
+		"runs:    " + strings.Join(want, " ") + "\n",
+		"-- dry run --\ndeployment.apps/payment-gateway restarted\n",
+		"-- run --\ndeployment.apps/payment-gateway restarted\n",
+	} {
+		if !strings.Contains(out, line) {
+			t.Errorf("the output lacks %q:\n%s", line, out)
+		}
+	}
+
+	b, err := os.ReadFile(calls)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := strings.Split(strings.TrimPrefix(strings.TrimSuffix(string(b), "\n"), "--call--\n"), "\n--call--\n")
+	if len(got) != 2 {
+		t.Fatalf("kubectl was called %d times, want the dry run and the run:\n%s", len(got), b)
+	}
+	dry := append(want[1:len(want):len(want)], "--dry-run=server")
+	equalArgv(t, "the dry run", strings.Split(got[0], "\n"), dry)
+	equalArgv(t, "the run", strings.Split(got[1], "\n"), want[1:])
+
+	// The journal's record of the run is the same argv.
+	for _, e := range rw.entries(t) {
+		if e.Kind != "action.started" {
+			continue
+		}
+		var rec actions.Record
+		if err := json.Unmarshal(e.Data, &rec); err != nil {
+			t.Fatal(err)
+		}
+		equalArgv(t, "the journaled command", rec.Command, want)
+	}
+}
+
+func equalArgv(t *testing.T, what string, got, want []string) {
+	t.Helper()
+	if len(got) != len(want) {
+		t.Errorf("%s: argv %q, want %q", what, got, want)
+		return
+	}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Errorf("%s: argv[%d] = %q, want %q (argv %q)", what, i, got[i], want[i], got)
+		}
 	}
 }

@@ -7,4 +7,4 @@
 		printf '%s\n' "$a"
 	done
 } >>"$HOME/kubectl-calls"
-echo "deployment.apps/${4#deployment/} restarted"
+echo "deployment.apps/${3#deployment/} restarted"
