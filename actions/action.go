@@ -261,5 +261,11 @@ func IsProduction(env string) bool {
 
 // compileAnchored compiles pattern so that it must match the whole value.
 func compileAnchored(pattern string) (*regexp.Regexp, error) {
+	// Compile the pattern alone first: its own error is the one to show,
+	// and a pattern that does not parse alone ("a)|(b") would otherwise
+	// escape the anchors once wrapped.
+	if _, err := regexp.Compile(pattern); err != nil {
+		return nil, err
+	}
 	return regexp.Compile(`\A(?:` + pattern + `)\z`)
 }

@@ -79,7 +79,7 @@ func (e *enricher) sources(in pagerduty.Incident) []enrich.Source {
 		out = append(out, &enrich.MetricsSource{Name: "metrics", Client: e.prom, Queries: metricQueries(s.Metrics)})
 	}
 	if len(s.Logs) > 0 {
-		out = append(out, logsSource{fetchers: e.logFetchers(s.Logs)})
+		out = append(out, logsSource{fetchers: e.logFetchers(s.Logs), timeout: e.cfg.Enrichment.timeout})
 	}
 	out = append(out, deploysSource{e: e, in: in, cfg: s, window: e.cfg.Enrichment.window})
 	return out
@@ -148,7 +148,10 @@ func (e *enricher) Follow(ctx context.Context, in pagerduty.Incident, ring *logs
 
 // logsSource merges the recent lines of several log sources by time. One
 // failing source shows as an error line among the others' lines.
-type logsSource struct{ fetchers []logFetcher }
+type logsSource struct {
+	fetchers []logFetcher
+	timeout  time.Duration // the fan-out's deadline for the whole source
+}
 
 func (logsSource) ID() string { return "logs" }
 
@@ -158,10 +161,19 @@ func (s logsSource) Fetch(ctx context.Context, _ enrich.Target) (any, error) {
 		err   error
 	}
 	answers := make([]answer, len(s.fetchers))
+	// Each log source gets most of the deadline on its own, so one that
+	// hangs comes back as an error line before the fan-out cuts the whole
+	// pane off, and the others' lines still show.
+	each := ctx
+	if s.timeout > 0 {
+		var cancel context.CancelFunc
+		each, cancel = context.WithTimeout(ctx, s.timeout*4/5)
+		defer cancel()
+	}
 	var wg sync.WaitGroup
 	for i, f := range s.fetchers {
 		wg.Go(func() {
-			answers[i].lines, answers[i].err = f.Fetch(ctx, logLines)
+			answers[i].lines, answers[i].err = f.Fetch(each, logLines)
 		})
 	}
 	wg.Wait()

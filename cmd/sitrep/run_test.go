@@ -363,7 +363,6 @@ func TestRunBlockedOnAResolvedIncident(t *testing.T) {
 // TestRunDemoCatalogue runs the real binary, `sitrep run`, on the demo's
 // own catalogue against a running demo world.
 func TestRunDemoCatalogue(t *testing.T) {
-	t.Skip("BUG: `sitrep run` supplies no from: caller values (globalFlags.environment passes a nil caller to assemble), so every demo action fails with \"missing parameter --sitrep\"; see the report")
 	rw := startRunWorld(t, filepath.Join("testdata", "run"))
 	dir, err := actionsdemo.Install(t.TempDir())
 	if err != nil {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -8,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"sitrep/actions"
+	actionsdemo "sitrep/actions/demo"
 	"sitrep/sources/pagerduty"
 	"sitrep/store/journal"
 	"sitrep/store/recorder"
@@ -53,7 +55,25 @@ func (g globalFlags) environment(cmd *cobra.Command) (*environment, error) {
 		j.Close()
 		return nil, fmt.Errorf("the action catalogue has %d problem(s); run sitrep actions check. First: %s", len(problems), problems[0])
 	}
-	return assemble(&cfg, token, feed, j, cat, nil, g.readOnly)
+	return assemble(&cfg, token, feed, j, cat, callerValues(cfg.APIURL), g.readOnly)
+}
+
+// callerValues are the from: caller parameters sitrep supplies: its own
+// binary, and, when the API is a running demo's emulator, that demo's edge
+// API and release file, so the demo's actions also run from sitrep run or
+// a sitrep pointed at the demo.
+func callerValues(apiURL string) map[string]string {
+	self, err := os.Executable()
+	if err != nil {
+		return nil
+	}
+	if b, err := os.ReadFile(defaultDemoStatePath()); err == nil && apiURL != "" {
+		var st demoState
+		if json.Unmarshal(b, &st) == nil && st.PagerDutyURL == apiURL && st.EdgeURL != "" {
+			return actionsdemo.Caller(self, st.EdgeURL, st.ReleaseConfig)
+		}
+	}
+	return map[string]string{"sitrep": self}
 }
 
 // catalogueDirs is the actions directory when it has a catalogue, else
