@@ -320,11 +320,17 @@ func assertFits(t *testing.T, s string, w, h int) {
 // TestRandomKeysNeverBreakLayout drives the model with random keys and
 // sizes, as a hurried engineer would, and checks every frame fits.
 func TestRandomKeysNeverBreakLayout(t *testing.T) {
-	keys := []string{"j", "k", "g", "G", "enter", "esc", "tab", "/", "x", "u", "s", "?", "n", "R", "backspace", "y"}
+	keys := []string{"j", "k", "g", "G", "enter", "esc", "tab", "/", "x", "u", "s", "?", "n", "R", "backspace", "y",
+		"!", ":", "b", "E", "f", "e", "p", "J", "a"}
 	rng := rand.New(rand.NewPCG(1, 2))
 	for round := range 10 {
 		w, h := 40+rng.IntN(120), 10+rng.IntN(40)
 		m := loaded(t, fixture(rng.IntN(40)), w, h)
+		if round%2 == 1 {
+			// With a journal and enrichment, the keys that use them open
+			// their screens and dialogs too.
+			m.opts.Recorder, m.opts.Enricher = &memoryRecorder{}, nopEnricher{}
+		}
 		for range 200 {
 			m = press(t, m, keys[rng.IntN(len(keys))])
 			if rng.IntN(20) == 0 {
