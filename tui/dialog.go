@@ -4,9 +4,10 @@ import (
 	"strings"
 	"time"
 
-	"charm.land/bubbles/v2/help"
+	"charm.land/bubbles/v2/key"
 	"charm.land/bubbles/v2/textinput"
 	tea "charm.land/bubbletea/v2"
+	"charm.land/lipgloss/v2"
 
 	"sitrep/sources/pagerduty"
 )
@@ -135,11 +136,31 @@ func newHelpDialog(k keyMap) *helpDialog { return &helpDialog{keys: k} }
 
 func (d *helpDialog) key(tea.KeyPressMsg, time.Time) (dialog, any) { return nil, nil }
 
+// view lays every key out in as many columns as fit, so all of them show
+// at 80 columns (bubbles' full help drops the groups that do not fit).
 func (d *helpDialog) view(s Styles, width int) string {
-	h := help.New()
-	h.ShowAll = true
-	h.SetWidth(width - 6)
-	return s.Dialog.Render(s.Title.Render("Keys") + "\n\n" + h.View(d.keys) + "\n\n" + s.Dim.Render("any key closes"))
+	var bindings []key.Binding
+	for _, group := range d.keys.FullHelp() {
+		bindings = append(bindings, group...)
+	}
+	keyW, descW := 0, 0
+	for _, b := range bindings {
+		keyW = max(keyW, lipgloss.Width(b.Help().Key))
+		descW = max(descW, lipgloss.Width(b.Help().Desc))
+	}
+	colW := keyW + 1 + descW
+	cols := max(1, min(3, (width-6+2)/(colW+2)))
+	rows := (len(bindings) + cols - 1) / cols
+	lines := make([]string, rows)
+	for i, b := range bindings {
+		cell := s.Key.Render(fit(b.Help().Key, keyW)) + " " + s.Dim.Render(fit(b.Help().Desc, descW))
+		r := i % rows
+		if i >= rows {
+			lines[r] += "  "
+		}
+		lines[r] += cell
+	}
+	return s.Dialog.Render(s.Title.Render("Keys") + "\n\n" + strings.Join(lines, "\n") + "\n\n" + s.Dim.Render("any key closes"))
 }
 
 // logFilterDialog edits the logs pane's filter.

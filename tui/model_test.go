@@ -415,3 +415,17 @@ func TestResolvedHereStaysListed(t *testing.T) {
 		t.Error("the resolved incident is still listed after keepResolved")
 	}
 }
+
+func TestHelpShowsEveryKeyAt80x24(t *testing.T) {
+	m := loaded(t, fixture(5), 80, 24)
+	m = press(t, m, "?")
+	s := plainView(m)
+	assertFits(t, s, 80, 24)
+	for _, group := range m.keys.FullHelp() {
+		for _, b := range group {
+			if !strings.Contains(s, b.Help().Desc) {
+				t.Errorf("the help at 80×24 lacks %q (%s)", b.Help().Desc, b.Help().Key)
+			}
+		}
+	}
+}
