@@ -2,7 +2,6 @@ package main
 
 import (
 	"bufio"
-	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -10,12 +9,12 @@ import (
 	"os/signal"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/charmbracelet/x/term"
 	"github.com/spf13/cobra"
 
 	"sitrep/actions"
-	"sitrep/sources/pagerduty"
 	"sitrep/sources/sanitize"
 )
 
@@ -149,7 +148,7 @@ func runAction(cmd *cobra.Command, g *globalFlags, name, incidentID string, give
 	if plan.Runner().HasDryRun() {
 		fmt.Fprintln(w, "\n-- dry run --")
 		res := plan.DryRun(ctx, func(c actions.Chunk) { fmt.Fprint(w, sanitize.Text(c.Text)) })
-		fmt.Fprintf(w, "\n-- dry run: %s --\n", res.Text)
+		fmt.Fprintf(w, "\n-- dry run: %s --\n", sanitize.Line(res.Text))
 	} else {
 		fmt.Fprintf(w, "\nno dry run: %s\n", plan.Preview.DryRunNote)
 	}
@@ -182,10 +181,10 @@ func runAction(cmd *cobra.Command, g *globalFlags, name, incidentID string, give
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(w, "\n-- %s in %s --\n", res.Text, res.Duration.Round(100_000_000))
+	fmt.Fprintf(w, "\n-- %s in %s --\n", sanitize.Line(res.Text), res.Duration.Round(100*time.Millisecond))
 	plan.RecordOutcome("unknown", nil)
 	if !res.OK {
-		return fmt.Errorf("%s: %s", name, res.Text)
+		return fmt.Errorf("%s: %s", name, sanitize.Line(res.Text))
 	}
 	return nil
 }
@@ -223,6 +222,3 @@ func orDash(s string) string {
 	}
 	return s
 }
-
-var _ = context.Background
-var _ = pagerduty.ScopeAll

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -40,9 +41,8 @@ func (r *Recorder) Export(ctx context.Context, incidentID string) (string, error
 	if err := os.MkdirAll(r.exportDir, 0o700); err != nil {
 		return "", fmt.Errorf("export %s: %w", incidentID, err)
 	}
-	name := fmt.Sprintf("%s-%s.md", safeName(incidentID), r.now().UTC().Format("20060102T150405Z"))
-	path := filepath.Join(r.exportDir, name)
-	if err := os.WriteFile(path, buf.Bytes(), 0o600); err != nil {
+	path, err := writeNew(r.exportDir, fmt.Sprintf("%s-%s", safeName(incidentID), r.now().UTC().Format("20060102T150405Z")), buf.Bytes())
+	if err != nil {
 		return "", fmt.Errorf("export %s: %w", incidentID, err)
 	}
 	if !r.j.ReadOnly() {
@@ -123,6 +123,31 @@ func detailFromJournal(id string, entries []journal.Entry) (pagerduty.Detail, bo
 	}
 	sort.SliceStable(d.LogEntries, func(a, b int) bool { return d.LogEntries[a].At.Before(d.LogEntries[b].At) })
 	return d, found
+}
+
+// writeNew writes data to dir/base.md, or base-2.md and so on: two exports
+// in the same second must not overwrite each other.
+func writeNew(dir, base string, data []byte) (string, error) {
+	for i := 1; i < 100; i++ {
+		name := base + ".md"
+		if i > 1 {
+			name = fmt.Sprintf("%s-%d.md", base, i)
+		}
+		path := filepath.Join(dir, name)
+		f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+		if errors.Is(err, os.ErrExist) {
+			continue
+		}
+		if err != nil {
+			return "", err
+		}
+		_, err = f.Write(data)
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+		return path, err
+	}
+	return "", fmt.Errorf("%s: too many exports with the same name", filepath.Join(dir, base))
 }
 
 // safeName keeps an incident ID usable as a file name.

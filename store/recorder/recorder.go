@@ -31,8 +31,9 @@ type Recorder struct {
 	exportDir string
 	now       func() time.Time
 
-	mu    sync.Mutex
-	actor string
+	mu          sync.Mutex
+	actor       string
+	actorFailed time.Time
 }
 
 // New returns a Recorder over an open journal. Exports are written to
@@ -88,19 +89,29 @@ func (r *Recorder) Entries(ctx context.Context, incidentID string) ([]journal.En
 }
 
 // actorName is the PagerDuty user sitrep acts as; when PagerDuty cannot
-// say (the network is down), the journal says so rather than guess.
+// say (the network is down), the journal says so rather than guess. A
+// failure is remembered for a minute, and PagerDuty is asked outside the
+// lock, so journaling never queues behind a dead network.
 func (r *Recorder) actorName(ctx context.Context) string {
 	r.mu.Lock()
-	defer r.mu.Unlock()
-	if r.actor != "" {
-		return r.actor
+	actor, failedAt := r.actor, r.actorFailed
+	r.mu.Unlock()
+	if actor != "" {
+		return actor
 	}
+	const unknown = "unknown user (PagerDuty unreachable)"
 	if r.feed == nil {
 		return "unknown user (no PagerDuty access)"
 	}
+	if !failedAt.IsZero() && r.now().Sub(failedAt) < time.Minute {
+		return unknown
+	}
 	me, err := r.feed.Me(ctx)
+	r.mu.Lock()
+	defer r.mu.Unlock()
 	if err != nil || me.Name == "" {
-		return "unknown user (PagerDuty unreachable)"
+		r.actorFailed = r.now()
+		return unknown
 	}
 	r.actor = me.Name
 	return r.actor

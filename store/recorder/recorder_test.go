@@ -124,3 +124,19 @@ func TestExportWorksOffline(t *testing.T) {
 		t.Errorf("an unknown incident offline: %v", err)
 	}
 }
+
+func TestExportsInTheSameSecondDoNotOverwrite(t *testing.T) {
+	_, feed, j, id := setup(t)
+	rec := recorder.New(j, feed, t.TempDir())
+	a, err := rec.Export(context.Background(), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := rec.Export(context.Background(), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a == b {
+		t.Errorf("two exports wrote the same file %s", a)
+	}
+}
