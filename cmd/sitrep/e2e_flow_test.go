@@ -118,7 +118,7 @@ func TestIncidentFlowEndToEnd(t *testing.T) {
 	term.send("y")
 	term.waitFor("the resolution", 15*time.Second, func(s string) bool { return rowHas(s, "payment-gateway 5xx", "✓") })
 	term.send("q")
-	term.waitFor("sitrep to exit", 15*time.Second, contains("The demo's journal is"))
+	term.waitFor("sitrep to exit", 15*time.Second, contains("sitrep journal ls --journal"))
 
 	journalPath := filepath.Join(dir, "data", "sitrep", "demo-journal.db")
 	run := func(args ...string) (string, error) {
