@@ -157,7 +157,15 @@ func (m *Model) schedulePaneRefresh() tea.Cmd {
 
 // enrichTabVisible says whether an enrichment pane is on screen.
 func (m *Model) enrichTabVisible() bool {
-	switch detailTabs[m.detail.tab] {
+	if m.journal != nil || m.screen != nil {
+		return false
+	}
+	return enrichTab(m.detail.tab)
+}
+
+// enrichTab says whether a detail tab is an enrichment pane.
+func enrichTab(tab int) bool {
+	switch detailTabs[tab] {
 	case "Metrics", "Logs", "Deploys":
 		return true
 	}
@@ -212,13 +220,25 @@ func tickLogs(f *follow) tea.Cmd {
 
 // syncFollow starts or stops the stream to match what is on screen.
 func (m *Model) syncFollow() tea.Cmd {
-	in, ok := m.list.selected()
-	want := ok && m.journal == nil && detailTabs[m.detail.tab] == "Logs" && m.logs.follow && m.opts.Enricher != nil
-	if !want {
+	if !m.followWanted() {
 		m.stopFollow()
 		return nil
 	}
+	in, _ := m.list.selected()
 	return m.startFollow(in)
+}
+
+// followWanted says whether the logs pane is on screen, following, for the
+// selected incident: nothing covers it and sitrep is not quitting.
+func (m *Model) followWanted() bool {
+	in, ok := m.list.selected()
+	if !ok || m.quitting || m.journal != nil || m.screen != nil || m.opts.Enricher == nil {
+		return false
+	}
+	if m.following != nil && m.following.id != in.ID {
+		return false
+	}
+	return detailTabs[m.detail.tab] == "Logs" && m.logs.follow
 }
 
 // tabChanged starts what the new tab needs: the enrichment for a pane, the
@@ -254,7 +274,9 @@ func (m *Model) paneKey(msg tea.KeyPressMsg) (tea.Cmd, bool) {
 		return d.input.Focus(), true
 	case m.detail.focused && key.Matches(msg, k.Down):
 		m.logs.scrollBy(1)
-		m.logs.clampScroll(m.logLines(), m.bodyHeight())
+		if in, ok := m.list.selected(); ok {
+			m.logs.clampScroll(m.logLines(in), m.bodyHeight())
+		}
 		return m.syncFollow(), true
 	case m.detail.focused && key.Matches(msg, k.Up):
 		m.logs.scrollBy(-1) // scrolling back in time pauses following
@@ -306,7 +328,7 @@ func (m *Model) enrichPane(in pagerduty.Incident, width, height int) string {
 		charts, _ := p.value.(enrich.Charts)
 		content = renderMetrics(s, charts, in.CreatedAt, m.deployTimes(in.ID), width, body-1, m.now, m.detail.scroll)
 	case paneLogs:
-		content = m.logs.view(s, m.logLines(), width, body-1, m.now)
+		content = m.logs.view(s, m.logLines(in), width, body-1, m.now)
 	case paneDeploys:
 		flagged, _ := p.value.([]deploys.Flagged)
 		content = renderDeploys(s, flagged, in.CreatedAt, width, body-1, m.now)
@@ -317,11 +339,7 @@ func (m *Model) enrichPane(in pagerduty.Incident, width, height int) string {
 // logLines are the lines the logs pane shows: the followed stream while
 // it holds lines for the selected incident (also once paused, so the view
 // does not jump), else the last fetch.
-func (m *Model) logLines() []logs.Line {
-	in, ok := m.list.selected()
-	if !ok {
-		return nil
-	}
+func (m *Model) logLines(in pagerduty.Incident) []logs.Line {
 	if m.followedFor == in.ID && len(m.followed) > 0 {
 		return m.followed
 	}
@@ -458,7 +476,7 @@ func (m *Model) paneFacts(in pagerduty.Incident, tab string) (any, string) {
 		}
 		return out, strings.Join(parts, ", ")
 	case "Logs":
-		lines := m.logLines()
+		lines := m.logLines(in)
 		lines = lines[max(0, len(lines)-maxPinned):]
 		return lines, fmt.Sprintf("%d log lines", len(lines))
 	case "Deploys":

@@ -12,6 +12,7 @@ import (
 	"github.com/charmbracelet/x/ansi"
 
 	"sitrep/sources/pagerduty"
+	"sitrep/sources/sanitize"
 	"sitrep/store/journal"
 )
 
@@ -40,8 +41,8 @@ func (j *journalScreen) view(s Styles, width, height int) string {
 		lines = append(lines, s.Label.Render(truncate(head, width)))
 		for _, e := range j.entries {
 			rel := relative(e.At, j.incident.CreatedAt)
-			row := fmt.Sprintf("%-19s %-9s %-20s %-14s ", e.At.UTC().Format("2006-01-02 15:04:05"), rel, fit(e.Kind, 20), fit(e.Actor, 14))
-			lines = append(lines, truncate(row+e.Summary, width))
+			row := fmt.Sprintf("%-19s %-9s %-20s %-14s ", e.At.UTC().Format("2006-01-02 15:04:05"), rel, fit(e.Kind, 20), fit(sanitize.Line(e.Actor), 14))
+			lines = append(lines, truncate(row+sanitize.Line(e.Summary), width))
 		}
 	}
 	body := height - 2
@@ -162,7 +163,7 @@ func (m *Model) pinnable(in pagerduty.Incident) (string, []string) {
 	d := m.detail
 	d.scroll = 0
 	var text string
-	if m.enrichTabVisible() {
+	if enrichTab(m.detail.tab) {
 		text = ansi.Strip(m.enrichPane(in, max(40, m.width), max(24, m.bodyHeight())))
 	} else {
 		text = ansi.Strip(d.view(m.styles, in, m.details[in.ID], max(40, m.width), 200, m.now))

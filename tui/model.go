@@ -103,6 +103,14 @@ type Model struct {
 	followedN   uint64
 	followedFor string // the incident m.followed belongs to
 
+	// quitting stops every stream on the way out.
+	quitting bool
+	// selectionLeft is the incident that was selected when a refresh
+	// dropped it: the cursor then rests on another incident the engineer
+	// did not choose, and keys that change an incident wait until the
+	// engineer moves.
+	selectionLeft string
+
 	// screen takes over the body while open (action preview, run view,
 	// runbook); runbooks keeps each incident's runbook screens, with their
 	// ticks, for the session.
@@ -158,6 +166,7 @@ func New(feed Feed, opts Options) Model {
 		width:        80,
 		height:       24,
 	}
+	m.refreshing = true // Init's first refresh
 	if len(opts.Cached) > 0 {
 		m.list.setIncidents(opts.Cached, m.matcher())
 		m.stale = true
@@ -168,12 +177,23 @@ func New(feed Feed, opts Options) Model {
 
 // Init starts the first refresh and the clock.
 func (m Model) Init() tea.Cmd {
-	m.refreshing = true
 	return tea.Batch(m.loadIncidents(), tickClock(), tea.RequestBackgroundColor, m.selectionChanged())
 }
 
 // Update handles one message. It returns at once: anything slow is a Cmd.
 func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	next, cmd := m.update(msg)
+	nm := next.(Model)
+	// A log stream runs only while its pane is what the engineer sees:
+	// whatever this message changed (a screen, J, a refresh, quitting),
+	// stop a stream nobody is watching.
+	if nm.following != nil && !nm.followWanted() {
+		nm.stopFollow()
+	}
+	return nm, cmd
+}
+
+func (m Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	switch msg := msg.(type) {
 	case tea.WindowSizeMsg:
 		m.width, m.height = msg.Width, msg.Height
@@ -327,10 +347,21 @@ func (m Model) incidentsLoaded(msg incidentsLoaded) (tea.Model, tea.Cmd) {
 	}
 	m.refreshing, m.stale, m.lastErr = false, false, ""
 	m.lastRefresh = msg.at
+	before, hadSelection := m.list.selected()
 	m.list.setIncidents(m.withResolvedHere(msg.incidents, msg.at), m.matcher())
 	m.list.clamp(m.listHeight())
 	m.refreshGen++
 	cmds := []tea.Cmd{scheduleRefresh(m.opts.RefreshInterval, m.refreshGen)}
+	if after, ok := m.list.selected(); hadSelection && (!ok || after.ID != before.ID) {
+		// The incident under the cursor left the list (resolved or merged
+		// elsewhere). The cursor now rests on one the engineer did not
+		// choose: say so, show it, and let nothing change it until the
+		// engineer moves.
+		m.selectionLeft = number(before)
+		m.status = number(before) + " left the list; move to choose the next incident"
+		cmds = append(cmds, m.selectionChanged())
+		return m, tea.Batch(cmds...)
+	}
 	if !m.opts.ReadOnly {
 		cmds = append(cmds, m.recordRefresh(msg.scope, msg.incidents, msg.at))
 	}
@@ -344,6 +375,12 @@ func (m Model) incidentsLoaded(msg incidentsLoaded) (tea.Model, tea.Cmd) {
 		}
 	}
 	return m, tea.Batch(cmds...)
+}
+
+// changesIncident says whether a key acts on the selected incident (or
+// starts something that will).
+func changesIncident(k keyMap, msg tea.KeyPressMsg) bool {
+	return key.Matches(msg, k.Ack, k.Resolve, k.Note, k.Pin, k.EnrichNote, k.Palette, k.Command, k.Runbook)
 }
 
 // keepResolved is how long an incident resolved here stays listed.
@@ -450,6 +487,8 @@ func (m Model) key(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 	m.status = ""
 	switch {
 	case key.Matches(msg, k.Quit):
+		m.quitting = true
+		m.stopFollow()
 		return m, tea.Quit
 	case key.Matches(msg, k.Help):
 		m.dialog = newHelpDialog(m.keys)
@@ -505,6 +544,7 @@ func (m Model) key(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 			moved = false
 		}
 		if moved {
+			m.selectionLeft = ""
 			return m, m.selectionChanged()
 		}
 	}
@@ -534,13 +574,17 @@ func (m Model) key(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 		m.refreshing = true
 		cmds := []tea.Cmd{m.loadIncidents()}
 		if in, ok := m.list.selected(); ok {
-			cmds = append(cmds, m.fetchDetail(in, true))
+			cmds = append(cmds, m.fetchDetail(in, true), m.fetchEnrichment(in, true))
 		}
 		return m, tea.Batch(cmds...)
 	}
 
 	in, ok := m.list.selected()
 	if !ok {
+		return m, nil
+	}
+	if m.selectionLeft != "" && changesIncident(k, msg) {
+		m.status = m.selectionLeft + " left the list, and " + number(in) + " is under the cursor only because of that: move (j/k) to choose it first"
 		return m, nil
 	}
 	if cmd, handled := m.journalKeys(msg, in); handled {
@@ -575,6 +619,10 @@ func (m Model) key(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 	case key.Matches(msg, k.Resolve):
 		if m.opts.ReadOnly {
 			m.status = "read-only: sitrep changes nothing"
+			return m, nil
+		}
+		if in.Status == pagerduty.StatusResolved {
+			m.status = number(in) + " is resolved already"
 			return m, nil
 		}
 		m.dialog = newConfirmDialog(m.opts.Now(), "resolve", in,

@@ -3,6 +3,7 @@ package tui
 import (
 	"context"
 	"encoding/json"
+	"reflect"
 	"strings"
 	"sync"
 	"testing"
@@ -110,10 +111,11 @@ func runCmds(t *testing.T, cmd tea.Cmd) {
 	go func() { done <- cmd() }()
 	select {
 	case msg := <-done:
-		switch msg := msg.(type) {
-		case tea.BatchMsg:
-			for _, c := range msg {
-				runCmds(t, c)
+		// Batches and sequences (the latter's type is unexported) are
+		// both slices of commands.
+		if v := reflect.ValueOf(msg); v.Kind() == reflect.Slice && v.Type().Elem() == reflect.TypeOf(tea.Cmd(nil)) {
+			for i := range v.Len() {
+				runCmds(t, v.Index(i).Interface().(tea.Cmd))
 			}
 		}
 	case <-time.After(2 * time.Second):
