@@ -41,8 +41,15 @@ type remediation struct {
 
 var _ tui.Actions = (*remediation)(nil)
 
+// env is the incident's service environment. A service the config does
+// not place anywhere is treated as production: when sitrep cannot tell,
+// the guards are the strictest.
 func (r *remediation) env(in pagerduty.Incident) string {
-	return r.cfg.service(in.Service.Name, in.Service.ID).Env
+	env := r.cfg.service(in.Service.Name, in.Service.ID).Env
+	if env == "" || env == "live" {
+		return "prod"
+	}
+	return env
 }
 
 func (r *remediation) target(in pagerduty.Incident) actions.Target {

@@ -5,6 +5,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -132,8 +134,10 @@ func (c *config) validate() error {
 	if _, err := pagerduty.ParseScope(c.Scope); err != nil {
 		return c.fieldError("scope", err.Error())
 	}
-	if c.APIURL != "" && !strings.HasPrefix(c.APIURL, "https://") && !strings.HasPrefix(c.APIURL, "http://") {
-		return c.fieldError("api_url", fmt.Sprintf("%q must start with https://", c.APIURL))
+	if c.APIURL != "" {
+		if err := checkAPIURL(c.APIURL); err != nil {
+			return c.fieldError("api_url", err.Error())
+		}
 	}
 	if len(c.TokenCmd) > 0 && c.TokenCmd[0] == "" {
 		return c.fieldError("token_cmd", "the first element must be a program")
@@ -152,6 +156,22 @@ func (c *config) fieldError(field, msg string) error {
 		}
 	}
 	return fmt.Errorf("%s: %s: %s", c.path, field, msg)
+}
+
+// checkAPIURL refuses a URL that would carry the token in clear text to
+// another machine: plain http is for loopback (the demo, a local proxy).
+func checkAPIURL(raw string) error {
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
+		return fmt.Errorf("%q is not an https:// URL", raw)
+	}
+	if u.Scheme == "http" {
+		host := u.Hostname()
+		if ip := net.ParseIP(host); !(host == "localhost" || ip != nil && ip.IsLoopback()) {
+			return fmt.Errorf("%q would send the API token unencrypted to %s: use https://", raw, host)
+		}
+	}
+	return nil
 }
 
 // token finds the API token: PAGERDUTY_TOKEN, then token_cmd, then token.

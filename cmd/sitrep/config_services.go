@@ -138,6 +138,9 @@ func (c *config) validateServices() error {
 	}
 	for name, s := range c.Services {
 		at := "services." + quoteKey(name)
+		if s.Env != "" && !knownEnv(s.Env) {
+			return c.fieldError(at+".env", fmt.Sprintf("%q is not an environment sitrep knows (%s): guards and confirmations depend on it, so a typo would weaken them", s.Env, strings.Join(knownEnvs, ", ")))
+		}
 		for i, m := range s.Metrics {
 			p := fmt.Sprintf("%s.metrics[%d]", at, i)
 			if strings.TrimSpace(m.Query) == "" {
@@ -173,6 +176,19 @@ func (c *config) validateServices() error {
 		}
 	}
 	return nil
+}
+
+// knownEnvs are the environment names a service may have. Production's
+// names raise every action's confirmation to the typed service name.
+var knownEnvs = []string{"prod", "production", "live", "staging", "stage", "preprod", "canary", "qa", "test", "dev", "development", "sandbox"}
+
+func knownEnv(env string) bool {
+	for _, k := range knownEnvs {
+		if env == k {
+			return true
+		}
+	}
+	return false
 }
 
 var plainKey = regexp.MustCompile(`^[A-Za-z0-9_-]+$`)

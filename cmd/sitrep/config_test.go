@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"sitrep/store/journal"
 	"strings"
 	"testing"
 	"time"
@@ -177,5 +178,64 @@ services:
 				t.Errorf("err = %v, want it to contain %q", err, tt.want)
 			}
 		})
+	}
+}
+
+func TestConfigRefusesWhatWouldWeakenSafety(t *testing.T) {
+	t.Setenv("SITREP_TEST_UNSET_TOKEN", "")
+	for _, tt := range []struct{ name, body, want string }{
+		{"token in clear text", "api_url: http://pagerduty.example.com\n", "would send the API token unencrypted"},
+		{"env typo", "services:\n  api:\n    env: prd\n", ":3:10: services.api.env: \"prd\" is not an environment"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := loadConfig(writeConfig(t, tt.body, 0o644), true)
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("err = %v, want %q", err, tt.want)
+			}
+		})
+	}
+	for _, ok := range []string{"api_url: http://127.0.0.1:8080\n", "api_url: http://localhost:8080\n", "api_url: https://api.pagerduty.com\n"} {
+		if _, err := loadConfig(writeConfig(t, ok, 0o644), true); err != nil {
+			t.Errorf("%q refused: %v", ok, err)
+		}
+	}
+	// A bearer token variable that is not set fails at start, naming it.
+	c, err := loadConfig(writeConfig(t, "prometheus: {url: 'http://127.0.0.1:9', bearer_token_env: SITREP_TEST_UNSET_TOKEN}\n", 0o644), true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := bearerToken(&c, "prometheus.bearer_token_env", "SITREP_TEST_UNSET_TOKEN"); err == nil || !strings.Contains(err.Error(), "SITREP_TEST_UNSET_TOKEN is not set") {
+		t.Errorf("unset bearer token: %v", err)
+	}
+}
+
+func TestDemoJournalIsNeverPulledFromUnderAnotherDemo(t *testing.T) {
+	dir := t.TempDir()
+	t.Setenv("XDG_DATA_HOME", dir)
+	t.Setenv("HOME", dir)
+	g := &globalFlags{}
+	first, err := openDemoJournal(g)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer first.Close()
+	if _, err := first.Append(journal.Entry{Incident: "Q1", Kind: "note", Summary: "first demo"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := openDemoJournal(g); err == nil || !strings.Contains(err.Error(), "another sitrep demo is running") {
+		t.Fatalf("a second demo: %v", err)
+	}
+	// The first demo's journal is still its file, with its entry.
+	if es, err := first.Entries("Q1"); err != nil || len(es) != 1 {
+		t.Errorf("the first demo's journal lost its entry: %v %v", es, err)
+	}
+	first.Close()
+	ro, err := openDemoJournal(&globalFlags{readOnly: true})
+	if err != nil {
+		t.Fatalf("demo --read-only: %v", err)
+	}
+	defer ro.Close()
+	if es, _ := ro.Entries("Q1"); len(es) != 1 {
+		t.Error("demo --read-only did not read the last run's journal")
 	}
 }

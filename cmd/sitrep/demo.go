@@ -55,6 +55,11 @@ sitrep on it. Nothing leaves the machine.`,
 			}
 			refresh := 5 * time.Second
 			if cmd.Flags().Changed("refresh") {
+				// The demo is local: it may refresh faster than a real
+				// account should, but not in a busy loop.
+				if g.refresh < time.Second {
+					return fmt.Errorf("--refresh %s is too short for the demo: use 1s or more", g.refresh)
+				}
 				refresh = g.refresh
 			}
 			w, err := demo.Start(demo.Options{Seed: seed, Tick: tick})
@@ -88,22 +93,34 @@ sitrep on it. Nothing leaves the machine.`,
 
 // openDemoJournal opens the demo's own journal, fresh for each run: the
 // demo world's incident IDs repeat from run to run, and a journal is
-// append-only, so last run's entries would shadow this run's.
+// append-only, so last run's entries would shadow this run's. Another demo
+// running on it is told apart first, so its journal is never pulled from
+// under it; --read-only reads last run's journal as it is.
 func openDemoJournal(g *globalFlags) (*journal.Journal, error) {
-	path := g.journal
-	if path == "" {
-		p, err := demoJournalPath()
-		if err != nil {
-			return nil, err
+	if g.journal != "" {
+		return journal.Open(g.journal, journal.Options{ReadOnly: g.readOnly})
+	}
+	path, err := demoJournalPath()
+	if err != nil {
+		return nil, err
+	}
+	if g.readOnly {
+		return journal.Open(path, journal.Options{ReadOnly: true})
+	}
+	if old, err := journal.Open(path, journal.Options{}); err != nil {
+		if errors.Is(err, journal.ErrLocked) {
+			return nil, fmt.Errorf("another sitrep demo is running: %w; quit it, or give this one --journal FILE", err)
 		}
-		path = p
-		for _, f := range []string{path, path + ".owner"} {
-			if err := os.Remove(f); err != nil && !errors.Is(err, os.ErrNotExist) {
-				return nil, fmt.Errorf("start a fresh demo journal: %w", err)
-			}
+		// A damaged or foreign file: a fresh one replaces it below.
+	} else {
+		old.Close()
+	}
+	for _, f := range []string{path, path + ".owner"} {
+		if err := os.Remove(f); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return nil, fmt.Errorf("start a fresh demo journal: %w", err)
 		}
 	}
-	return journal.Open(path, journal.Options{ReadOnly: g.readOnly})
+	return journal.Open(path, journal.Options{})
 }
 
 func writeDemoState(path string, st demoState) error {

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"os"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 
@@ -20,37 +21,84 @@ import (
 // enricher builds, per incident, the sources its service is configured
 // with, and fetches them through one fan-out. It is the tui.Enricher.
 type enricher struct {
-	cfg  *config
-	prom *metrics.Client // nil without prometheus.url
-	loki string
-	pd   deploys.PagerDuty
-	fan  *enrich.Fanout
-	http *http.Client
+	cfg        *config
+	prom       *metrics.Client // nil without prometheus.url
+	loki       string
+	lokiHeader http.Header
+	pd         deploys.PagerDuty
+	fan        *enrich.Fanout
+	http       *http.Client
+
+	// root ends every fetch and stream when sitrep exits; streams counts
+	// the followed streams Close waits for, so no log command outlives
+	// sitrep.
+	root    context.Context
+	stop    context.CancelFunc
+	streams sync.WaitGroup
 }
 
 // logLines is how many recent lines each log source contributes.
 const logLines = 300
 
 func newEnricher(cfg *config, feed *pagerduty.Client, token string) (*enricher, error) {
+	root, stop := context.WithCancel(context.Background())
 	e := &enricher{
 		cfg:  cfg,
 		loki: cfg.Loki.URL,
 		pd:   deploys.PagerDuty{Client: feed.HTTPClient(), BaseURL: feed.BaseURL(), Token: token},
 		fan:  &enrich.Fanout{Timeout: cfg.Enrichment.timeout},
 		http: &http.Client{},
+		root: root,
+		stop: stop,
+	}
+	if env := cfg.Loki.BearerTokenEnv; env != "" {
+		tok, err := bearerToken(cfg, "loki.bearer_token_env", env)
+		if err != nil {
+			stop()
+			return nil, err
+		}
+		e.lokiHeader = http.Header{"Authorization": {"Bearer " + tok}}
 	}
 	if cfg.Prometheus.URL != "" {
 		pc := metrics.Config{URL: cfg.Prometheus.URL}
 		if env := cfg.Prometheus.BearerTokenEnv; env != "" {
-			pc.BearerToken = os.Getenv(env)
+			tok, err := bearerToken(cfg, "prometheus.bearer_token_env", env)
+			if err != nil {
+				stop()
+				return nil, err
+			}
+			pc.BearerToken = tok
 		}
 		c, err := metrics.New(pc)
 		if err != nil {
+			stop()
 			return nil, fmt.Errorf("%s: prometheus.url: %w", cfg.path, err)
 		}
 		e.prom = c
 	}
 	return e, nil
+}
+
+// bearerToken reads the token a *_bearer_token_env field names; an unset
+// variable is an error now rather than a 401 in a pane later.
+func bearerToken(cfg *config, field, env string) (string, error) {
+	tok := strings.TrimSpace(os.Getenv(env))
+	if tok == "" {
+		return "", cfg.fieldError(field, fmt.Sprintf("the environment variable %s is not set; export it, or remove the field", env))
+	}
+	return tok, nil
+}
+
+// Close ends every fetch and followed stream and waits for the streams'
+// processes to be gone.
+func (e *enricher) Close() {
+	e.stop()
+	done := make(chan struct{})
+	go func() { e.streams.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(logs.DefaultGrace + time.Second):
+	}
 }
 
 func (e *enricher) target(in pagerduty.Incident) enrich.Target {
@@ -66,7 +114,19 @@ func (e *enricher) Env(in pagerduty.Incident) string {
 // Fetch starts every configured source for the incident's service; each
 // result arrives on the channel as soon as it is ready.
 func (e *enricher) Fetch(ctx context.Context, in pagerduty.Incident) <-chan enrich.Result {
-	return e.fan.Fetch(ctx, e.target(in), e.sources(in))
+	ctx, cancel := context.WithCancel(ctx)
+	stop := context.AfterFunc(e.root, cancel)
+	ch := e.fan.Fetch(ctx, e.target(in), e.sources(in))
+	out := make(chan enrich.Result, cap(ch))
+	go func() {
+		defer close(out)
+		defer cancel()
+		defer stop()
+		for r := range ch {
+			out <- r
+		}
+	}()
+	return out
 }
 
 // Forget drops cached results, for a manual refresh.
@@ -104,7 +164,7 @@ func (e *enricher) logFetchers(ls []logConfig) []logFetcher {
 	for _, l := range ls {
 		switch {
 		case l.Loki != "":
-			out = append(out, logs.Loki{BaseURL: e.loki, Query: l.Loki, Client: e.http})
+			out = append(out, logs.Loki{BaseURL: e.loki, Query: l.Loki, Client: e.http, Header: e.lokiHeader})
 		case len(l.Command) > 0:
 			out = append(out, logs.Command{Argv: l.Command})
 		case l.File != "":
@@ -129,6 +189,14 @@ func (e *enricher) logFetchers(ls []logConfig) []logFetcher {
 // Follow streams every log source of the incident's service into ring
 // until ctx ends (the logs pane is hidden or follow is turned off).
 func (e *enricher) Follow(ctx context.Context, in pagerduty.Incident, ring *logs.Ring) error {
+	if e.root.Err() != nil {
+		return nil // sitrep is closing
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	defer context.AfterFunc(e.root, cancel)()
+	e.streams.Add(1)
+	defer e.streams.Done()
 	s := e.cfg.service(in.Service.Name, in.Service.ID)
 	fs := e.logFetchers(s.Logs)
 	if len(fs) == 0 {

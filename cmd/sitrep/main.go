@@ -8,7 +8,6 @@ import (
 	"os"
 	"os/exec"
 	"runtime"
-	"strings"
 	"time"
 
 	tea "charm.land/bubbletea/v2"
@@ -78,8 +77,8 @@ func (g globalFlags) settings(cmd *cobra.Command) (config, error) {
 		return cfg, err
 	}
 	if g.apiURL != "" {
-		if !strings.HasPrefix(g.apiURL, "https://") && !strings.HasPrefix(g.apiURL, "http://") {
-			return cfg, fmt.Errorf("--api-url %q must start with https://", g.apiURL)
+		if err := checkAPIURL(g.apiURL); err != nil {
+			return cfg, fmt.Errorf("--api-url: %w", err)
 		}
 		cfg.APIURL = g.apiURL
 	}

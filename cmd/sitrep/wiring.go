@@ -97,6 +97,7 @@ func assemble(cfg *config, token string, feed *pagerduty.Client, j *journal.Jour
 		return nil, err
 	}
 	env.enricher = enr
+	env.closers = append(env.closers, enr.Close) // before the journal closes
 	env.recorder = recorder.New(j, feed, filepath.Join(filepath.Dir(j.Path()), "exports"))
 	env.recorder.SetChanges(enr)
 	if cat == nil {
