@@ -36,7 +36,18 @@ func (d *detailView) view(s Styles, in pagerduty.Incident, st detailState, width
 	det := st.detail
 	have := det.Incident.ID == in.ID
 	tabs := d.tabBar(s, det, have)
+	lines := d.lines(s, in, st, width, now)
+	// Scrolling stops at the last page so the pane never shows blank.
+	body := height - 1
+	scroll := min(d.scroll, max(0, len(lines)-body))
+	lines = lines[scroll:]
+	return padLines(tabs+"\n"+strings.Join(lines, "\n"), width, height)
+}
 
+// lines are the current tab's lines, before scrolling.
+func (d *detailView) lines(s Styles, in pagerduty.Incident, st detailState, width int, now time.Time) []string {
+	det := st.detail
+	have := det.Incident.ID == in.ID
 	var lines []string
 	switch {
 	case detailTabs[d.tab] == "Overview":
@@ -58,14 +69,7 @@ func (d *detailView) view(s Styles, in pagerduty.Incident, st detailState, width
 	if have && st.err != "" {
 		lines = append([]string{s.Warn.Render(fit("could not refresh: "+st.err, width))}, lines...)
 	}
-	// Scrolling stops at the last page so the pane never shows blank.
-	body := height - 1
-	maxScroll := max(0, len(lines)-body)
-	if d.scroll > maxScroll {
-		d.scroll = maxScroll
-	}
-	lines = lines[d.scroll:]
-	return padLines(tabs+"\n"+strings.Join(lines, "\n"), width, height)
+	return lines
 }
 
 func (d *detailView) tabBar(s Styles, det pagerduty.Detail, have bool) string {

@@ -496,3 +496,26 @@ func (m *Model) paneFacts(in pagerduty.Incident, tab string) (any, string) {
 	}
 	return nil, ""
 }
+
+// clampDetailScroll keeps the focused detail's scroll within its content,
+// so k after many j moves the view at once.
+func (m *Model) clampDetailScroll() {
+	in, ok := m.list.selected()
+	if !ok {
+		m.detail.scroll = 0
+		return
+	}
+	body := m.bodyHeight() - 1
+	if detailTabs[m.detail.tab] == "Metrics" {
+		if es := m.enrichment[in.ID]; es != nil {
+			charts, _ := es.panes[paneMetrics].value.(enrich.Charts)
+			m.detail.scroll = clampMetricsScroll(charts, body-1, m.detail.scroll)
+		}
+		return
+	}
+	if enrichTab(m.detail.tab) {
+		return
+	}
+	n := len(m.detail.lines(m.styles, in, m.details[in.ID], m.width, m.now))
+	m.detail.scroll = max(0, min(m.detail.scroll, n-body))
+}

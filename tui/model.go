@@ -521,6 +521,7 @@ func (m Model) key(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 		switch {
 		case key.Matches(msg, k.Down):
 			m.detail.scroll++
+			m.clampDetailScroll()
 			return m, nil
 		case key.Matches(msg, k.Up):
 			m.detail.scroll = max(0, m.detail.scroll-1)

@@ -146,3 +146,16 @@ func TestPinFromJournalKeepsThatIncidentsLogs(t *testing.T) {
 		t.Errorf("pin for %s holds %v", pin.Incident, d)
 	}
 }
+
+// Scrolling a short detail past its end does not store a scroll that k
+// must first unwind.
+func TestDetailScrollStopsAtTheEnd(t *testing.T) {
+	m := loaded(t, fixture(3), 80, 24)
+	m = press(t, m, "enter")
+	for range 40 {
+		m = press(t, m, "j")
+	}
+	if m.detail.scroll > 5 {
+		t.Errorf("scroll = %d after 40 j on a short overview", m.detail.scroll)
+	}
+}
