@@ -319,6 +319,13 @@ func (m Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			return m.dialogKey(msg)
 		}
 		if m.screen != nil {
+			if _, running := m.screen.(*runScreen); !running && msg.String() == "ctrl+c" {
+				// Nothing runs from a preview or a runbook until it is
+				// confirmed, so ctrl+c quits there as everywhere; the run
+				// view keeps it to cancel the run.
+				m.quitting = true
+				return m, tea.Quit
+			}
 			var cmd tea.Cmd
 			m.screen, cmd = m.screen.update(msg, m.opts.Now())
 			return m, cmd
