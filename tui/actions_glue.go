@@ -3,6 +3,7 @@ package tui
 import (
 	"context"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	tea "charm.land/bubbletea/v2"
@@ -34,8 +35,9 @@ type (
 		params   map[string]string
 		incident pagerduty.Incident
 	}
-	// actionPrepared answers prepareAction.
+	// actionPrepared answers prepareAction; id is the request's.
 	actionPrepared struct {
+		id       uint64
 		name     string
 		plan     *actions.Plan
 		incident pagerduty.Incident
@@ -195,13 +197,19 @@ func (o *outputLines) add(chunks []actions.Chunk) {
 	}
 }
 
-// prepareCmd renders an action for an incident in a Cmd.
-func prepareCmd(acts Actions, r actionChosen) tea.Cmd {
+// prepareSeq numbers preparation requests in the order they are made, so
+// that an answer can be told from a later request's: Prepare's time
+// varies (ansible's --list-hosts), and answers arrive in any order.
+var prepareSeq atomic.Uint64
+
+// prepareCmd renders an action for an incident in a Cmd; the answer
+// carries the request's id.
+func prepareCmd(acts Actions, r actionChosen, id uint64) tea.Cmd {
 	return func() tea.Msg {
 		ctx, cancel := context.WithTimeout(context.Background(), prepareTimeout)
 		defer cancel()
 		plan, err := acts.Prepare(ctx, r.name, r.params, r.incident)
-		return actionPrepared{name: r.name, plan: plan, incident: r.incident, err: err}
+		return actionPrepared{id: id, name: r.name, plan: plan, incident: r.incident, err: err}
 	}
 }
 
@@ -253,13 +261,38 @@ func (m *Model) prepareAction(r actionChosen) tea.Cmd {
 		return nil
 	}
 	m.status = "preparing " + r.name + " for " + number(r.incident) + "…"
-	return prepareCmd(m.opts.Actions, r)
+	m.pending = preparation{id: prepareSeq.Add(1), name: r.name}
+	return prepareCmd(m.opts.Actions, r, m.pending.id)
+}
+
+// preparation is a request to Actions.Prepare that the model waits for.
+type preparation struct {
+	id   uint64 // from prepareSeq; 0: none
+	name string
+}
+
+// abandonPreparation is esc on the main screen while a preparation is
+// pending: its answer, when it comes, is dropped. It reports whether one
+// was pending.
+func (m *Model) abandonPreparation() bool {
+	if m.pending.id == 0 {
+		return false
+	}
+	m.status = "preparation of " + m.pending.name + " abandoned"
+	m.pending = preparation{}
+	return true
 }
 
 // actionPrepared opens the preview of a prepared plan, and starts its
 // dry run; a plan that could not be prepared is an error on the status
-// line (a refused parameter names its rule).
+// line (a refused parameter names its rule). An answer older than the
+// preview or run on screen is stale: the engineer has chosen since, and
+// it must neither replace that screen nor be confirmed in its place.
 func (m *Model) actionPrepared(msg actionPrepared) tea.Cmd {
+	if msg.id != m.pending.id || msg.id < m.screenPrepareID() {
+		return nil // superseded by a later choice, or abandoned
+	}
+	m.pending = preparation{}
 	if msg.err != nil {
 		m.status = ""
 		m.lastErr = sanitize.Line(msg.name + ": " + msg.err.Error())
@@ -279,6 +312,7 @@ func (m *Model) actionPrepared(msg actionPrepared) tea.Cmd {
 	}
 	p := newPreviewScreen(msg.plan, msg.incident, m.opts.Now())
 	p.readOnly = m.opts.ReadOnly
+	p.prepareID = msg.id
 	m.screen = p
 	return p.start()
 }
@@ -306,6 +340,19 @@ func (m *Model) startRun(msg actionConfirmed) tea.Cmd {
 		probe = m.opts.Actions.Effect(msg.incident)
 	}
 	r := newRunScreen(msg.plan, msg.incident, probe, m.opts.Now())
+	r.prepareID = p.prepareID
 	m.screen = r
 	return r.start()
+}
+
+// screenPrepareID is the preparation the preview or run view on screen
+// answers, or 0.
+func (m *Model) screenPrepareID() uint64 {
+	switch s := m.screen.(type) {
+	case *previewScreen:
+		return s.prepareID
+	case *runScreen:
+		return s.prepareID
+	}
+	return 0
 }

@@ -84,6 +84,18 @@ actions:
     risk: low
     guards: {confirm: yes/no}
     announce: {pagerduty: false}
+
+  - name: touch_canary
+    title: Touch a canary file
+    explain: Creates the file it is given; proves whether a run started.
+    applies: {envs: [staging]}
+    params:
+      file: {pattern: '/[A-Za-z0-9/._+-]+'}
+    runner: exec
+    exec: {argv: [/bin/touch, "{{.file}}"]}
+    risk: low
+    guards: {confirm: none}
+    announce: {pagerduty: false}
 `
 
 // actRecords collects what the engine records.
@@ -350,6 +362,24 @@ func (hn *actHarness) until(what string, cond func() bool) {
 	}
 }
 
+// deliverUntil feeds messages until one that match accepts has been
+// delivered, for at most 10 s.
+func (hn *actHarness) deliverUntil(what string, match func(tea.Msg) bool) {
+	hn.t.Helper()
+	deadline := time.After(10 * time.Second)
+	for {
+		select {
+		case msg := <-hn.msgs:
+			hn.deliver(msg)
+			if match(msg) {
+				return
+			}
+		case <-deadline:
+			hn.t.Fatalf("timed out waiting for %s; screen:\n%s", what, hn.screen())
+		}
+	}
+}
+
 // wait passes the grace period on the model's clock.
 func (hn *actHarness) wait() { hn.now = hn.now.Add(gracePeriod + time.Millisecond) }
 
@@ -557,6 +587,16 @@ func TestTypedConfirmation(t *testing.T) {
 	}
 	hn.press("backspace")
 	hn.typeText("y")
+	// The refusal re-armed the grace period: the name can be fixed at
+	// once, but enter does nothing until the refusal can have been read.
+	if v := hn.preview().typed.Value(); v != "payment-gateway" {
+		t.Fatalf("typing after the refusal: %q", v)
+	}
+	hn.press("enter")
+	if hn.preview() == nil || hn.preview().confirming {
+		t.Fatal("enter at the instant of the refusal confirmed")
+	}
+	hn.wait()
 	hn.press("enter")
 	hn.until("the run's end", func() bool { return hn.runView() != nil && hn.runView().done })
 	s := hn.screen()
@@ -791,5 +831,190 @@ func TestConfirmationAfterLeavingRunsNothing(t *testing.T) {
 	}
 	if _, ok := hn.recs.find(actions.StepStarted); ok {
 		t.Fatal("the action started after the engineer left the preview")
+	}
+}
+
+// The dry run's end re-arms the grace period: a key typed while it ran
+// (its result and --diff not yet read) cannot confirm the instant it ends.
+func TestDryRunEndRearmsTheGracePeriod(t *testing.T) {
+	hn := newActHarness(t, 80, 24, false, nil)
+	hn.m.openPalette(hn.incident("search-indexer"))
+	hn.typeText("restart")
+	hn.press("enter")
+	hn.until("the preview", func() bool { return hn.preview() != nil })
+	p := hn.preview()
+	if !p.dryRunning || p.verdict.Confirm != actions.ConfirmYesNo {
+		t.Fatalf("want a yes/no preview whose dry run is running; dry running %v, verdict %s", p.dryRunning, p.verdict)
+	}
+	hn.now = hn.now.Add(2 * time.Second) // long past the opening grace
+	hn.press("y")                        // while the dry run runs: nothing
+	hn.until("the dry run's end", func() bool { return !hn.preview().dryRunning })
+	ended := hn.now
+
+	hn.now = ended.Add(100 * time.Millisecond)
+	hn.press("y", "enter")
+	if hn.preview() == nil {
+		t.Fatal("enter (No) 100 ms after the dry run ended closed the preview")
+	}
+	if hn.preview().confirming {
+		t.Fatal("y 100 ms after the dry run ended confirmed")
+	}
+
+	hn.now = ended.Add(600 * time.Millisecond)
+	hn.press("y")
+	if p := hn.preview(); p == nil || !p.confirming {
+		t.Fatal("y 600 ms after the dry run ended did not confirm")
+	}
+	hn.until("the run view", func() bool { return hn.runView() != nil })
+	if rec, ok := hn.recs.find(actions.StepConfirmed); !ok || rec.Action != "restart_service" {
+		t.Errorf("confirmation record: %+v", rec)
+	}
+}
+
+// slowProbe's Before blocks until released, whatever its context says.
+type slowProbe struct {
+	fakeProbe
+	release chan struct{}
+	once    sync.Once
+}
+
+func (p *slowProbe) Before(ctx context.Context, at time.Time) error {
+	<-p.release
+	return p.fakeProbe.Before(ctx, at)
+}
+
+func (p *slowProbe) let() { p.once.Do(func() { close(p.release) }) }
+
+// A cancel while the metrics before are measured ends the run view before
+// the plan runs: nothing is started, journaled as run or announced.
+func TestCancelWhileMeasuringBeforeRunsNothing(t *testing.T) {
+	probe := &slowProbe{release: make(chan struct{})}
+	hn := newActHarness(t, 80, 24, false, probe)
+	t.Cleanup(probe.let)
+	canary := filepath.Join(t.TempDir(), "canary")
+	hn.exec(hn.m.prepareAction(actionChosen{name: "touch_canary", params: map[string]string{"file": canary}, incident: hn.incident("search-indexer")}))
+	hn.until("the preview", func() bool { return hn.preview() != nil })
+	hn.wait()
+	hn.press("enter") // confirm: none
+	hn.until("the run view", func() bool { return hn.runView() != nil })
+	if r := hn.runView(); !r.baselining || r.running {
+		t.Fatalf("the run view is not measuring before: baselining %v, running %v", r.baselining, r.running)
+	}
+	hn.press("ctrl+c")
+	if s := hn.screen(); !strings.Contains(s, "Cancel the run?") {
+		t.Errorf("ctrl+c while measuring before did not ask:\n%s", s)
+	}
+	hn.press("y")
+	probe.let()
+	hn.deliverUntil("the baseline", func(msg tea.Msg) bool { _, ok := msg.(effectBaselined); return ok })
+
+	r := hn.runView()
+	if r == nil {
+		t.Fatal("the run view closed")
+	}
+	if r.running || !r.done || !strings.Contains(r.runErr, "cancelled before it started") {
+		t.Fatalf("after a cancel before the start: running %v, done %v, error %q", r.running, r.done, r.runErr)
+	}
+	if s := hn.screen(); !strings.Contains(s, "cancelled before it started") || !strings.Contains(s, "not run") {
+		t.Errorf("the screen does not say nothing ran:\n%s", s)
+	}
+	for _, step := range []string{actions.StepStarted, actions.StepCancelled, actions.StepFinished, actions.StepOutcome} {
+		if rec, ok := hn.recs.find(step); ok {
+			t.Errorf("a run cancelled before it started journaled %s: %+v", step, rec)
+		}
+	}
+	if _, err := os.Stat(canary); !os.IsNotExist(err) {
+		t.Errorf("the command ran: stat %s: %v", canary, err)
+	}
+	hn.press("esc")
+	if hn.m.screen != nil {
+		t.Error("esc did not close the run view")
+	}
+}
+
+// gatedActions holds Prepare of one action back until released.
+type gatedActions struct {
+	*engineActions
+	name    string
+	release chan struct{}
+}
+
+func (g *gatedActions) Prepare(ctx context.Context, name string, params map[string]string, in pagerduty.Incident) (*actions.Plan, error) {
+	if name == g.name {
+		select {
+		case <-g.release:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+	return g.engineActions.Prepare(ctx, name, params, in)
+}
+
+// A slow preparation answered after a later one must not take the screen
+// from the later one's preview or run view, nor be confirmed in its place.
+func TestStalePreparationDoesNotReplaceTheScreen(t *testing.T) {
+	hn := newActHarness(t, 80, 24, false, nil)
+	gate := &gatedActions{engineActions: hn.acts, name: "restart_service", release: make(chan struct{})}
+	hn.m.opts.Actions = gate
+	in := hn.incident("search-indexer")
+
+	hn.m.openPalette(in)
+	hn.typeText("restart") // X: its Prepare is slow
+	hn.press("enter")
+	hn.press("esc")
+	hn.m.openPalette(in)
+	hn.typeText("ask_first") // Y: fast
+	hn.press("enter")
+	hn.until("Y's preview", func() bool { return hn.preview() != nil })
+
+	close(gate.release) // X's answer arrives last
+	var late actionPrepared
+	hn.deliverUntil("X's answer", func(msg tea.Msg) bool {
+		p, ok := msg.(actionPrepared)
+		late = p
+		return ok && p.name == "restart_service"
+	})
+	if late.err != nil {
+		t.Fatalf("X was not prepared: %v", late.err)
+	}
+	if p := hn.preview(); p == nil || p.plan.Action.Name != "ask_first" {
+		t.Fatalf("X's late answer replaced Y's preview:\n%s", hn.screen())
+	}
+	hn.wait()
+	hn.press("y") // meant for Y
+	hn.until("the run's end", func() bool { return hn.runView() != nil && hn.runView().done })
+	if name := hn.runView().plan.Action.Name; name != "ask_first" {
+		t.Fatalf("y confirmed %s, not ask_first", name)
+	}
+	hn.deliver(late) // again, over Y's finished run
+	if r := hn.runView(); r == nil || r.plan.Action.Name != "ask_first" {
+		t.Fatalf("X's late answer replaced Y's run view:\n%s", hn.screen())
+	}
+	if rec, ok := hn.recs.find(actions.StepConfirmed); !ok || rec.Action != "ask_first" {
+		t.Errorf("confirmation record: %+v", rec)
+	}
+}
+
+// esc on the main screen abandons a pending preparation: its answer opens
+// nothing.
+func TestEscAbandonsAPendingPreparation(t *testing.T) {
+	hn := newActHarness(t, 80, 24, false, nil)
+	gate := &gatedActions{engineActions: hn.acts, name: "restart_service", release: make(chan struct{})}
+	hn.m.opts.Actions = gate
+	hn.m.openPalette(hn.incident("search-indexer"))
+	hn.typeText("restart")
+	hn.press("enter")
+	hn.press("esc")
+	if !strings.Contains(hn.m.status, "preparation of restart_service abandoned") {
+		t.Errorf("status = %q", hn.m.status)
+	}
+	close(gate.release)
+	hn.deliverUntil("the abandoned answer", func(msg tea.Msg) bool { _, ok := msg.(actionPrepared); return ok })
+	if hn.m.screen != nil {
+		t.Fatalf("an abandoned preparation opened a screen:\n%s", hn.screen())
+	}
+	hn.press("esc") // nothing pending: esc is esc again
+	if strings.Contains(hn.m.status, "abandoned") {
+		t.Errorf("a second esc abandoned again: %q", hn.m.status)
 	}
 }

@@ -116,6 +116,9 @@ type Model struct {
 	// ticks, for the session.
 	screen   screen
 	runbooks runbookShelf
+	// pending is the preparation last asked for and not yet answered or
+	// abandoned: only its answer may open a preview.
+	pending preparation
 
 	// dialog is on top of everything while it is open.
 	dialog dialog
@@ -502,6 +505,7 @@ func (m Model) key(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 		return m, nil
 	case key.Matches(msg, k.Back):
 		switch {
+		case m.abandonPreparation():
 		case m.detail.focused:
 			m.detail.focused = false
 		case m.filter.Value() != "":

@@ -26,6 +26,15 @@ type previewScreen struct {
 	incident pagerduty.Incident
 	opened   time.Time
 	readOnly bool
+	// prepareID is the preparation this preview answers; a later answer
+	// to an earlier request must not replace it.
+	prepareID uint64
+
+	// armedAt is when the screen last changed what a confirmation would
+	// confirm: the dry run ended or a confirmation was refused. Keys that
+	// confirm or answer are ignored for gracePeriod after it, so that a
+	// key typed while waiting cannot confirm a result nobody has read.
+	armedAt time.Time
 
 	// life ends when the screen closes: it cancels the dry run.
 	life   context.Context
@@ -115,6 +124,7 @@ func (p *previewScreen) update(msg tea.Msg, now time.Time) (screen, tea.Cmd) {
 			return p, listen(msg.runID, msg.phase, msg.stream)
 		}
 		p.dryRunning = false
+		p.armedAt = now
 		if msg.err != nil {
 			p.dryErr = msg.err.Error()
 			return p, nil
@@ -126,6 +136,7 @@ func (p *previewScreen) update(msg tea.Msg, now time.Time) (screen, tea.Cmd) {
 	case confirmationRefused:
 		if msg.runID == p.plan.RunID {
 			p.confirming = false
+			p.armedAt = now
 			p.refusal = sanitize.Line(msg.err.Error())
 			var blocked *actions.BlockedError
 			if errors.As(msg.err, &blocked) {
@@ -160,8 +171,14 @@ func (p *previewScreen) key(msg tea.KeyPressMsg, now time.Time) (screen, tea.Cmd
 	}
 	level := p.verdict.Confirm
 	ok, _ := p.canConfirm()
+	// Until the grace period after armedAt has passed, the keys that
+	// answer the prompt do nothing; scrolling, leaving and typing do.
+	settled := now.Sub(p.armedAt) >= gracePeriod
 	if level == actions.ConfirmTyped && ok {
 		if k == "enter" {
+			if !settled {
+				return p, nil
+			}
 			return p.confirm(p.typed.Value())
 		}
 		var cmd tea.Cmd
@@ -176,7 +193,7 @@ func (p *previewScreen) key(msg tea.KeyPressMsg, now time.Time) (screen, tea.Cmd
 	case "q":
 		return p.close()
 	}
-	if !ok {
+	if !ok || !settled {
 		return p, nil
 	}
 	switch level {

@@ -132,7 +132,7 @@ func TestPinFromJournalKeepsThatIncidentsLogs(t *testing.T) {
 		m = press(t, m, "tab")
 	}
 	m.journal = &journalScreen{incident: a} // J on a
-	m.list.move(1, m.listHeight()) // the list moves on to b
+	m.list.move(1, m.listHeight())          // the list moves on to b
 	next, cmd := m.Update(keyMsg("p"))
 	m = next.(Model)
 	runCmds(t, cmd)

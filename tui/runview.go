@@ -38,6 +38,8 @@ type runScreen struct {
 	plan     *actions.Plan
 	incident pagerduty.Incident
 	probe    EffectProbe
+	// prepareID is the preparation whose preview started this run.
+	prepareID uint64
 
 	// life ends when the screen closes; cancelRun cancels the run itself
 	// (the runner then kills its process group).
@@ -97,9 +99,10 @@ func (r *runScreen) start() tea.Cmd {
 		return r.run()
 	}
 	r.baselining = true
-	probe, id, at := r.probe, r.plan.RunID, r.opened
+	// The baseline ends with the run's context: a cancel stops it too.
+	probe, id, at, runCtx := r.probe, r.plan.RunID, r.opened, r.runCtx
 	return tea.Batch(r.spin.Tick, func() tea.Msg {
-		ctx, cancel := context.WithTimeout(context.Background(), probeTimeout)
+		ctx, cancel := context.WithTimeout(runCtx, probeTimeout)
 		defer cancel()
 		return effectBaselined{runID: id, err: probe.Before(ctx, at)}
 	})
@@ -127,7 +130,11 @@ func (r *runScreen) update(msg tea.Msg, now time.Time) (screen, tea.Cmd) {
 	id := r.plan.RunID
 	switch msg := msg.(type) {
 	case effectBaselined:
-		if msg.runID != id {
+		if msg.runID != id || !r.baselining {
+			return r, nil // a late baseline: the run was cancelled before it started
+		}
+		if r.cancelled || r.runCtx.Err() != nil {
+			r.notStarted()
 			return r, nil
 		}
 		if msg.err != nil {
@@ -186,6 +193,14 @@ func (r *runScreen) update(msg tea.Msg, now time.Time) (screen, tea.Cmd) {
 		return r.key(msg)
 	}
 	return r, nil
+}
+
+// notStarted ends a run cancelled while its baseline was being taken:
+// nothing ran, so there is no result, effect or outcome to give.
+func (r *runScreen) notStarted() {
+	r.baselining, r.askingCancel = false, false
+	r.done, r.doneAt = true, r.now
+	r.runErr = "cancelled before it started: nothing ran"
 }
 
 // finished takes the run's end and starts measuring its effect.
@@ -253,6 +268,10 @@ func (r *runScreen) key(msg tea.KeyPressMsg) (screen, tea.Cmd) {
 			if k == "y" || k == "Y" {
 				r.cancelled = true
 				r.cancelRun()
+				if r.baselining {
+					// Plan.Run has not been called and now never will be.
+					r.notStarted()
+				}
 			}
 			return r, nil
 		}
@@ -347,10 +366,10 @@ func (r *runScreen) footer(s Styles, width int) []string {
 		lines = append(lines, s.Warn.Render(truncate("⚠ no before-figures: "+r.baselineErr, width)))
 	}
 	switch {
-	case r.baselining:
-		lines = append(lines, s.Dim.Render(truncate("taking the metrics before the run…", width)))
-	case r.running && r.askingCancel:
+	case (r.running || r.baselining) && r.askingCancel:
 		lines = append(lines, s.Warn.Render(truncate("Cancel the run? ", width-12))+s.Key.Render("y")+" / "+s.Key.Render("N"))
+	case r.baselining:
+		lines = append(lines, s.Dim.Render(truncate("taking the metrics before the run… · ctrl+c cancel", width)))
 	case r.running:
 		lines = append(lines, s.Dim.Render(truncate("ctrl+c cancel · j/k scroll", width)))
 	case r.runErr != "":
