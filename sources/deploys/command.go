@@ -18,7 +18,7 @@ import (
 type Command struct {
 	Argv    []string
 	Dir     string   // working directory; empty means sitrep's
-	Env     []string // KEY=value pairs added to sitrep's environment
+	Env     []string // KEY=value pairs added to sitrep's environment, less its secrets (see childEnv)
 	Service string   // Change.Service for lines that name none
 }
 

@@ -13,7 +13,7 @@ import (
 type Command struct {
 	Argv   []string
 	Dir    string        // working directory; empty means sitrep's
-	Env    []string      // KEY=value pairs added to sitrep's environment
+	Env    []string      // KEY=value pairs added to sitrep's environment, less its secrets (see childEnv)
 	Source string        // Line.Source; empty means the program's base name
 	Grace  time.Duration // between SIGTERM and SIGKILL when stopped; zero means DefaultGrace
 }

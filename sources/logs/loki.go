@@ -223,7 +223,7 @@ func (l Loki) query(ctx context.Context, startNS, endNS int64, limit int, direct
 		return nil, 0, fmt.Errorf("loki GET %s: response larger than %d bytes", shown, maxLokiBody)
 	}
 	if resp.StatusCode != http.StatusOK {
-		return nil, 0, fmt.Errorf("loki GET %s: %s: %s", shown, resp.Status, bodySnippet(body))
+		return nil, 0, fmt.Errorf("loki GET %s: %s: %s", shown, sanitize.Line(resp.Status), bodySnippet(body))
 	}
 	var r lokiResponse
 	if err := json.Unmarshal(body, &r); err != nil {

@@ -210,3 +210,23 @@ func TestLokiFollow(t *testing.T) {
 		t.Errorf("starts %v, directions %v", starts, directions)
 	}
 }
+
+// statusLine answers every request with a status line of its own text.
+type statusLine string
+
+func (s statusLine) RoundTrip(r *http.Request) (*http.Response, error) {
+	return &http.Response{StatusCode: 502, Status: string(s), Header: http.Header{},
+		Body: http.NoBody, Request: r}, nil
+}
+
+// TestLokiStatusIsSanitized: the reason phrase is the server's text, and
+// may carry control sequences like any other.
+func TestLokiStatusIsSanitized(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	c := &http.Client{Transport: statusLine("502 \x1b]52;c;cm0gLXJmIC8K\x07\x1b[2JBad Gateway")}
+	_, err := Loki{BaseURL: "http://loki.invalid", Query: `{app="x"}`, Client: c}.Fetch(ctx, 10)
+	if err == nil || strings.ContainsAny(err.Error(), "\x1b\x07") || !strings.Contains(err.Error(), "502") {
+		t.Errorf("error %q: want the status without control characters", err)
+	}
+}

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -28,7 +27,7 @@ const (
 type proc struct {
 	argv  []string
 	dir   string
-	env   []string // added to sitrep's environment
+	env   []string // added to sitrep's environment (see childEnv)
 	grace time.Duration
 	limit int // bytes per line
 }
@@ -51,9 +50,7 @@ func (p proc) run(ctx context.Context, emit func(s stream, line []byte, truncate
 	}
 	cmd := exec.Command(p.argv[0], p.argv[1:]...)
 	cmd.Dir = p.dir
-	if len(p.env) > 0 {
-		cmd.Env = append(os.Environ(), p.env...)
-	}
+	cmd.Env = childEnv(p.env)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {

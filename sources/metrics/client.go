@@ -14,6 +14,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/api"
@@ -82,7 +83,7 @@ func New(cfg Config) (*Client, error) {
 		u.User = nil
 	}
 	if len(hdr) > 0 || user != nil {
-		rt = &authTransport{next: rt, header: hdr, user: user}
+		rt = &authTransport{next: rt, header: hdr, user: user, scheme: u.Scheme, host: u.Host}
 	}
 	maxAnswer := cfg.MaxAnswer
 	if maxAnswer <= 0 {
@@ -112,14 +113,21 @@ func (c *Client) withDeadline(ctx context.Context) (context.Context, context.Can
 	return context.WithTimeout(ctx, c.timeout)
 }
 
-// authTransport adds the configured headers and basic auth to each request.
+// authTransport adds the configured headers and basic auth to each request
+// to the configured server. A redirect elsewhere (another host or port, or
+// from https to http) is followed without them: the credentials are the
+// server's, not whoever it points at.
 type authTransport struct {
-	next   http.RoundTripper
-	header http.Header
-	user   *url.Userinfo
+	next         http.RoundTripper
+	header       http.Header
+	user         *url.Userinfo
+	scheme, host string // the configured server's
 }
 
 func (t *authTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	if !strings.EqualFold(r.URL.Scheme, t.scheme) || !strings.EqualFold(r.URL.Host, t.host) {
+		return t.next.RoundTrip(r)
+	}
 	r = r.Clone(r.Context())
 	for k, vs := range t.header {
 		r.Header[k] = append([]string(nil), vs...)

@@ -455,3 +455,59 @@ func TestResultShapesFromCompatibleServers(t *testing.T) {
 		})
 	}
 }
+
+// TestCredentialsStayWithTheServer: a server that redirects to another host
+// must not hand that host the bearer token, custom headers or basic auth;
+// a redirect within the server keeps them.
+func TestCredentialsStayWithTheServer(t *testing.T) {
+	e := metricsemu.New()
+	e.SetSeries("up", nil, func(time.Time) float64 { return 1 })
+	var mu sync.Mutex
+	var elsewhere, home []http.Header
+	other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		elsewhere = append(elsewhere, r.Header.Clone())
+		mu.Unlock()
+		e.ServeHTTP(w, r)
+	}))
+	defer other.Close()
+	// Another host name for the same loopback port: a different origin.
+	otherURL := strings.Replace(other.URL, "127.0.0.1", "localhost", 1)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		home = append(home, r.Header.Clone())
+		mu.Unlock()
+		if strings.HasPrefix(r.URL.Path, "/moved") {
+			http.Redirect(w, r, strings.TrimPrefix(r.URL.Path, "/moved")+"?"+r.URL.RawQuery, http.StatusTemporaryRedirect)
+			return
+		}
+		http.Redirect(w, r, otherURL+r.URL.Path+"?"+r.URL.RawQuery, http.StatusTemporaryRedirect)
+	}))
+	defer srv.Close()
+	userURL := strings.Replace(srv.URL, "http://", "http://ops:pw@", 1)
+
+	for _, base := range []string{userURL, userURL + "/moved"} {
+		c := newClient(t, metrics.Config{URL: base, BearerToken: "prom-secret", Headers: map[string]string{"X-Scope-OrgID": "team-a"}})
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		_, err := c.Instant(ctx, "up", time.Time{})
+		cancel()
+		if err != nil {
+			t.Fatalf("%s: %v", base, err)
+		}
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(elsewhere) == 0 {
+		t.Fatal("the redirect was not followed")
+	}
+	for _, h := range elsewhere {
+		if a, o := h.Get("Authorization"), h.Get("X-Scope-OrgID"); a != "" || o != "" {
+			t.Errorf("another host got Authorization %q, X-Scope-OrgID %q", a, o)
+		}
+	}
+	for _, h := range home {
+		if a, o := h.Get("Authorization"), h.Get("X-Scope-OrgID"); a != "Bearer prom-secret" || o != "team-a" {
+			t.Errorf("the server got Authorization %q, X-Scope-OrgID %q", a, o)
+		}
+	}
+}

@@ -413,7 +413,7 @@ func (c *Client) raw(ctx context.Context, what, method, path string, body []byte
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		var e pd.APIError
 		if json.Unmarshal(data, &e) != nil || !e.APIError.Valid {
-			return fmt.Errorf("%s: PagerDuty answered %s", what, resp.Status)
+			return fmt.Errorf("%s: PagerDuty answered %s", what, sanitize.Line(resp.Status))
 		}
 		e.StatusCode = resp.StatusCode
 		return describe(ctx, what, e)

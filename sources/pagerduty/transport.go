@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"math/rand/v2"
 	"net"
 	"net/http"
@@ -32,11 +33,21 @@ type Transport struct {
 	MaxRetries int           // retries after the first attempt
 	MinBackoff time.Duration // first retry delay; doubles each time
 	MaxBackoff time.Duration
+	// MaxBody caps the bytes read from one answer; zero means
+	// DefaultMaxBody. go-pagerduty reads whole answers into memory.
+	MaxBody int64
 
 	mu        sync.Mutex
 	pauseTill time.Time // no request goes out before this
 	now       func() time.Time
 }
+
+// DefaultMaxBody is the largest answer read from PagerDuty. A page of 100
+// incidents is well under a megabyte; this is room, not a target.
+const DefaultMaxBody = 32 << 20
+
+// ErrBodyTooLarge is the read error for an answer over MaxBody.
+var ErrBodyTooLarge = errors.New("PagerDuty's answer is larger than sitrep accepts")
 
 // NewTransport returns a Transport with sensible defaults over base (or
 // http.DefaultTransport).
@@ -69,12 +80,12 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		}
 		wait, retry := t.shouldRetry(resp, err, attempt, retryable)
 		if !retry {
-			return resp, err
+			return t.capBody(resp), err
 		}
 		if deadline, ok := ctx.Deadline(); ok && time.Until(deadline) < wait {
 			// Waiting would outlive the caller's deadline: hand back what
 			// we have so the error is the real one, not "context expired".
-			return resp, err
+			return t.capBody(resp), err
 		}
 		if resp != nil {
 			io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
@@ -171,10 +182,51 @@ func resetAfter(h http.Header) (time.Duration, bool) {
 		return 0, false
 	}
 	secs, err := strconv.ParseFloat(v, 64)
-	if err != nil || secs < 0 || secs > 3600 {
+	if err != nil || math.IsNaN(secs) || secs < 0 || secs > 3600 {
 		return 0, false
 	}
 	return time.Duration(secs * float64(time.Second)), true
+}
+
+// capBody makes reading more than MaxBody bytes of resp's body an error
+// wrapping ErrBodyTooLarge, rather than memory spent without bound.
+func (t *Transport) capBody(resp *http.Response) *http.Response {
+	if resp == nil || resp.Body == nil || resp.Body == http.NoBody {
+		return resp
+	}
+	limit := t.MaxBody
+	if limit <= 0 {
+		limit = DefaultMaxBody
+	}
+	resp.Body = &cappedBody{ReadCloser: resp.Body, left: limit, limit: limit}
+	return resp
+}
+
+type cappedBody struct {
+	io.ReadCloser
+	left, limit int64
+}
+
+func (b *cappedBody) Read(p []byte) (int, error) {
+	if len(p) == 0 {
+		return 0, nil
+	}
+	if b.left <= 0 {
+		// At the cap: an answer of exactly limit bytes is fine, one more
+		// byte is not.
+		var one [1]byte
+		n, err := b.ReadCloser.Read(one[:])
+		if n > 0 {
+			return 0, fmt.Errorf("%w (more than %d bytes)", ErrBodyTooLarge, b.limit)
+		}
+		return 0, err
+	}
+	if int64(len(p)) > b.left {
+		p = p[:b.left]
+	}
+	n, err := b.ReadCloser.Read(p)
+	b.left -= int64(n)
+	return n, err
 }
 
 func replayableBody(req *http.Request) ([]byte, error) {

@@ -22,12 +22,15 @@
 package journal
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"io"
 	"os"
 	"path/filepath"
 	"runtime/debug"
+	"strings"
 	"sync"
 	"time"
 
@@ -69,6 +72,9 @@ var (
 	ErrNotExist = errors.New("journal does not exist")
 	// ErrClosed is returned after Close.
 	ErrClosed = errors.New("journal is closed")
+	// ErrBusy means a read-only open beside a writer could not take a
+	// consistent snapshot: the writer committed during every copy.
+	ErrBusy = errors.New("the journal is busy; try again")
 	// ErrDuplicate is returned by Append when an entry with the same
 	// SourceID is already journaled; the returned entry is that one.
 	ErrDuplicate = errors.New("duplicate journal entry")
@@ -98,6 +104,9 @@ type Journal struct {
 	owner    string // path of the owner sidecar this process wrote
 	snapshot string // the copy a read-only open reads while another writes
 	closed   bool
+
+	gateMu sync.Mutex // one commit at a time through the gate
+	gate   *gate      // lets readers copy between commits; nil for readers
 }
 
 // DefaultPath returns $XDG_DATA_HOME/sitrep/journal.db, or
@@ -151,11 +160,15 @@ func Open(path string, opts Options) (*Journal, error) {
 	})
 	if err != nil && opts.ReadOnly && errors.Is(err, bolterrors.ErrTimeout) {
 		// A running sitrep holds the file: read a snapshot of it instead,
-		// so looking never waits for, or stops, the writer.
+		// so looking never stops the writer (it holds the writer's commits
+		// for one copy at most, see gate) and never waits long for it.
 		var snapErr error
 		db, j.snapshot, snapErr = openSnapshot(path)
-		if snapErr == nil {
+		switch {
+		case snapErr == nil:
 			err = nil
+		case errors.Is(snapErr, ErrBusy):
+			err = snapErr
 		}
 	}
 	if err != nil {
@@ -169,6 +182,7 @@ func Open(path string, opts Options) (*Journal, error) {
 		// A journal holds what responders did; keep it theirs alone.
 		_ = os.Chmod(path, 0o600)
 		j.owner = writeOwner(path)
+		j.gate = openGate(path, true)
 	}
 	if err := j.checkSchema(); err != nil {
 		_ = j.Close()
@@ -181,7 +195,7 @@ func openError(path string, readOnly bool, err error) error {
 	switch {
 	case errors.Is(err, bolterrors.ErrTimeout):
 		return lockedError(path, readOnly)
-	case errors.Is(err, ErrCorrupt):
+	case errors.Is(err, ErrCorrupt), errors.Is(err, ErrBusy):
 		return err
 	case errors.Is(err, bolterrors.ErrInvalid), errors.Is(err, bolterrors.ErrChecksum),
 		errors.Is(err, bolterrors.ErrVersionMismatch), errors.Is(err, bolterrors.ErrInvalidMapping):
@@ -297,6 +311,9 @@ func (j *Journal) Close() error {
 		removeOwner(j.owner)
 	}
 	err := j.db.Close()
+	// The gate's files stay: a reader may hold them, and a new file would
+	// not share its locks.
+	j.gate.close()
 	if j.snapshot != "" {
 		_ = os.Remove(j.snapshot)
 	}
@@ -308,16 +325,50 @@ func (j *Journal) Close() error {
 // when it was opened.
 func (j *Journal) Snapshot() bool { return j.snapshot != "" }
 
+// Snapshot retries: a copy is retaken while the writer keeps committing
+// during it, a few times with a short, growing pause, before Open gives up
+// with ErrBusy.
+const (
+	snapshotAttempts = 5
+	snapshotBackoff  = 20 * time.Millisecond
+)
+
+// staleSnapshotAge is how old a snapshot file left by a crashed reader
+// must be before a later open removes it.
+const staleSnapshotAge = 24 * time.Hour
+
 // openSnapshot copies a journal another process is writing and opens the
-// copy read-only. bbolt writes pages before the meta page that points at
-// them, so a copy made between two commits is consistent; a copy torn by
-// a commit fails its checks and is taken again.
+// copy read-only.
+//
+// bbolt writes a commit's pages, then the meta page that points at them,
+// and only reuses a page two commits after it was freed. So a copy taken
+// while neither meta page changed holds a whole tree: the highest txid is
+// read from both meta pages before and after the copy, and the copy is
+// taken again whenever it moved.
+//
+// The writer's commits are held at the gate during each copy, so even a
+// writer that commits back to back lets a copy through; the txid check
+// still decides, since the gate is best effort (an older sitrep, or a
+// writer that did not wait for a slow copy).
 func openSnapshot(path string) (*bolt.DB, string, error) {
+	removeStaleSnapshots(path)
+	g := openGate(path, false)
+	defer g.close()
 	var lastErr error
-	for range 3 {
-		tmp, err := copyToTemp(path)
+	for attempt := range snapshotAttempts {
+		if attempt > 0 {
+			time.Sleep(snapshotBackoff * time.Duration(attempt))
+		}
+		release := g.holdCommits()
+		tmp, stable, err := copyStable(path)
+		release()
 		if err != nil {
 			return nil, "", err
+		}
+		if !stable {
+			_ = os.Remove(tmp)
+			lastErr = errSnapshotMoved
+			continue
 		}
 		var db *bolt.DB
 		err = guard(path, func() error {
@@ -342,28 +393,136 @@ func openSnapshot(path string) (*bolt.DB, string, error) {
 		_ = os.Remove(tmp)
 		lastErr = err
 	}
+	if errors.Is(lastErr, errSnapshotMoved) {
+		return nil, "", fmt.Errorf("%w: %s: another sitrep committed during each of %d snapshots",
+			ErrBusy, path, snapshotAttempts)
+	}
 	return nil, "", fmt.Errorf("snapshot of %s: %w", path, lastErr)
 }
 
-func copyToTemp(path string) (string, error) {
+var errSnapshotMoved = errors.New("the journal changed while it was copied")
+
+// copyStable copies path into a snapshot file beside it and reports
+// whether no commit landed during the copy.
+func copyStable(path string) (tmp string, stable bool, err error) {
 	src, err := os.Open(path)
 	if err != nil {
-		return "", err
+		return "", false, err
 	}
 	defer src.Close()
-	dst, err := os.CreateTemp("", "sitrep-journal-snapshot-*.db")
+	before, err := highestTxid(src)
 	if err != nil {
-		return "", fmt.Errorf("snapshot of %s: %w", path, err)
+		return "", false, fmt.Errorf("snapshot of %s: %w", path, err)
 	}
+	dst, err := os.CreateTemp(filepath.Dir(path), snapshotPrefix(path)+"*")
+	if err != nil {
+		return "", false, fmt.Errorf("snapshot of %s: %w", path, err)
+	}
+	// From offset 0 (ReadAt above leaves it there), so the kernel copies.
 	_, err = io.Copy(dst, src)
 	if cerr := dst.Close(); err == nil {
 		err = cerr
 	}
+	var after uint64
+	if err == nil {
+		after, err = highestTxid(src)
+	}
 	if err != nil {
 		_ = os.Remove(dst.Name())
-		return "", fmt.Errorf("snapshot of %s: %w", path, err)
+		return "", false, fmt.Errorf("snapshot of %s: %w", path, err)
 	}
-	return dst.Name(), nil
+	return dst.Name(), before == after, nil
+}
+
+// snapshotPrefix names snapshot files: hidden, beside the journal (whose
+// directory is the user's own, 0700), and recognisable as stale later.
+func snapshotPrefix(path string) string {
+	return "." + filepath.Base(path) + ".snapshot-"
+}
+
+// removeStaleSnapshots removes snapshot files a crashed reader left.
+func removeStaleSnapshots(path string) {
+	old, _ := filepath.Glob(filepath.Join(filepath.Dir(path), globEscape(snapshotPrefix(path))+"*"))
+	for _, p := range old {
+		if fi, err := os.Lstat(p); err == nil && fi.Mode().IsRegular() && time.Since(fi.ModTime()) > staleSnapshotAge {
+			_ = os.Remove(p)
+		}
+	}
+}
+
+func globEscape(s string) string {
+	var b strings.Builder
+	for _, r := range s {
+		if strings.ContainsRune(`*?[]\`, r) {
+			b.WriteByte('\\')
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+// bbolt v1.5.0's on-disk meta (go.etcd.io/bbolt/internal/common): pages 0
+// and 1 each hold a 16-byte page header, then the meta: magic (uint32),
+// version, page size, flags (uint32 each), root bucket (16 bytes),
+// freelist, pgid, txid (8 bytes each), checksum (FNV-64a of the bytes
+// before it), all in the machine's byte order.
+const (
+	boltMagic          = 0xED0CDAED
+	boltMetaOffset     = 16
+	boltPageSizeOffset = boltMetaOffset + 8
+	boltTxidOffset     = boltMetaOffset + 48
+	boltChecksumOffset = boltMetaOffset + 56
+	boltMetaEnd        = boltChecksumOffset + 8
+)
+
+// highestTxid returns the highest txid of f's valid meta pages.
+func highestTxid(f *os.File) (uint64, error) {
+	first := make([]byte, boltMetaEnd)
+	if _, err := f.ReadAt(first, 0); err != nil {
+		return 0, fmt.Errorf("read meta page 0: %w", err)
+	}
+	var best uint64
+	found := false
+	if txid, ok := boltMeta(first); ok {
+		best, found = txid, true
+	}
+	// The page size is only trustworthy in a valid meta; a torn page 0
+	// leaves the usual sizes to try for page 1.
+	sizes := []int64{int64(os.Getpagesize()), 4096, 16384, 65536}
+	if found {
+		sizes = []int64{int64(binary.NativeEndian.Uint32(first[boltPageSizeOffset:]))}
+	}
+	second := make([]byte, boltMetaEnd)
+	for _, size := range sizes {
+		if _, err := f.ReadAt(second, size); err != nil {
+			continue
+		}
+		if txid, ok := boltMeta(second); ok {
+			if !found || txid > best {
+				best = txid
+			}
+			found = true
+			break
+		}
+	}
+	if !found {
+		return 0, errors.New("no valid meta page")
+	}
+	return best, nil
+}
+
+// boltMeta returns the txid of a meta page whose magic and checksum hold.
+func boltMeta(page []byte) (uint64, bool) {
+	m := page[boltMetaOffset:]
+	if binary.NativeEndian.Uint32(m) != boltMagic {
+		return 0, false
+	}
+	h := fnv.New64a()
+	h.Write(page[boltMetaOffset:boltChecksumOffset])
+	if h.Sum64() != binary.NativeEndian.Uint64(page[boltChecksumOffset:]) {
+		return 0, false
+	}
+	return binary.NativeEndian.Uint64(page[boltTxidOffset:]), true
 }
 
 // view runs fn in a read transaction, guarded against panics and faults.
@@ -386,6 +545,10 @@ func (j *Journal) update(fn func(tx *bolt.Tx) error) error {
 	if j.closed {
 		return ErrClosed
 	}
+	j.gateMu.Lock()
+	defer j.gateMu.Unlock()
+	leave := j.gate.enterCommit()
+	defer leave()
 	return guard(j.path, func() error { return j.db.Update(fn) })
 }
 

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"sitrep/sources/sanitize"
 )
 
 // bbolt locks the journal with flock, which cannot say who holds it. So a
@@ -94,7 +96,7 @@ func lockedError(path string, readOnly bool) error {
 		}
 		who = strings.Join(parts, "; ")
 	case haveOwner && processAlive(o.PID):
-		who = fmt.Sprintf("%s (pid %d, writing since %s)", orDefault(o.Command, "sitrep"), o.PID, o.Since.Format(time.RFC3339))
+		who = fmt.Sprintf("%s (pid %d, writing since %s)", orDefault(sanitize.Line(o.Command), "sitrep"), o.PID, o.Since.Format(time.RFC3339))
 	default:
 		who = "another process"
 	}
@@ -122,7 +124,9 @@ func commandName(pid int) string {
 	if err != nil {
 		return ""
 	}
-	return strings.TrimSpace(string(b))
+	// A process names itself (prctl PR_SET_NAME): its comm is as
+	// untrusted as any outside text before it reaches a terminal.
+	return sanitize.Line(string(b))
 }
 
 func processAlive(pid int) bool {

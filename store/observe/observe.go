@@ -55,13 +55,16 @@ func New(log LogReader, j Appender) *Observer {
 func (o *Observer) Incidents(ctx context.Context, incidents []pagerduty.Incident, now time.Time) error {
 	o.mu.Lock()
 	var entries []journal.Entry
+	var firstSeen []string // parallel to entries: their incidents' states
 	var fetch []string
 	for _, in := range incidents {
 		last, seen := o.known[in.ID]
 		st := in.Version()
 		if !seen {
+			// Known only once journaled (below): a failed append is
+			// retried on the next refresh.
 			entries = append(entries, seenEntry(in, now))
-			o.known[in.ID] = st
+			firstSeen = append(firstSeen, st)
 			continue
 		}
 		if st != last {
@@ -80,9 +83,17 @@ func (o *Observer) Incidents(ctx context.Context, incidents []pagerduty.Incident
 
 	var errs []error
 	if len(entries) > 0 {
-		if _, err := o.j.AppendBatch(entries); err != nil {
+		done, err := o.append(entries)
+		if err != nil {
 			errs = append(errs, err)
 		}
+		o.mu.Lock()
+		for i, e := range entries {
+			if _, seen := o.known[e.Incident]; done[i] && !seen {
+				o.known[e.Incident] = firstSeen[i]
+			}
+		}
+		o.mu.Unlock()
 	}
 	for _, id := range fetch {
 		les, err := o.log.LogEntries(ctx, id)
@@ -94,11 +105,20 @@ func (o *Observer) Incidents(ctx context.Context, incidents []pagerduty.Incident
 			continue
 		}
 		if err := o.Timeline(id, les); err != nil {
+			if !errors.Is(err, errRefused) {
+				o.mu.Lock()
+				o.pending[id] = true // try again next refresh
+				o.mu.Unlock()
+			}
 			errs = append(errs, err)
 		}
 	}
 	return errors.Join(errs...)
 }
+
+// errRefused marks a timeline error that retrying cannot fix: every entry
+// not journaled was refused by the journal as invalid.
+var errRefused = errors.New("refused by the journal")
 
 // Timeline journals an incident's PagerDuty log entries; ones already
 // journaled are skipped by their PagerDuty ID.
@@ -113,10 +133,47 @@ func (o *Observer) Timeline(incidentID string, les []pagerduty.LogEntry) error {
 		}
 		entries = append(entries, LogEntry(incidentID, le))
 	}
-	if _, err := o.j.AppendBatch(entries); err != nil {
-		return fmt.Errorf("journal the timeline of %s: %w", incidentID, err)
+	done, err := o.append(entries)
+	if err == nil {
+		return nil
 	}
-	return nil
+	for _, d := range done {
+		if !d {
+			return fmt.Errorf("journal the timeline of %s: %w", incidentID, err)
+		}
+	}
+	return fmt.Errorf("journal the timeline of %s: %w: %w", incidentID, errRefused, err)
+}
+
+// append journals entries in one batch. One entry the journal refuses
+// (ErrInvalidEntry) must not cost the others, so such a batch is retried
+// entry by entry, skipping only the refused ones.
+//
+// done reports, per entry, whether trying it again is pointless: it is in
+// the journal (written or already there), or the journal refused it as
+// invalid, which it will again. An entry that failed otherwise (a full
+// disk, a closed journal) is not done and is worth retrying later.
+func (o *Observer) append(entries []journal.Entry) (done []bool, err error) {
+	done = make([]bool, len(entries))
+	_, err = o.j.AppendBatch(entries)
+	if err == nil || errors.Is(err, journal.ErrInvalidEntry) && len(entries) == 1 {
+		for i := range done {
+			done[i] = true
+		}
+		return done, err
+	}
+	if !errors.Is(err, journal.ErrInvalidEntry) {
+		return done, err
+	}
+	var errs []error
+	for i, e := range entries {
+		_, err := o.j.AppendBatch([]journal.Entry{e})
+		done[i] = err == nil || errors.Is(err, journal.ErrInvalidEntry)
+		if err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return done, errors.Join(errs...)
 }
 
 // SourceIDOf is the journal key of a PagerDuty log entry; the post-mortem
@@ -142,7 +199,8 @@ func LogEntry(incidentID string, le pagerduty.LogEntry) journal.Entry {
 }
 
 // KindOf maps a PagerDuty log entry type to a journal kind: status changes
-// are status.<verb>, everything else pd.<verb>.
+// are status.<verb>, everything else pd.<verb>, cut to the journal's
+// journal.MaxKind bytes so an odd type is still journaled.
 func KindOf(logType string) string {
 	verb := strings.TrimSuffix(logType, "_log_entry")
 	switch verb {
@@ -157,7 +215,11 @@ func KindOf(logType string) string {
 			b.WriteRune(r)
 		}
 	}
-	return "pd." + b.String()
+	kind := "pd." + b.String()
+	if len(kind) > journal.MaxKind {
+		kind = kind[:journal.MaxKind] // ASCII only: any cut is a rune boundary
+	}
+	return kind
 }
 
 func seenEntry(in pagerduty.Incident, now time.Time) journal.Entry {

@@ -2,7 +2,9 @@ package observe_test
 
 import (
 	"context"
+	"errors"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -111,15 +113,101 @@ func TestObserverJournalsEachEventOnce(t *testing.T) {
 
 func TestKindOf(t *testing.T) {
 	for in, want := range map[string]string{
-		"acknowledge_log_entry": "status.acknowledge",
-		"resolve_log_entry":     "status.resolve",
-		"annotate_log_entry":    "pd.annotate",
-		"notify_log_entry":      "pd.notify",
-		"Weird Type!":           "pd.eirdype",
-		"":                      "pd.unknown",
+		"acknowledge_log_entry":                "status.acknowledge",
+		"resolve_log_entry":                    "status.resolve",
+		"annotate_log_entry":                   "pd.annotate",
+		"notify_log_entry":                     "pd.notify",
+		"Weird Type!":                          "pd.eirdype",
+		"":                                     "pd.unknown",
+		strings.Repeat("x", 70) + "_log_entry": "pd." + strings.Repeat("x", journal.MaxKind-3),
 	} {
 		if got := observe.KindOf(in); got != want {
 			t.Errorf("KindOf(%q) = %q, want %q", in, got, want)
 		}
+	}
+}
+
+func openJournal(t *testing.T) *journal.Journal {
+	t.Helper()
+	j, err := journal.Open(filepath.Join(t.TempDir(), "journal.db"), journal.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { j.Close() })
+	return j
+}
+
+// TestOneOddLogEntryCostsOnlyItself: a log type longer than a journal
+// kind is journaled under a clipped kind, and an entry the journal cannot
+// take (an oversized ID) is skipped without losing the rest of the batch.
+func TestOneOddLogEntryCostsOnlyItself(t *testing.T) {
+	j := openJournal(t)
+	o := observe.New(nil, j)
+	now := time.Now()
+	err := o.Timeline("P1", []pagerduty.LogEntry{
+		{ID: "L1", Type: "trigger_log_entry", Summary: "Triggered", At: now},
+		{ID: "L2", Type: "acknowledge_log_entry", Summary: "Acked", At: now},
+		{ID: "L3", Type: strings.Repeat("x", 70) + "_log_entry", Summary: "odd", At: now},
+		{ID: strings.Repeat("9", journal.MaxSourceID), Type: "annotate_log_entry", Summary: "huge id", At: now},
+		{ID: "L5", Type: "resolve_log_entry", Summary: "Resolved", At: now},
+	})
+	if !errors.Is(err, journal.ErrInvalidEntry) {
+		t.Errorf("Timeline = %v, want the oversized entry reported", err)
+	}
+	es, err := j.Entries("P1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, e := range es {
+		got = append(got, e.Summary)
+	}
+	if want := "Triggered Acked odd Resolved"; strings.Join(got, " ") != want {
+		t.Errorf("journaled %q, want %q", got, want)
+	}
+}
+
+// flaky fails its first n appends as a full disk would.
+type flaky struct {
+	*journal.Journal
+	n int
+}
+
+func (f *flaky) AppendBatch(es []journal.Entry) ([]journal.Appended, error) {
+	if f.n > 0 {
+		f.n--
+		return nil, errors.New("no space left on device")
+	}
+	return f.Journal.AppendBatch(es)
+}
+
+// TestSeenIsRetriedUntilJournaled: an incident is remembered as seen only
+// once its entry is in the journal, and one incident the journal refuses
+// does not keep the others out.
+func TestSeenIsRetriedUntilJournaled(t *testing.T) {
+	j := openJournal(t)
+	f := &flaky{Journal: j, n: 1}
+	o := observe.New(nil, f)
+	ctx := context.Background()
+	in := []pagerduty.Incident{
+		{ID: "P1", Title: "one", Status: "triggered"},
+		{ID: strings.Repeat("Q", journal.MaxIncident+1), Title: "too long", Status: "triggered"},
+		{ID: "P2", Title: "two", Status: "triggered"},
+	}
+	if err := o.Incidents(ctx, in, time.Now()); err == nil {
+		t.Fatal("a failed append was not reported")
+	}
+	if err := o.Incidents(ctx, in, time.Now()); !errors.Is(err, journal.ErrInvalidEntry) {
+		t.Errorf("second refresh = %v, want the refused incident reported", err)
+	}
+	for _, id := range []string{"P1", "P2"} {
+		es, err := j.Entries(id)
+		if err != nil || len(es) != 1 || es[0].Kind != "seen" {
+			t.Errorf("%s: %+v %v, want one seen entry", id, es, err)
+		}
+	}
+	// The refused incident will be refused again: it is not retried.
+	if err := o.Incidents(ctx, in, time.Now()); err != nil {
+		t.Errorf("third refresh = %v", err)
 	}
 }

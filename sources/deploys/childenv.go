@@ -1,0 +1,33 @@
+package deploys
+
+import (
+	"os"
+	"strings"
+)
+
+// childEnv is the environment of a command sitrep runs: sitrep's own,
+// minus sitrep's secrets and settings, plus the configured pairs (which
+// win, being later).
+//
+// A configured kubectl, journalctl or deploy script needs what the user's
+// shell gives it (HOME, PATH, KUBECONFIG, AWS_*, SSH_AUTH_SOCK, ...), so
+// the environment is inherited; only these are kept back:
+//
+//   - PAGERDUTY_TOKEN, sitrep's PagerDuty API token;
+//   - every SITREP_* variable, sitrep's own settings.
+//
+// Other tokens in the environment are the user's, for the tools they
+// configured, and pass through. (This list is the same in sources/logs and
+// sources/deploys; change both.)
+func childEnv(extra []string) []string {
+	env := os.Environ()
+	out := make([]string, 0, len(env)+len(extra))
+	for _, kv := range env {
+		name, _, _ := strings.Cut(kv, "=")
+		if name == "PAGERDUTY_TOKEN" || strings.HasPrefix(name, "SITREP_") {
+			continue
+		}
+		out = append(out, kv)
+	}
+	return append(out, extra...)
+}
