@@ -3,6 +3,7 @@ package actions
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"github.com/slack-go/slack"
 )
@@ -28,9 +29,14 @@ type SlackWebhook struct {
 	URL string
 }
 
+// slackEscaper escapes the three characters Slack's mrkdwn gives meaning
+// to, so text from outside cannot write <!channel> or a disguised link.
+var slackEscaper = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;")
+
 // Announce implements Announcer.
 func (s SlackWebhook) Announce(ctx context.Context, _ string, text string) error {
-	if err := slack.PostWebhookContext(ctx, s.URL, &slack.WebhookMessage{Text: text}); err != nil {
+	msg := &slack.WebhookMessage{Text: slackEscaper.Replace(text)}
+	if err := slack.PostWebhookContext(ctx, s.URL, msg); err != nil {
 		// The URL is a secret: say which announcer failed, not where.
 		return fmt.Errorf("slack webhook: %w", err)
 	}

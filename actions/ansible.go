@@ -8,9 +8,11 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 //go:embed ansible/callback_plugins/sitrep_json.py
@@ -82,7 +84,15 @@ func (r *AnsibleRunner) binary() string {
 	return "ansible-playbook"
 }
 
-func (r *AnsibleRunner) argv(extra ...string) []string {
+// varsFileName is the extra-vars file in a run's temp dir; the preview
+// names it by where it will be, since the dir exists only while it runs.
+const (
+	varsFileName    = "extra_vars.yml"
+	varsFilePreview = "<run dir>/" + varsFileName
+)
+
+// argv is the command line; vars is the extra-vars file, if any.
+func (r *AnsibleRunner) argv(vars string, extra ...string) []string {
 	argv := []string{r.binary(), "-i", r.Inventory}
 	if r.Connection != "" {
 		argv = append(argv, "-c", r.Connection)
@@ -91,19 +101,79 @@ func (r *AnsibleRunner) argv(extra ...string) []string {
 		argv = append(argv, "--limit", r.Limit)
 	}
 	if len(r.ExtraVars) > 0 {
-		// One JSON argument: values cannot split into other variables.
-		b, _ := json.Marshal(r.ExtraVars)
-		argv = append(argv, "--extra-vars", string(b))
+		// From a file, never inline: every value there is !unsafe, so
+		// Jinja never evaluates what a parameter holds.
+		argv = append(argv, "--extra-vars", "@"+vars)
 	}
 	argv = append(argv, extra...)
 	return append(argv, r.Playbook)
 }
 
-// Preview implements Runner.
+// extraVarName is what an extra var may be called: an identifier, so a
+// key can be neither YAML syntax nor Jinja.
+var extraVarName = regexp.MustCompile(`\A[A-Za-z_][A-Za-z0-9_]*\z`)
+
+// extraVarsYAML is the extra-vars file: one "'key': !unsafe 'value'" line
+// per variable, sorted. Ansible never templates an !unsafe value, so a
+// value such as "{{ lookup('pipe', 'id') }}" reaches the playbook as
+// those characters. Keys are quoted so that "yes" or "null" stay strings.
+func extraVarsYAML(vars map[string]string) (string, error) {
+	var b strings.Builder
+	for _, k := range keys(vars) {
+		if !extraVarName.MatchString(k) {
+			return "", fmt.Errorf("extra var name %q is not an identifier (letters, digits and _)", k)
+		}
+		v := vars[k]
+		if !yamlQuotable(v) {
+			return "", fmt.Errorf("extra var %s: value %s holds a line break or a control character", k, displayValue(v))
+		}
+		fmt.Fprintf(&b, "%s: !unsafe %s\n", yamlQuote(k), yamlQuote(v))
+	}
+	return b.String(), nil
+}
+
+// yamlQuote is s as a YAML single-quoted scalar.
+func yamlQuote(s string) string {
+	return "'" + strings.ReplaceAll(s, "'", "''") + "'"
+}
+
+// yamlQuotable reports whether a single-quoted scalar keeps s exactly: it
+// holds no line break (YAML folds them) and only characters a YAML stream
+// may carry.
+func yamlQuotable(s string) bool {
+	if !utf8.ValidString(s) {
+		return false
+	}
+	for _, c := range s {
+		switch {
+		case c == '\t', c >= 0x20 && c <= 0x7e:
+		case c >= 0xa0 && c <= 0xd7ff && c != 0x2028 && c != 0x2029:
+		case c >= 0xe000 && c <= 0xfffd && c != 0xfeff:
+		case c >= 0x10000 && c <= 0x10ffff:
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// varsList is the extra vars as the preview shows them: key='value'
+// pairs, sorted, quoted as in the file.
+func (r *AnsibleRunner) varsList() string {
+	var parts []string
+	for _, k := range keys(r.ExtraVars) {
+		parts = append(parts, k+"="+yamlQuote(r.ExtraVars[k]))
+	}
+	return strings.Join(parts, " ")
+}
+
+// Preview implements Runner. The extra vars are shown in Body, as the
+// file passes them.
 func (r *AnsibleRunner) Preview() Preview {
 	return Preview{
-		Runner: RunnerAnsible, Command: r.Redactor.redactAll(r.argv()), Env: r.EnvNames, Target: r.TargetTxt,
-		DryRun: r.Redactor.redactAll(r.argv("--check", "--diff")),
+		Runner: RunnerAnsible, Command: r.Redactor.redactAll(r.argv(varsFilePreview)), Env: r.EnvNames, Target: r.TargetTxt,
+		DryRun: r.Redactor.redactAll(r.argv(varsFilePreview, "--check", "--diff")),
+		Body:   r.Redactor.Redact(r.varsList()),
 	}
 }
 
@@ -123,7 +193,7 @@ func (r *AnsibleRunner) Run(ctx context.Context, out func(Chunk)) Result {
 // ListHosts returns the hosts the playbook would touch (--list-hosts),
 // the blast radius.
 func (r *AnsibleRunner) ListHosts(ctx context.Context) ([]string, error) {
-	res := r.exec(ctx, nil, r.argv("--list-hosts"), "")
+	res := r.exec(ctx, nil, []string{"--list-hosts"}, "")
 	if !res.OK {
 		return nil, fmt.Errorf("ansible-playbook --list-hosts: %s: %s", res.Text, lastLines(res.Output, 5))
 	}
@@ -151,18 +221,33 @@ func parseListHosts(out string) []string {
 }
 
 func (r *AnsibleRunner) run(ctx context.Context, out func(Chunk), extra ...string) Result {
-	return r.exec(ctx, out, r.argv(extra...), "summary")
+	return r.exec(ctx, out, extra, "summary")
 }
 
-func (r *AnsibleRunner) exec(ctx context.Context, out func(Chunk), argv []string, summary string) Result {
-	if _, err := exec.LookPath(argv[0]); err != nil && !strings.Contains(argv[0], "/") {
-		return Result{ExitCode: -1, Text: "ansible-playbook is not installed (" + AnsibleInstallHint + ")"}
+// exec runs ansible-playbook with extra arguments in a fresh private temp
+// dir holding the callback plugin and the extra-vars file.
+func (r *AnsibleRunner) exec(ctx context.Context, out func(Chunk), extra []string, summary string) Result {
+	if bin := r.binary(); !strings.Contains(bin, "/") {
+		if _, err := exec.LookPath(bin); err != nil {
+			return Result{ExitCode: -1, Text: "ansible-playbook is not installed (" + AnsibleInstallHint + ")"}
+		}
+	}
+	vars, err := extraVarsYAML(r.ExtraVars)
+	if err != nil {
+		return Result{ExitCode: -1, Text: r.Redactor.Redact(err.Error())}
 	}
 	dir, err := os.MkdirTemp("", "sitrep-ansible-")
 	if err != nil {
 		return Result{ExitCode: -1, Text: "temp dir: " + err.Error()}
 	}
 	defer os.RemoveAll(dir)
+	varsFile := filepath.Join(dir, varsFileName)
+	if vars != "" {
+		if err := os.WriteFile(varsFile, []byte(vars), 0o600); err != nil {
+			return Result{ExitCode: -1, Text: "write extra vars: " + err.Error()}
+		}
+	}
+	argv := r.argv(varsFile, extra...)
 	plugins := filepath.Join(dir, "callback_plugins")
 	if err := os.MkdirAll(plugins, 0o700); err != nil {
 		return Result{ExitCode: -1, Text: "temp dir: " + err.Error()}

@@ -100,3 +100,78 @@ func TestParseListHosts(t *testing.T) {
 		t.Errorf("hosts = %s", got)
 	}
 }
+
+// TestAnsibleExtraVarsAreNotTemplated runs a real playbook with a value
+// that Jinja would run as a command: it must arrive literally, and nothing
+// may run, in the dry run, the run and the --list-hosts probe.
+func TestAnsibleExtraVarsAreNotTemplated(t *testing.T) {
+	requireAnsible(t)
+	dir := t.TempDir()
+	canary := filepath.Join(dir, "canary")
+	hostile := `{{ lookup('pipe', 'touch ` + canary + `') }}{% if true %}x{% endif %}'"`
+	newRunner := func(out string) *AnsibleRunner {
+		return &AnsibleRunner{
+			Playbook: filepath.Join(tdata, "ansible", "unsafe.yml"), Inventory: "localhost,", Connection: "local",
+			ExtraVars: map[string]string{"svc": hostile, "out": out, "target": "localhost"},
+			Env:       []string{"PATH=" + os.Getenv("PATH"), "HOME=" + dir}, Redactor: &Redactor{},
+		}
+	}
+	ctx := context.Background()
+	for _, mode := range []string{"check", "run"} {
+		out := filepath.Join(dir, mode+".out")
+		r := newRunner(out)
+		var res Result
+		if mode == "check" {
+			res = r.DryRun(ctx, nil)
+		} else {
+			res = r.Run(ctx, nil)
+		}
+		if !res.OK {
+			t.Fatalf("%s = %s\n%s", mode, res.Text, res.Output)
+		}
+		if b, err := os.ReadFile(out); err != nil || string(b) != hostile {
+			t.Errorf("%s: svc arrived as %q (%v), want %q", mode, b, err, hostile)
+		}
+		if _, err := os.Stat(canary); err == nil {
+			t.Fatalf("%s: the lookup ran on the controller", mode)
+		}
+	}
+
+	r := newRunner(filepath.Join(dir, "unused"))
+	r.ExtraVars["target"] = `{{ lookup('pipe', 'touch ` + canary + `') }}`
+	_, _ = r.ListHosts(ctx)
+	if _, err := os.Stat(canary); err == nil {
+		t.Fatal("--list-hosts: the lookup ran on the controller")
+	}
+	// The control: the same runner with a plain target lists localhost.
+	r.ExtraVars["target"] = "localhost"
+	if hosts, err := r.ListHosts(ctx); err != nil || strings.Join(hosts, ",") != "localhost" {
+		t.Errorf("list hosts = %v, %v", hosts, err)
+	}
+}
+
+func TestAnsibleExtraVarsPreview(t *testing.T) {
+	r := &AnsibleRunner{Playbook: "site.yml", Inventory: "localhost,",
+		ExtraVars: map[string]string{"version": "v2.0", "note": "it's {{ x }}", "token": "s3cr3t-value"}, Redactor: &Redactor{}}
+	r.Redactor.Add("s3cr3t-value")
+	p := r.Preview()
+	cmd := strings.Join(p.Command, " ")
+	if !strings.Contains(cmd, "--extra-vars @") || strings.Contains(cmd, "v2.0") {
+		t.Errorf("command = %q, want the vars passed as a file", cmd)
+	}
+	if want := `note='it''s {{ x }}' token='***' version='v2.0'`; p.Body != want {
+		t.Errorf("preview vars = %q, want %q", p.Body, want)
+	}
+	y, err := extraVarsYAML(r.ExtraVars)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "'note': !unsafe 'it''s {{ x }}'\n'token': !unsafe 's3cr3t-value'\n'version': !unsafe 'v2.0'\n"; y != want {
+		t.Errorf("vars file = %q, want %q", y, want)
+	}
+	for _, bad := range []map[string]string{{"a-b": "x"}, {"1a": "x"}, {"": "x"}, {"a": "line\nbreak"}, {"a": "nul\x00"}} {
+		if _, err := extraVarsYAML(bad); err == nil {
+			t.Errorf("extraVarsYAML(%q) was accepted", bad)
+		}
+	}
+}

@@ -115,6 +115,7 @@ func TestCheckProblems(t *testing.T) {
 		{"bad_default.yaml", 5, 0, `default "abc" does not match`},
 		{"bad_guard.yaml", 8, 0, `unknown confirm "maybe"`},
 		{"bad_include.yaml", 1, 0, "does-not-exist.yaml"},
+		{"bad_extra_var.yaml", 6, 0, `extra_vars: name "a-b" must be an identifier`},
 		{"shell_runbook.md", 3, 0, `shell syntax "|" is not supported`},
 		{"shell_runbook.md", 7, 0, "missing explain"},
 		{"use_unknown.md", 3, 0, `runbook uses an action that is not defined`},

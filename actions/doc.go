@@ -12,7 +12,13 @@
 //     parameter's anchored pattern;
 //   - a child process sees only the environment the action names, plus
 //     PATH, HOME and LANG;
-//   - output and records pass through a Redactor before anyone sees them.
+//   - output and records pass through a Redactor before anyone sees them,
+//     and it knows every value passed through from sitrep's environment;
+//   - an action runs only where its applies: offers it, whatever
+//     --service or --env say;
+//   - ansible extra vars reach ansible-playbook from a private file, every
+//     value tagged !unsafe, so Jinja never evaluates a parameter's value;
+//   - an HTTP runner never follows a redirect.
 //
 // # actions.yaml
 //

@@ -88,7 +88,7 @@ func TestExecEnvironmentIsExplicit(t *testing.T) {
 		v, ok := m[k]
 		return v, ok
 	}}
-	env, names, err := e.childEnv([]string{"KEEP", "SET={{.x}}"}, map[string]string{"x": "val"})
+	env, names, err := e.childEnv([]string{"KEEP", "SET={{.x}}"}, map[string]string{"x": "val"}, &Redactor{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -28,6 +28,9 @@ const (
 	RuleRateLimit   = "rate_limit"
 	RuleDryRun      = "dry_run"
 	RuleConfirm     = "confirm"
+	// RuleApplies refuses an action on a service or environment its
+	// applies: does not offer it for.
+	RuleApplies = "applies"
 )
 
 // GuardConfig is the guards for an environment or an action. Unset fields

@@ -1,7 +1,9 @@
 package actions
 
 import (
+	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -9,6 +11,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"sitrep/sources/sanitize"
 )
 
 // HTTPRequest is one rendered request.
@@ -104,10 +108,14 @@ func (r *HTTPRunner) send(ctx context.Context, req HTTPRequest, out func(Chunk))
 		}
 		hr.Header.Set(k, r.Secrets[k].Prefix+v)
 	}
-	client := r.Client
-	if client == nil {
-		client = &http.Client{}
+	// Never follow a redirect: the request sent must be the one previewed,
+	// and secret headers must not go to a host the action never named.
+	// A copy, so the engine's client stays as it was given.
+	var client http.Client
+	if r.Client != nil {
+		client = *r.Client
 	}
+	client.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 	resp, err := client.Do(hr)
 	if err != nil {
 		res := fail("request failed: %v", err)
@@ -118,14 +126,48 @@ func (r *HTTPRunner) send(ctx context.Context, req HTTPRequest, out func(Chunk))
 	defer resp.Body.Close()
 	body, _ := io.ReadAll(io.LimitReader(resp.Body, MaxOutput+1))
 	c.add("stdout", string(body))
+	// The reason phrase and Location are the server's words: sanitized
+	// before they reach a screen, and redacted.
+	text := "HTTP " + sanitize.Line(resp.Status)
+	if resp.StatusCode >= 300 && resp.StatusCode < 400 {
+		if loc := sanitize.Line(resp.Header.Get("Location")); loc != "" {
+			text += ": redirect to " + loc + " not followed"
+		} else {
+			text += ": redirect not followed"
+		}
+	}
 	res := Result{
 		ExitCode: resp.StatusCode,
 		Duration: time.Since(start),
-		Text:     "HTTP " + resp.Status,
+		Text:     r.Redactor.Redact(text),
 		Output:   c.String(),
 		OK:       resp.StatusCode >= 200 && resp.StatusCode < 300,
 	}
 	return res
+}
+
+// maxTokenOutput is the most a token_cmd may print; more is refused.
+const maxTokenOutput = 64 << 10
+
+// tokenWaitDelay is how long a token_cmd's output may stay open after the
+// command has exited (a background child holding it): then it is closed.
+const tokenWaitDelay = 2 * time.Second
+
+// cappedBuffer keeps at most max bytes and notes whether more came. It
+// accepts (and drops) the rest, so the command is never blocked writing.
+type cappedBuffer struct {
+	b    bytes.Buffer
+	max  int
+	over bool
+}
+
+func (c *cappedBuffer) Write(p []byte) (int, error) {
+	if room := c.max - c.b.Len(); len(p) > room {
+		c.b.Write(p[:max(room, 0)])
+		c.over = true
+		return len(p), nil
+	}
+	return c.b.Write(p)
 }
 
 // secret resolves one secret header's value and teaches it to the
@@ -155,12 +197,26 @@ func (r *HTTPRunner) secret(ctx context.Context, s SecretHeader) (string, error)
 	}
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
-	outb, err := cmd.Output()
+	cmd.WaitDelay = tokenWaitDelay
+	out := &cappedBuffer{max: maxTokenOutput}
+	cmd.Stdout = out
+	err := cmd.Run()
+	if cmd.Process != nil {
+		// Whatever the command left behind in its group goes with it.
+		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+	}
+	if errors.Is(err, exec.ErrWaitDelay) {
+		// It exited successfully; only a child kept its output open.
+		err = nil
+	}
 	if err != nil {
 		// Never include the command's output: it may be half a token.
 		return "", fmt.Errorf("token_cmd %s failed: %v", s.TokenCmd[0], err)
 	}
-	v := strings.TrimSpace(string(outb))
+	if out.over {
+		return "", fmt.Errorf("token_cmd %s printed more than %d KiB", s.TokenCmd[0], maxTokenOutput>>10)
+	}
+	v := strings.TrimSpace(out.b.String())
 	if v == "" {
 		return "", fmt.Errorf("token_cmd %s printed nothing", s.TokenCmd[0])
 	}

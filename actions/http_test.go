@@ -6,9 +6,14 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
+	"time"
 )
 
 // edgeAPI is a demo edge API: POST /ip-blocks, with ?dry_run=true.
@@ -203,5 +208,153 @@ func TestPagerDutyActionThroughPlan(t *testing.T) {
 	}
 	if !strings.HasSuffix(rec.steps(), "started,output,finished") {
 		t.Errorf("steps = %s", rec.steps())
+	}
+}
+
+// rawServer answers every request with resp written as it is, so a test
+// can send what a well-behaved Go server would not.
+func rawServer(t *testing.T, resp string) *httptest.Server {
+	t.Helper()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body)
+		conn, bw, err := w.(http.Hijacker).Hijack()
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		defer conn.Close()
+		_, _ = bw.WriteString(resp)
+		_ = bw.Flush()
+	}))
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+func TestHTTPRedirectNotFollowed(t *testing.T) {
+	const secret = "s3cr3t-value-123"
+	var mu sync.Mutex
+	var seen []string
+	other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		defer mu.Unlock()
+		seen = append(seen, r.Method+" "+r.URL.Path+" X-Api-Key="+r.Header.Get("X-Api-Key"))
+	}))
+	defer other.Close()
+	target := strings.Replace(other.URL, "127.0.0.1", "localhost", 1) + "/steal"
+	for _, code := range []int{http.StatusTemporaryRedirect, http.StatusFound, http.StatusMovedPermanently} {
+		first := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			http.Redirect(w, r, target, code)
+		}))
+		r := &HTTPRunner{
+			Request:   HTTPRequest{Method: "POST", URL: first.URL + "/restart", Headers: map[string]string{}, Body: `{"svc":"pg"}`},
+			Secrets:   map[string]SecretHeader{"X-Api-Key": {Env: "K"}},
+			LookupEnv: func(string) (string, bool) { return secret, true },
+			Redactor:  &Redactor{},
+			Client:    &http.Client{},
+		}
+		res := r.Run(context.Background(), nil)
+		first.Close()
+		if res.OK || res.ExitCode != code {
+			t.Errorf("%d: result = %+v, want a failed %d", code, res, code)
+		}
+		if want := "HTTP " + strconv.Itoa(code) + " " + http.StatusText(code); !strings.Contains(res.Text, want) || !strings.Contains(res.Text, target) {
+			t.Errorf("%d: text = %q, want the status and the location %s", code, res.Text, target)
+		}
+		if r.Client.CheckRedirect != nil {
+			t.Errorf("%d: the engine's client was changed", code)
+		}
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(seen) != 0 {
+		t.Errorf("the redirect was followed: %q", seen)
+	}
+}
+
+func TestHTTPStatusAndLocationSanitized(t *testing.T) {
+	tests := []struct {
+		name, resp, want string
+	}{
+		{"reason phrase", "HTTP/1.1 200 OK\x1b]0;owned\x07\x1b[2J\x07\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok", "HTTP 200 OK"},
+		{"location", "HTTP/1.1 302 Found\r\nLocation: /x\u009b31m?token=abc123secret\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+			"HTTP 302 Found: redirect to /x?token=*** not followed"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := rawServer(t, tt.resp)
+			r := &HTTPRunner{Request: HTTPRequest{Method: "GET", URL: srv.URL}, Redactor: &Redactor{}}
+			res := r.Run(context.Background(), nil)
+			if res.Text != tt.want {
+				t.Errorf("text = %q, want %q", res.Text, tt.want)
+			}
+		})
+	}
+}
+
+func TestSlackAnnouncementEscaped(t *testing.T) {
+	got := make(chan string, 1)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var m struct{ Text string }
+		_ = json.NewDecoder(r.Body).Decode(&m)
+		got <- m.Text
+		_, _ = io.WriteString(w, "ok")
+	}))
+	defer srv.Close()
+	err := SlackWebhook{URL: srv.URL}.Announce(context.Background(), "P1", "restart on <!channel> & <https://evil|click> > x")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if text, want := <-got, "restart on &lt;!channel&gt; &amp; &lt;https://evil|click&gt; &gt; x"; text != want {
+		t.Errorf("slack got %q, want %q", text, want)
+	}
+}
+
+// TestTokenCmdBackgroundChild: a token_cmd that leaves a child holding
+// its stdout must not hang the request, and the child must not outlive it.
+func TestTokenCmdBackgroundChild(t *testing.T) {
+	var mu sync.Mutex
+	var auth []string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		defer mu.Unlock()
+		auth = append(auth, r.Header.Get("Authorization"))
+	}))
+	defer srv.Close()
+	pidFile := filepath.Join(t.TempDir(), "pid")
+	newRunner := func(script string) *HTTPRunner {
+		return &HTTPRunner{
+			Request:  HTTPRequest{Method: "POST", URL: srv.URL},
+			Secrets:  map[string]SecretHeader{"Authorization": {TokenCmd: []string{"/bin/sh", "-c", script, "sh", pidFile}, Prefix: "Bearer "}},
+			TokenEnv: []string{"PATH=/usr/bin:/bin"},
+			Redactor: &Redactor{},
+			Timeout:  time.Hour,
+		}
+	}
+	res := newRunner(`sleep 3600 & echo $! > "$1"; echo tok-Kq83nd`).Run(context.Background(), nil)
+	if !res.OK {
+		t.Fatalf("run = %+v", res)
+	}
+	b, err := os.ReadFile(pidFile)
+	if err != nil {
+		t.Fatalf("background child never started: %v", err)
+	}
+	pid, _ := strconv.Atoi(strings.TrimSpace(string(b)))
+	if pid <= 0 {
+		t.Fatalf("bad pid %q", b)
+	}
+	if !waitGone(t, pid) {
+		_ = syscall.Kill(pid, syscall.SIGKILL)
+		t.Errorf("token_cmd's background child %d survived", pid)
+	}
+	mu.Lock()
+	if len(auth) != 1 || auth[0] != "Bearer tok-Kq83nd" {
+		t.Errorf("server got Authorization %q", auth)
+	}
+	mu.Unlock()
+
+	// Output beyond the cap is refused, not half-used.
+	res = newRunner(`head -c 100000 /dev/zero | tr '\0' a`).Run(context.Background(), nil)
+	if res.OK || !strings.Contains(res.Text, "more than 64 KiB") {
+		t.Errorf("run with a huge token = %+v", res)
 	}
 }

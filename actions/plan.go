@@ -49,8 +49,11 @@ type Engine struct {
 	LookupEnv func(string) (string, bool)
 	// History returns when action ran on service since a time (from the
 	// journal), for rate limits.
-	History  func(action, service string, since time.Time) []time.Time
-	Now      func() time.Time
+	History func(action, service string, since time.Time) []time.Time
+	Now     func() time.Time
+	// ReadOnly refuses every run and every dry run. Prepare still runs
+	// its read-only probe, ansible-playbook --list-hosts, to show the
+	// blast radius.
 	ReadOnly bool
 	User     string // who runs actions, for confirmations and announcements
 	// PagerDuty performs pagerduty actions and posts announcement notes.
@@ -94,7 +97,9 @@ func (e *Engine) baseEnv() []string {
 }
 
 // childEnv builds a child's whole environment from the action's env list.
-func (e *Engine) childEnv(list []string, vals map[string]string) (env, names []string, err error) {
+// Every value passed through from sitrep's environment is taught to red:
+// a variable is named to pass a credential or a DSN more often than not.
+func (e *Engine) childEnv(list []string, vals map[string]string, red *Redactor) (env, names []string, err error) {
 	env = e.baseEnv()
 	for _, item := range list {
 		name, tpl, hasVal := strings.Cut(item, "=")
@@ -108,11 +113,16 @@ func (e *Engine) childEnv(list []string, vals map[string]string) (env, names []s
 			continue
 		}
 		if v, ok := e.lookupEnv(name); ok {
+			red.Add(v)
 			env = append(env, name+"="+v)
 		}
 	}
 	return env, names, nil
 }
+
+// announceTimeout bounds each announcement, before and after a run: a
+// hung chat service must not hold a run up.
+var announceTimeout = 15 * time.Second
 
 // Plan is one prepared run of one action: everything the preview shows,
 // and the steps the TUI and CLI drive (DryRun, Confirm, Run).
@@ -196,6 +206,16 @@ func (e *Engine) Prepare(ctx context.Context, name string, given map[string]stri
 	if s, ok := vals["env"]; ok {
 		p.Target.Env = s
 	}
+	// --service and --env may name a target the action is not offered
+	// for; applies: is a rule, not a menu filter.
+	if !a.AppliesTo(p.Target.Service, p.Target.Env) {
+		v := notApplicable(a, p.Target.Service, p.Target.Env)
+		rec := p.record(StepBlocked)
+		rec.Verdict = v.String()
+		rec.BlockedBy = v.BlockedBy
+		e.emit(red, rec)
+		return nil, &BlockedError{v}
+	}
 	p.Guards = e.Catalogue.Guards(a, p.Target.Env)
 	if err := p.buildRunner(ctx, vals); err != nil {
 		return nil, fmt.Errorf("%s: %w", a.Name, err)
@@ -209,6 +229,20 @@ func (e *Engine) Prepare(ctx context.Context, name string, given map[string]stri
 	}
 	e.emit(red, rec)
 	return p, nil
+}
+
+// notApplicable is the verdict on an action run where its applies: does
+// not offer it.
+func notApplicable(a *Action, service, env string) Verdict {
+	where := func(list []string) string {
+		if len(list) == 0 {
+			return "any"
+		}
+		return strings.Join(list, ", ")
+	}
+	detail := fmt.Sprintf("%s is offered for services %s in environments %s, not for %s (%s)",
+		a.Name, where(a.Applies.Services), where(a.Applies.Envs), orWord(service, "no service"), orWord(env, "no environment"))
+	return Verdict{BlockedBy: RuleApplies, Rules: []RuleResult{{Rule: RuleApplies, Detail: detail}}}
 }
 
 func (p *Plan) buildRunner(ctx context.Context, vals map[string]string) error {
@@ -232,7 +266,7 @@ func (p *Plan) buildRunner(ctx context.Context, vals map[string]string) error {
 		if err != nil {
 			return err
 		}
-		env, names, err := e.childEnv(a.Exec.Env, vals)
+		env, names, err := e.childEnv(a.Exec.Env, vals, p.red)
 		if err != nil {
 			return err
 		}
@@ -254,7 +288,10 @@ func (p *Plan) buildRunner(ctx context.Context, vals map[string]string) error {
 				return err
 			}
 		}
-		env, names, err := e.childEnv(s.Env, vals)
+		if _, err := extraVarsYAML(extra); err != nil {
+			return err
+		}
+		env, names, err := e.childEnv(s.Env, vals, p.red)
 		if err != nil {
 			return err
 		}
@@ -396,7 +433,13 @@ func (e *Engine) emit(red *Redactor, r Record) {
 
 // DryRun runs the action's dry run, if it has one, and records its result.
 // With no dry run it says so plainly and returns a Result that is not OK.
+//
+// In read-only mode nothing starts: a dry run is still a process or a
+// request, and read-only promises neither.
 func (p *Plan) DryRun(ctx context.Context, out func(Chunk)) Result {
+	if p.engine.ReadOnly {
+		return Result{ExitCode: -1, Text: "read-only: no dry run"}
+	}
 	var res Result
 	if !p.runner.HasDryRun() {
 		res = Result{ExitCode: -1, Text: "no dry run: " + p.Preview.DryRunNote}
@@ -477,7 +520,9 @@ func (p *Plan) Run(ctx context.Context, out func(Chunk)) (Result, error) {
 	e := p.engine
 
 	if p.Action.NotifyFirst {
-		p.announce(ctx, fmt.Sprintf("%s: starting", p.announceHead()))
+		actx, cancel := context.WithTimeout(ctx, announceTimeout)
+		p.announce(actx, fmt.Sprintf("%s: starting", p.announceHead()))
+		cancel()
 	}
 	started := p.record(StepStarted)
 	started.ConfirmedBy = p.confirmedBy
@@ -510,7 +555,7 @@ func (p *Plan) Run(ctx context.Context, out func(Chunk)) (Result, error) {
 	fin.DurationMS = res.Duration.Milliseconds()
 	e.emit(p.red, fin)
 
-	actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 15*time.Second)
+	actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), announceTimeout)
 	defer cancel()
 	p.announce(actx, AnnouncementText(p.Action.Name, p.Target.Service, p.Target.Env, orWord(e.User, "unknown"), res))
 	return res, nil

@@ -106,6 +106,18 @@ func loadPlanFixture(t *testing.T) *Catalogue {
 	return c
 }
 
+// securityEngine is testEngine over the security fixture.
+func securityEngine(t *testing.T, env map[string]string) (*Engine, *recorder) {
+	t.Helper()
+	e, rec, _ := testEngine(t, env)
+	c, probs := Load(filepath.Join(tdata, "security"))
+	if len(probs) > 0 {
+		t.Fatalf("fixture problems: %v", probs)
+	}
+	e.Catalogue = c
+	return e, rec
+}
+
 func testEngine(t *testing.T, env map[string]string) (*Engine, *recorder, *fakePD) {
 	t.Helper()
 	rec := &recorder{}
@@ -407,5 +419,140 @@ func TestTargetFromIncident(t *testing.T) {
 	want := Target{IncidentID: "PX1", IncidentNumber: 9, Title: "t", Status: "acknowledged", Service: "payment-gateway", Env: "prod", Category: "availability"}
 	if got != want {
 		t.Errorf("TargetFromIncident = %+v, want %+v", got, want)
+	}
+}
+
+func TestPrepareRefusesWhereNotOffered(t *testing.T) {
+	cache := Target{IncidentID: "PC1", Status: "triggered", Service: "cache-eu", Env: "staging"}
+	tests := []struct {
+		name    string
+		target  Target
+		given   map[string]string
+		allowed bool
+	}{
+		{"other service", Target{IncidentID: "PD1", Status: "triggered", Service: "payment-db", Env: "prod"}, nil, false},
+		{"service overridden", cache, map[string]string{"service": "payment-db"}, false},
+		{"env overridden", cache, map[string]string{"env": "prod"}, false},
+		{"offered", cache, nil, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			e, rec := securityEngine(t, nil)
+			e.Caller = map[string]string{"dir": dir}
+			p, err := e.Prepare(context.Background(), "flush_cache", tt.given, tt.target)
+			if tt.allowed {
+				if err != nil {
+					t.Fatal(err)
+				}
+				if res, err := p.Run(context.Background(), nil); err != nil || !res.OK {
+					t.Fatalf("run = %+v, %v", res, err)
+				}
+				if entries, _ := os.ReadDir(dir); len(entries) != 1 {
+					t.Errorf("the control run did not run: %v", entries)
+				}
+				return
+			}
+			var be *BlockedError
+			if !errors.As(err, &be) || be.Verdict.BlockedBy != RuleApplies || be.Verdict.Allowed {
+				t.Fatalf("err = %v, want blocked by %s", err, RuleApplies)
+			}
+			if msg := err.Error(); !strings.Contains(msg, "cache-*") || !strings.Contains(msg, "staging") {
+				t.Errorf("message does not say where the action is offered: %s", msg)
+			}
+			if p != nil {
+				t.Error("a refused action returned a plan")
+			}
+			rec.mu.Lock()
+			if len(rec.recs) != 1 || rec.recs[0].Step != StepBlocked || rec.recs[0].BlockedBy != RuleApplies || !strings.Contains(rec.recs[0].Verdict, "cache-*") {
+				t.Errorf("records = %+v", rec.recs)
+			}
+			rec.mu.Unlock()
+			if entries, _ := os.ReadDir(dir); len(entries) != 0 {
+				t.Errorf("something ran: %v", entries)
+			}
+		})
+	}
+}
+
+func TestPassThroughEnvRedacted(t *testing.T) {
+	const plain = "correct-horse-battery-staple"
+	e, rec := securityEngine(t, map[string]string{"DB_DSN": "postgres://app:Hunter2pw@db:5432/pay", "PLAIN_SECRET": plain})
+	p, err := e.Prepare(context.Background(), "show_env", nil, stagingIncident)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := newCollector()
+	res, err := p.Run(context.Background(), c.add)
+	if err != nil || !res.OK {
+		t.Fatalf("run = %+v, %v", res, err)
+	}
+	all := res.Output + c.text("") + rec.json(t)
+	for _, secret := range []string{"Hunter2pw", plain} {
+		if strings.Contains(all, secret) {
+			t.Errorf("%s reached the output or the records: %s", secret, all)
+		}
+	}
+	if !strings.Contains(res.Output, Mask) {
+		t.Errorf("output = %q", res.Output)
+	}
+}
+
+func TestDryRunReadOnly(t *testing.T) {
+	for _, readOnly := range []bool{true, false} {
+		dir := t.TempDir()
+		e, _ := securityEngine(t, nil)
+		e.Caller = map[string]string{"dir": dir}
+		e.ReadOnly = readOnly
+		p, err := e.Prepare(context.Background(), "dry_canary", nil, stagingIncident)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res := p.DryRun(context.Background(), nil)
+		_, statErr := os.Stat(filepath.Join(dir, "dry"))
+		if readOnly {
+			if res.OK || res.Text != "read-only: no dry run" || statErr == nil {
+				t.Errorf("read-only dry run = %+v; canary made: %v", res, statErr == nil)
+			}
+			if p.Verdict.Allowed || p.Verdict.BlockedBy != RuleReadOnly {
+				t.Errorf("verdict = %s", p.Verdict)
+			}
+			continue
+		}
+		if !res.OK || statErr != nil {
+			t.Errorf("control dry run = %+v, %v", res, statErr)
+		}
+	}
+}
+
+// TestNotifyFirstBounded: the announcement before a run has a deadline
+// even when the caller's context has none, as the one after does.
+func TestNotifyFirstBounded(t *testing.T) {
+	release := make(chan struct{})
+	hung := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-r.Context().Done():
+		case <-release:
+		}
+	}))
+	defer hung.Close()
+	defer close(release)
+	old := announceTimeout
+	announceTimeout = 50 * time.Millisecond
+	defer func() { announceTimeout = old }()
+	e, rec := securityEngine(t, map[string]string{"TEST_SLACK_WEBHOOK": hung.URL})
+	p, err := e.Prepare(context.Background(), "notify_first", nil, stagingIncident)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := p.Run(context.Background(), nil)
+	if err != nil || !res.OK {
+		t.Fatalf("run = %+v, %v", res, err)
+	}
+	if len(p.AnnounceErrors) != 2 {
+		t.Errorf("announce errors = %v, want the one before and the one after", p.AnnounceErrors)
+	}
+	if got := rec.steps(); got != "previewed,started,output,finished" {
+		t.Errorf("steps = %s", got)
 	}
 }

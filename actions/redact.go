@@ -50,6 +50,9 @@ var redactions = []struct {
 	{[]string{"token", "secret", "passw", "key"}, regexp.MustCompile(`(?i)(\b(?:[a-z0-9_-]*(?:token|secret|password|passwd|api_?key|access_?key|session_?key)[a-z0-9_-]*)["']?\s*[=:]\s*["']?)[^\s"'&,;]+`), "${1}" + Mask},
 	{[]string{"akia", "asia", "agpa", "aida", "aroa"}, regexp.MustCompile(`\b(?:AKIA|ASIA|AGPA|AIDA|AROA)[A-Z0-9]{16}\b`), Mask},
 	{[]string{"ghp_", "gho_", "ghu_", "ghs_", "ghr_", "xox", "glpat-", "sk-"}, regexp.MustCompile(`\b(?:gh[pousr]_[A-Za-z0-9]{30,}|xox[abprs]-[A-Za-z0-9-]{10,}|glpat-[A-Za-z0-9_-]{20,}|sk-[A-Za-z0-9_-]{20,})`), Mask},
+	// URL userinfo: scheme://user:password@host keeps the user. The
+	// password runs to the last @ before the path, as URL parsers read it.
+	{[]string{"://"}, regexp.MustCompile(`(\b[A-Za-z][A-Za-z0-9+.-]*://[^\s:/@]*:)[^\s/]*@`), "${1}" + Mask + "@"},
 	{[]string{"private key"}, regexp.MustCompile(`-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?(?:-----END [A-Z ]*PRIVATE KEY-----|$)`), Mask},
 	{nil, regexp.MustCompile(`\b[0-9a-fA-F]{48,}\b`), Mask},
 }

@@ -44,3 +44,20 @@ func TestRedactRecord(t *testing.T) {
 		t.Errorf("record = %+v", rec)
 	}
 }
+
+func TestRedactURLUserinfo(t *testing.T) {
+	r := &Redactor{}
+	tests := []struct{ in, want string }{
+		{"dsn postgres://app:Hunter2pw@db:5432/pay ok", "dsn postgres://app:***@db:5432/pay ok"},
+		{"redis://:s3cr3t@cache:6379/0", "redis://:***@cache:6379/0"},
+		{"amqp://u:p@ss@mq/vh", "amqp://u:***@mq/vh"},
+		{"https://user@host/x", "https://user@host/x"},
+		{"http://host:8080/path@v2", "http://host:8080/path@v2"},
+		{"two: a://x:y1@h b://x:y2@h", "two: a://x:***@h b://x:***@h"},
+	}
+	for _, tt := range tests {
+		if got := r.Redact(tt.in); got != tt.want {
+			t.Errorf("Redact(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}

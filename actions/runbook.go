@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
@@ -397,7 +398,7 @@ func (l *loader) runbookAction(file string, pos Pos, lang string, attrs map[stri
 			}
 		}
 	}
-	sortStrings(order)
+	slices.Sort(order)
 	for _, n := range order {
 		p := *declared[n]
 		b.checkParam(&p, pos, pos, pos)
@@ -409,14 +410,6 @@ func (l *loader) runbookAction(file string, pos Pos, lang string, attrs map[stri
 		return nil
 	}
 	return a
-}
-
-func sortStrings(s []string) {
-	for i := 1; i < len(s); i++ {
-		for j := i; j > 0 && s[j] < s[j-1]; j-- {
-			s[j], s[j-1] = s[j-1], s[j]
-		}
-	}
 }
 
 func splitList(s string) []string {

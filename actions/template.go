@@ -122,8 +122,6 @@ func keys[V any](m map[string]V) []string {
 	return out
 }
 
-func sortedKeys[V any](m map[string]V) []string { return keys(m) }
-
 func contains(list []string, s string) bool {
 	for _, v := range list {
 		if v == s {

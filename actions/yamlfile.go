@@ -546,8 +546,11 @@ func (b *actionBuilder) validate(a *Action, pos map[string]Pos) {
 		}
 		tpl(pos["ansible"], "ansible.inventory", s.Inventory)
 		tpl(pos["ansible"], "ansible.limit", s.Limit)
-		for k, v := range s.ExtraVars {
-			tpl(pos["ansible"], "ansible.extra_vars."+k, v)
+		for _, k := range keys(s.ExtraVars) {
+			if !extraVarName.MatchString(k) {
+				b.fail(pos["ansible"], "ansible.extra_vars: name %q must be an identifier (letters, digits and _)", k)
+			}
+			tpl(pos["ansible"], "ansible.extra_vars."+k, s.ExtraVars[k])
 		}
 		b.checkEnv(pos["ansible"], s.Env, defined)
 	case RunnerHTTP:
@@ -589,7 +592,7 @@ func (b *actionBuilder) validate(a *Action, pos map[string]Pos) {
 		}
 		need, ok := pdOps[s.Op]
 		if !ok {
-			b.fail(pos["pagerduty"], "unknown pagerduty op %q (want %s)", s.Op, strings.Join(sortedKeys(pdOps), ", "))
+			b.fail(pos["pagerduty"], "unknown pagerduty op %q (want %s)", s.Op, strings.Join(keys(pdOps), ", "))
 			return
 		}
 		for _, k := range need {
