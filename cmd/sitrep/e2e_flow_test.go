@@ -85,7 +85,9 @@ func TestIncidentFlowEndToEnd(t *testing.T) {
 	term.send("payment-gatewa")        // not the service's name yet
 	term.send("Enter")
 	term.waitFor("the wrong name refused", 5*time.Second, contains("confirmation refused"))
-	term.send("y", "Enter")
+	term.send("y")
+	time.Sleep(600 * time.Millisecond) // a refusal arms the grace period again
+	term.send("Enter")
 	term.waitFor("the run's output", 30*time.Second, contains("done: 3/3 pods ready"))
 	term.waitFor("the outcome prompt", 10*time.Second, contains("Did it help?"))
 	term.send("h")
