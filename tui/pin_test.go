@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"reflect"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -16,28 +15,7 @@ import (
 	"sitrep/sources/logs"
 	"sitrep/sources/metrics"
 	"sitrep/sources/pagerduty"
-	"sitrep/store/journal"
 )
-
-// memoryRecorder is the journal boundary for model tests: it keeps what
-// the cockpit records.
-type memoryRecorder struct {
-	mu      sync.Mutex
-	entries []journal.Entry
-}
-
-func (r *memoryRecorder) Refreshed(context.Context, pagerduty.Scope, []pagerduty.Incident, time.Time) error {
-	return nil
-}
-func (r *memoryRecorder) DetailSeen(context.Context, pagerduty.Detail) error { return nil }
-func (r *memoryRecorder) Record(_ context.Context, e journal.Entry) error {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.entries = append(r.entries, e)
-	return nil
-}
-func (r *memoryRecorder) Entries(context.Context, string) ([]journal.Entry, error) { return nil, nil }
-func (r *memoryRecorder) Export(context.Context, string) (string, error)           { return "", nil }
 
 func TestPinOfMetricsKeepsTheValues(t *testing.T) {
 	rec := &memoryRecorder{}

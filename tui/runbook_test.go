@@ -1,16 +1,13 @@
 package tui
 
 import (
-	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -20,59 +17,17 @@ import (
 	"sitrep/actions"
 	"sitrep/actions/demo"
 	"sitrep/sources/pagerduty"
-	"sitrep/store/journal"
 )
 
 // The runbook screen over the real demo catalogue and its payment-gateway
 // runbook, with a real actions.Engine behind the Actions boundary. Only
-// the journal is a stand-in: rbRecorder collects what the model records.
-
-// rbRecorder is the journal boundary: it keeps the entries it is given.
-type rbRecorder struct {
-	mu      sync.Mutex
-	entries []journal.Entry
-}
-
-func (r *rbRecorder) Refreshed(context.Context, pagerduty.Scope, []pagerduty.Incident, time.Time) error {
-	return nil
-}
-
-func (r *rbRecorder) DetailSeen(context.Context, pagerduty.Detail) error { return nil }
-
-func (r *rbRecorder) Record(_ context.Context, e journal.Entry) error {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.entries = append(r.entries, e)
-	return nil
-}
-
-func (r *rbRecorder) Entries(context.Context, string) ([]journal.Entry, error) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return append([]journal.Entry(nil), r.entries...), nil
-}
-
-func (r *rbRecorder) Export(context.Context, string) (string, error) {
-	return "", errors.New("no export in this test")
-}
-
-func (r *rbRecorder) kind(kind string) []journal.Entry {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	var out []journal.Entry
-	for _, e := range r.entries {
-		if e.Kind == kind {
-			out = append(out, e)
-		}
-	}
-	return out
-}
+// the journal is a stand-in: memoryRecorder collects what the model records.
 
 // rbHarness is an actHarness over the demo catalogue (with extra runbooks
 // written beside its own), a journal, and the shelf the model will hold.
 type rbHarness struct {
 	*actHarness
-	journal *rbRecorder
+	journal *memoryRecorder
 	shelf   runbookShelf
 }
 
@@ -111,7 +66,7 @@ func newRunbookHarness(t *testing.T, w, h int, readOnly bool, extra map[string]s
 		ReadOnly: readOnly,
 	}
 	acts := &engineActions{eng: eng}
-	rec := &rbRecorder{}
+	rec := &memoryRecorder{}
 	hn := &actHarness{t: t, now: t0, recs: recs, acts: acts, msgs: make(chan tea.Msg, 64), done: make(chan struct{}), width: w, h: h}
 	t.Cleanup(func() { close(hn.done) })
 	m := New(nil, Options{Now: func() time.Time { return hn.now }, Actions: acts, Recorder: rec, ReadOnly: readOnly})
