@@ -109,7 +109,7 @@ func TestDemoRollbackDeploy(t *testing.T) {
 		t.Errorf("verdict before dry run = %s", p.Verdict)
 	}
 	dr := p.DryRun(ctx, nil)
-	if !dr.OK || dr.Summary == nil || len(dr.Summary.Diffs) != 1 || !strings.Contains(dr.Summary.Diffs[0].Diff, "+version = v1.4.2") {
+	if !dr.OK || dr.Summary == nil || len(dr.Summary.Diffs) != 1 || !strings.Contains(dr.Summary.Diffs[0].Diff, "+version = v2.13.4") {
 		t.Fatalf("dry run = %s %+v\n%s", dr.Text, dr.Summary, dr.Output)
 	}
 	if b, _ := os.ReadFile(conf); string(b) != old {
@@ -122,7 +122,7 @@ func TestDemoRollbackDeploy(t *testing.T) {
 	if err != nil || !res.OK {
 		t.Fatalf("run = %s %v\n%s", res.Text, err, res.Output)
 	}
-	if b, _ := os.ReadFile(conf); !strings.Contains(string(b), "version = v1.4.2") {
+	if b, _ := os.ReadFile(conf); !strings.Contains(string(b), "version = v2.13.4") {
 		t.Errorf("file after rollback = %q", b)
 	}
 }
