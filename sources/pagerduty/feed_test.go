@@ -405,3 +405,68 @@ func TestUnreachableSaysWhere(t *testing.T) {
 		t.Errorf("err = %v", err)
 	}
 }
+
+func TestResponderAndStatusUpdate(t *testing.T) {
+	w := newWorld(t)
+	id := w.trigger(t, "orders-db replication lag", "high")
+	c := w.client(10 * time.Second)
+	ctx := context.Background()
+
+	if err := c.AddResponder(ctx, id, w.other, "need DB help"); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.StatusUpdate(ctx, id, "rolled back; watching"); err != nil {
+		t.Fatal(err)
+	}
+	for _, path := range []string{"/incidents/" + id + "/responder_requests", "/incidents/" + id + "/status_updates"} {
+		if n := w.count(http.MethodPost, path); n != 1 {
+			t.Errorf("POST %s sent %d times, want 1", path, n)
+		}
+	}
+	for _, r := range w.pd.Requests() {
+		if r.Method == http.MethodPost && (r.From != "alice@example.com" || r.Status != http.StatusOK) {
+			t.Errorf("%s %s: From %q, status %d", r.Method, r.Path, r.From, r.Status)
+		}
+	}
+	info, err := w.pd.Incident(id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(info.ResponderIDs) != 1 || info.ResponderIDs[0] != w.other {
+		t.Errorf("responders = %v, want %s", info.ResponderIDs, w.other)
+	}
+
+	d, err := c.Detail(ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{
+		"responder_request_log_entry": "Alice Chen requested Bob Okafor to respond: need DB help",
+		"status_update_log_entry":     "Status update from Alice Chen: rolled back; watching",
+	}
+	for typ, summary := range want {
+		var found []pagerduty.LogEntry
+		for _, e := range d.LogEntries {
+			if e.Type == typ {
+				found = append(found, e)
+			}
+		}
+		if len(found) != 1 {
+			t.Errorf("timeline has %d %s, want 1", len(found), typ)
+			continue
+		}
+		e := found[0]
+		if e.Agent.ID != w.me || e.Agent.Name != "Alice Chen" || e.AgentType != "user_reference" || e.Summary != summary || e.Channel != "api" {
+			t.Errorf("%s = agent %+v (%s) %q via %q, want Alice Chen %q via api", typ, e.Agent, e.AgentType, e.Summary, e.Channel, summary)
+		}
+	}
+
+	// Responders are asked only on open incidents; the feed says why not.
+	if err := c.Resolve(ctx, id); err != nil {
+		t.Fatal(err)
+	}
+	err = c.AddResponder(ctx, id, w.other, "too late")
+	if err == nil || !strings.Contains(err.Error(), "add responder to "+id) || !strings.Contains(err.Error(), "400") || !strings.Contains(err.Error(), "resolved") {
+		t.Errorf("responder on a resolved incident: err = %v", err)
+	}
+}

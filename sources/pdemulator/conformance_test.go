@@ -743,3 +743,194 @@ func TestChangeEventsRawHTTP(t *testing.T) {
 		t.Errorf("related change = %v", c)
 	}
 }
+
+func TestResponderRequestsThroughClient(t *testing.T) {
+	f := newFixture(t, Options{})
+	res := f.trigger(t, TriggerOptions{Title: "orders failing"})
+	f.clock.Advance(3 * time.Minute)
+	target := func(id, typ string) []pagerduty.ResponderRequestTargetWrapper {
+		return []pagerduty.ResponderRequestTargetWrapper{{Target: pagerduty.ResponderRequestTarget{APIObject: pagerduty.APIObject{ID: id, Type: typ}}}}
+	}
+	resp, err := f.client.ResponderRequestWithContext(ctx(t), res.IncidentID, pagerduty.ResponderRequestOptions{
+		From: aliceEmail, RequesterID: f.alice, Message: "need DB help", Targets: target(f.carol, "user_reference"),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rr := resp.ResponderRequest
+	if rr.Incident.ID != res.IncidentID || rr.Requester.ID != f.alice || rr.Message != "need DB help" || len(rr.Targets) != 1 {
+		t.Fatalf("responder request = %+v", rr)
+	}
+	if tg := rr.Targets[0].Target; tg.ID != f.carol || len(tg.Responders) != 1 || tg.Responders[0].State != "pending" || tg.Responders[0].Requester.ID != f.alice {
+		t.Errorf("target = %+v", tg)
+	}
+	info, err := f.srv.Incident(res.IncidentID)
+	if err != nil || !slices.Equal(info.ResponderIDs, []string{f.carol}) || !slices.Equal(info.AssigneeIDs, []string{f.alice}) {
+		t.Errorf("after the request: responders %v assignees %v (%v); a pending responder is not an assignee", info.ResponderIDs, info.AssigneeIDs, err)
+	}
+	in, err := f.client.GetIncidentWithContext(ctx(t), res.IncidentID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(in.IncidentResponders) != 1 || in.IncidentResponders[0].User.ID != f.carol || in.IncidentResponders[0].Message != "need DB help" {
+		t.Errorf("incidents_responders = %+v", in.IncidentResponders)
+	}
+	entries := f.logEntries(t, res.IncidentID)
+	var types []string
+	for _, e := range entries[len(entries)-2:] {
+		types = append(types, e.Type)
+	}
+	if want := []string{"responder_request_log_entry", "notify_log_entry"}; !slices.Equal(types, want) {
+		t.Fatalf("newest entries = %v, want %v", types, want)
+	}
+	e := entries[len(entries)-2]
+	if agentOf(e) != "user_reference:Alice Example" || e.Summary != "Alice Example requested Carol Example to respond: need DB help" ||
+		e.Channel.Type != "api" || e.CreatedAt != formatTime(f.clock.Now()) {
+		t.Errorf("request entry = %s %q via %s at %s", agentOf(e), e.Summary, e.Channel.Type, e.CreatedAt)
+	}
+	if n := entries[len(entries)-1]; n.User.ID != f.carol {
+		t.Errorf("notified %q, want carol", n.User.ID)
+	}
+
+	resolved := f.trigger(t, TriggerOptions{Title: "already fixed"})
+	if err := f.srv.Resolve(resolved.IncidentID, ""); err != nil {
+		t.Fatal(err)
+	}
+	body := func(requester, targetID, typ string) string {
+		return `{"requester_id":"` + requester + `","message":"help","responder_request_targets":[{"responder_request_target":{"id":"` + targetID + `","type":"` + typ + `"}}]}`
+	}
+	path := "/incidents/" + res.IncidentID + "/responder_requests"
+	tests := []struct {
+		name, path, body, from string
+		status                 int
+		mention                string // in the error details
+	}{
+		{"no From", path, body(f.alice, f.bob, "user_reference"), "", http.StatusBadRequest, "From"},
+		{"unknown From", path, body(f.alice, f.bob, "user_reference"), "nobody@example.com", http.StatusBadRequest, "From"},
+		{"unknown target", path, body(f.alice, "PNOBODY", "user_reference"), aliceEmail, http.StatusBadRequest, "responder_request_targets[0].responder_request_target.id"},
+		{"unknown requester", path, body("PNOBODY", f.bob, "user_reference"), aliceEmail, http.StatusBadRequest, "requester_id"},
+		{"no requester", path, `{"message":"help","responder_request_targets":[{"responder_request_target":{"id":"` + f.bob + `","type":"user_reference"}}]}`, aliceEmail, http.StatusBadRequest, "requester_id"},
+		{"no message", path, `{"requester_id":"` + f.alice + `","responder_request_targets":[{"responder_request_target":{"id":"` + f.bob + `","type":"user_reference"}}]}`, aliceEmail, http.StatusBadRequest, "message"},
+		{"no targets", path, `{"requester_id":"` + f.alice + `","message":"help","responder_request_targets":[]}`, aliceEmail, http.StatusBadRequest, "responder_request_targets"},
+		{"bare target", path, `{"requester_id":"` + f.alice + `","message":"help","responder_request_targets":[{"id":"` + f.bob + `","type":"user_reference"}]}`, aliceEmail, http.StatusBadRequest, "responder_request_target"},
+		{"policy target", path, body(f.alice, f.dbEP, "escalation_policy_reference"), aliceEmail, http.StatusBadRequest, "type"},
+		{"resolved incident", "/incidents/" + resolved.IncidentID + "/responder_requests", body(f.alice, f.bob, "user_reference"), aliceEmail, http.StatusBadRequest, "resolved"},
+		{"unknown incident", "/incidents/NOPE/responder_requests", body(f.alice, f.bob, "user_reference"), aliceEmail, http.StatusNotFound, "NOPE"},
+		{"GET is not routed", path, "", aliceEmail, http.StatusNotFound, "no such endpoint"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			method := "POST"
+			if tc.body == "" {
+				method = "GET"
+			}
+			r := f.do(t, method, tc.path, tc.body, map[string]string{"From": tc.from})
+			if r.status != tc.status {
+				t.Fatalf("status %d, want %d: %s", r.status, tc.status, r.body)
+			}
+			if e := r.errorOf(t); !strings.Contains(strings.Join(e.Errors, " "), tc.mention) {
+				t.Errorf("errors %q do not mention %q", e.Errors, tc.mention)
+			}
+		})
+	}
+	if n := len(f.logEntries(t, res.IncidentID)); n != len(entries) {
+		t.Errorf("refused requests wrote log entries: %d, want %d", n, len(entries))
+	}
+	var posts []Request
+	for _, r := range f.srv.Requests() {
+		if r.Method == http.MethodPost && strings.HasSuffix(r.Path, "/responder_requests") {
+			posts = append(posts, r)
+		}
+	}
+	if len(posts) != 12 || posts[0].From != aliceEmail || posts[0].Status != http.StatusOK || posts[1].Status != http.StatusBadRequest {
+		t.Errorf("recorded responder requests = %+v", posts)
+	}
+}
+
+func TestStatusUpdatesThroughClient(t *testing.T) {
+	f := newFixture(t, Options{})
+	res := f.trigger(t, TriggerOptions{Title: "checkout slow"})
+	f.clock.Advance(time.Minute)
+	u, err := f.client.CreateIncidentStatusUpdate(ctx(t), res.IncidentID, bobEmail, "rolled back; watching")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if u.ID == "" || u.Message != "rolled back; watching" || u.Sender.ID != f.bob || u.CreatedAt != formatTime(f.clock.Now()) {
+		t.Errorf("status update = %+v", u)
+	}
+	entries := f.logEntries(t, res.IncidentID)
+	last := entries[len(entries)-1]
+	if last.Type != "status_update_log_entry" || agentOf(last) != "user_reference:Bob Example" ||
+		last.Summary != "Status update from Bob Example: rolled back; watching" || last.Channel.Type != "api" {
+		t.Errorf("last entry = %s by %s %q via %s", last.Type, agentOf(last), last.Summary, last.Channel.Type)
+	}
+	// A closing update after the fix is allowed: PagerDuty documents no
+	// refusal for resolved incidents.
+	if err := f.srv.Resolve(res.IncidentID, f.bob); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.client.CreateIncidentStatusUpdate(ctx(t), res.IncidentID, bobEmail, "resolved; postmortem Friday"); err != nil {
+		t.Errorf("status update on a resolved incident: %v", err)
+	}
+	path := "/incidents/" + res.IncidentID + "/status_updates"
+	tests := []struct {
+		name, path, body, from string
+		status                 int
+		mention                string
+	}{
+		{"no From", path, `{"message":"x"}`, "", http.StatusBadRequest, "From"},
+		{"no message", path, `{}`, aliceEmail, http.StatusBadRequest, "message"},
+		{"blank message", path, `{"message":"  "}`, aliceEmail, http.StatusBadRequest, "message"},
+		{"subject without html", path, `{"message":"x","subject":"s"}`, aliceEmail, http.StatusBadRequest, "html_message"},
+		{"unknown incident", "/incidents/NOPE/status_updates", `{"message":"x"}`, aliceEmail, http.StatusNotFound, "NOPE"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			r := f.do(t, "POST", tc.path, tc.body, map[string]string{"From": tc.from})
+			if r.status != tc.status {
+				t.Fatalf("status %d, want %d: %s", r.status, tc.status, r.body)
+			}
+			if e := r.errorOf(t); !strings.Contains(strings.Join(e.Errors, " "), tc.mention) {
+				t.Errorf("errors %q do not mention %q", e.Errors, tc.mention)
+			}
+		})
+	}
+	var statuses []int
+	for _, r := range f.srv.Requests() {
+		if r.Method == http.MethodPost && strings.HasSuffix(r.Path, "/status_updates") {
+			statuses = append(statuses, r.Status)
+		}
+	}
+	if fmt.Sprint(statuses) != "[200 200 400 400 400 400 404]" {
+		t.Errorf("recorded status update statuses = %v", statuses)
+	}
+}
+
+func TestResponderAndStatusUpdateGoAPI(t *testing.T) {
+	f := newFixture(t, Options{})
+	res := f.trigger(t, TriggerOptions{Title: "scripted"})
+	if err := f.srv.RequestResponders(res.IncidentID, f.alice, "join the bridge", f.bob, f.carol, f.bob); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.srv.RequestResponders(res.IncidentID, f.alice, "x", "PNOBODY"); err == nil {
+		t.Error("an unknown responder was accepted")
+	}
+	if err := f.srv.PostStatusUpdate(res.IncidentID, f.alice, "mitigated"); err != nil {
+		t.Fatal(err)
+	}
+	info, err := f.srv.Incident(res.IncidentID)
+	if err != nil || !slices.Equal(info.ResponderIDs, []string{f.bob, f.carol}) {
+		t.Errorf("responders = %v (%v), want bob then carol once each", info.ResponderIDs, err)
+	}
+	entries := f.logEntries(t, res.IncidentID)
+	var got []string
+	for _, e := range entries {
+		if e.Type == "responder_request_log_entry" || e.Type == "status_update_log_entry" {
+			got = append(got, e.Summary+" via "+e.Channel.Type)
+		}
+	}
+	want := []string{"Alice Example requested Bob Example, Carol Example to respond: join the bridge via website", "Status update from Alice Example: mitigated via website"}
+	if !slices.Equal(got, want) {
+		t.Errorf("entries = %q, want %q", got, want)
+	}
+}

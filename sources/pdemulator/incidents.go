@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"maps"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 )
@@ -46,8 +47,11 @@ type incident struct {
 	alerts      []*alert
 	logs        []*logEntry
 	notes       []*note
-	mergedInto  string
-	firstLogID  string
+	// responders are the users asked to join, in the order first asked.
+	responders    []responder
+	statusUpdates []*statusUpdate
+	mergedInto    string
+	firstLogID    string
 }
 
 type assignment struct {
@@ -493,6 +497,31 @@ func (s *Server) AddNote(incidentID, userID, content string) (string, error) {
 	return id, err
 }
 
+// RequestResponders asks users to join an incident as the user, now.
+func (s *Server) RequestResponders(incidentID, userID, message string, responderIDs ...string) error {
+	return s.act(incidentID, userID, false, func(w *world, in *incident, by agent, now time.Time) error {
+		var users []string
+		for _, id := range responderIDs {
+			if w.userByID[id] == nil {
+				return fmt.Errorf("request responders on %s: unknown user %q", incidentID, id)
+			}
+			if !slices.Contains(users, id) {
+				users = append(users, id)
+			}
+		}
+		_, err := w.requestResponders(in, by, users, message, now, channelWebsite)
+		return err
+	})
+}
+
+// PostStatusUpdate sends a status update on an incident as the user, now.
+func (s *Server) PostStatusUpdate(incidentID, userID, message string) error {
+	return s.act(incidentID, userID, false, func(w *world, in *incident, by agent, now time.Time) error {
+		_, err := w.postStatusUpdate(in, by, statusUpdate{message: message}, now, channelWebsite)
+		return err
+	})
+}
+
 // IncidentInfo is a snapshot of an incident for Go callers.
 type IncidentInfo struct {
 	ID          string
@@ -505,6 +534,8 @@ type IncidentInfo struct {
 	AssigneeIDs []string
 	SnoozedTill time.Time
 	MergedInto  string
+	// ResponderIDs are the users asked to join, in the order first asked.
+	ResponderIDs []string
 }
 
 // Incident returns a snapshot of an incident.
@@ -516,9 +547,13 @@ func (s *Server) Incident(id string) (IncidentInfo, error) {
 	if err != nil {
 		return IncidentInfo{}, err
 	}
-	return IncidentInfo{
+	info := IncidentInfo{
 		ID: in.id, Number: in.number, Title: in.title, Status: in.status, Urgency: in.urgency,
 		ServiceID: in.serviceID, Level: in.level, AssigneeIDs: in.assignees(),
 		SnoozedTill: in.snoozeUntil, MergedInto: in.mergedInto,
-	}, nil
+	}
+	for _, r := range in.responders {
+		info.ResponderIDs = append(info.ResponderIDs, r.userID)
+	}
+	return info, nil
 }

@@ -65,6 +65,7 @@ type wireIncident struct {
 	ResolveReason        *resolveReason   `json:"resolve_reason,omitempty"`
 	Urgency              string           `json:"urgency"`
 	Occurrence           *occurrence      `json:"occurrence,omitempty"`
+	IncidentsResponders  []wireResponder  `json:"incidents_responders,omitempty"`
 }
 
 // incident renders an incident; inc holds the include[] values that expand
@@ -158,6 +159,9 @@ func (l links) incident(w *world, in *incident, inc map[string]bool) wireInciden
 	if pr := w.priorityByID[in.priorityID]; pr != nil {
 		wp := l.priority(pr)
 		out.Priority = &wp
+	}
+	for _, r := range in.responders {
+		out.IncidentsResponders = append(out.IncidentsResponders, l.responder(w, in, r))
 	}
 	if target := w.incidentByID[in.mergedInto]; target != nil {
 		out.ResolveReason = &resolveReason{Type: "merge_resolve_reason", Incident: l.incidentRef(target)}

@@ -126,6 +126,7 @@ func (l links) logEntry(w *world, e *logEntry, inc map[string]bool) wireLogEntry
 var overviewTypes = []string{
 	"trigger_log_entry", "acknowledge_log_entry", "unacknowledge_log_entry", "assign_log_entry",
 	"escalate_log_entry", "snooze_log_entry", "annotate_log_entry", "resolve_log_entry",
+	"responder_request_log_entry", "status_update_log_entry",
 }
 
 func (s *Server) handleIncidentLogEntries(w http.ResponseWriter, r *http.Request, id string) {

@@ -58,7 +58,11 @@ func (s *Server) route(w http.ResponseWriter, r *http.Request) {
 			s.handleIncidentAlerts(w, r, id)
 		case parts[2] == "related_change_events" && get:
 			s.handleRelatedChangeEvents(w, r, id)
-		case slices.Contains([]string{"snooze", "merge", "notes", "log_entries", "alerts", "related_change_events"}, parts[2]):
+		case parts[2] == "responder_requests" && post:
+			s.handleResponderRequest(w, r, id)
+		case parts[2] == "status_updates" && post:
+			s.handleStatusUpdate(w, r, id)
+		case slices.Contains([]string{"snooze", "merge", "notes", "log_entries", "alerts", "related_change_events", "responder_requests", "status_updates"}, parts[2]):
 			notAllowed()
 		default:
 			s.notFound(w, r)

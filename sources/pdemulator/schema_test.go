@@ -2,14 +2,17 @@ package pdemulator
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
 	"io"
 	"io/fs"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -32,6 +35,17 @@ var checkedPaths = []string{
 	"/incidents/{id}/notes", "/incidents/{id}/log_entries", "/incidents/{id}/alerts",
 	"/incidents/{id}/related_change_events", "/change_events", "/oncalls",
 	"/escalation_policies/{id}", "/services", "/teams", "/priorities",
+	"/incidents/{id}/responder_requests", "/incidents/{id}/status_updates",
+}
+
+// unlistedLogEntryTypes are log entry types PagerDuty writes that the
+// schema's LogEntry enum and the log_entries oneOf leave out: the entries
+// behind POST responder_requests and POST status_updates. Public clients
+// switch on both names; the schema documents the endpoints but not their
+// log entries.
+var unlistedLogEntryTypes = map[string]string{
+	"ResponderRequestLogEntry": "responder_request_log_entry",
+	"StatusUpdateLogEntry":     "status_update_log_entry",
 }
 
 var schemaOnce struct {
@@ -76,7 +90,8 @@ func loadSchema(t *testing.T) *openapi3.T {
 // it keeps only the checked paths, turns every oneOf into anyOf (several
 // log-entry and alert-grouping oneOfs match more than one branch), lets
 // AcknowledgeLogEntry accept the type its base schema requires, and drops
-// the change_events since pattern that is the literal text of a format.
+// the change_events since pattern that is the literal text of a format; and
+// it adds the log entry types in unlistedLogEntryTypes.
 func repairSchema(raw []byte) ([]byte, error) {
 	var doc map[string]any
 	if err := json.Unmarshal(raw, &doc); err != nil {
@@ -107,6 +122,16 @@ func repairSchema(raw []byte) ([]byte, error) {
 			if p, ok := n["pattern"].(string); ok && strings.Contains(p, "YYYY") {
 				delete(n, "pattern")
 			}
+			// Wherever the log entry kinds are listed, list the missing ones.
+			if branches, ok := n["anyOf"].([]any); ok && slices.ContainsFunc(branches, func(b any) bool {
+				m, _ := b.(map[string]any)
+				return m["$ref"] == "#/components/schemas/AnnotateLogEntry"
+			}) {
+				for _, name := range slices.Sorted(maps.Keys(unlistedLogEntryTypes)) {
+					branches = append(branches, map[string]any{"$ref": "#/components/schemas/" + name})
+				}
+				n["anyOf"] = branches
+			}
 			for _, c := range n {
 				walk(c)
 			}
@@ -120,6 +145,14 @@ func repairSchema(raw []byte) ([]byte, error) {
 	schemas := doc["components"].(map[string]any)["schemas"].(map[string]any)
 	ack := schemas["AcknowledgeLogEntry"].(map[string]any)["allOf"].([]any)[1].(map[string]any)
 	ack["properties"].(map[string]any)["type"].(map[string]any)["enum"] = []any{"acknowledge_log_entry", "acknowledgement_log_entry"}
+	base := schemas["LogEntry"].(map[string]any)["allOf"].([]any)[1].(map[string]any)["properties"].(map[string]any)["type"].(map[string]any)
+	for name, typ := range unlistedLogEntryTypes {
+		base["enum"] = append(base["enum"].([]any), typ)
+		schemas[name] = map[string]any{"allOf": []any{
+			map[string]any{"$ref": "#/components/schemas/LogEntry"},
+			map[string]any{"type": "object", "properties": map[string]any{"type": map[string]any{"type": "string", "enum": []any{typ}}}},
+		}}
+	}
 	return json.Marshal(doc)
 }
 
@@ -164,22 +197,28 @@ func TestSchemaCheckCatchesBadResponses(t *testing.T) {
 	bad := []struct {
 		name, template, body string
 		status               int
+		method               string // empty: GET
 	}{
-		{"unknown status", "/incidents/{id}", `{"incident":{"id":"Q1","type":"incident","status":"open"}}`, 200},
-		{"urgency enum", "/incidents/{id}", `{"incident":{"id":"Q1","type":"incident","urgency":"urgent"}}`, 200},
-		{"log entry type", "/incidents/{id}/log_entries", `{"log_entries":[{"id":"L1","type":"mystery_log_entry"}],"limit":1,"offset":0,"more":false}`, 200},
-		{"wrong wrapper", "/incidents/{id}", `{"incidents":{}}`, 200},
-		{"error errors not array", "/incidents/{id}", `{"error":{"message":"x","code":2100,"errors":"nope"}}`, 404},
-		{"undocumented status", "/incidents/{id}", `{}`, 418},
+		{"unknown status", "/incidents/{id}", `{"incident":{"id":"Q1","type":"incident","status":"open"}}`, 200, ""},
+		{"urgency enum", "/incidents/{id}", `{"incident":{"id":"Q1","type":"incident","urgency":"urgent"}}`, 200, ""},
+		{"log entry type", "/incidents/{id}/log_entries", `{"log_entries":[{"id":"L1","type":"mystery_log_entry"}],"limit":1,"offset":0,"more":false}`, 200, ""},
+		{"wrong wrapper", "/incidents/{id}", `{"incidents":{}}`, 200, ""},
+		{"error errors not array", "/incidents/{id}", `{"error":{"message":"x","code":2100,"errors":"nope"}}`, 404, ""},
+		{"undocumented status", "/incidents/{id}", `{}`, 418, ""},
+		{"status update unwrapped", "/incidents/{id}/status_updates", `{"id":"U1","message":"x"}`, 200, "POST"},
+		{"status update sent by a service", "/incidents/{id}/status_updates", `{"status_update":{"id":"U1","sender":{"id":"V1","type":"service_reference"}}}`, 200, "POST"},
+		{"responder request targets not array", "/incidents/{id}/responder_requests", `{"responder_request":{"responder_request_targets":{}}}`, 200, "POST"},
+		{"responder request created", "/incidents/{id}/responder_requests", `{"responder_request":{}}`, 201, "POST"},
 	}
 	for _, tc := range bad {
 		t.Run(tc.name, func(t *testing.T) {
-			req := httptest.NewRequest("GET", "/incidents/Q1", nil)
+			method := cmp.Or(tc.method, "GET")
+			req := httptest.NewRequest(method, strings.Replace(tc.template, "{id}", "Q1", 1), nil)
 			rec := httptest.NewRecorder()
 			rec.Header().Set("Content-Type", "application/json")
 			rec.WriteHeader(tc.status)
 			rec.WriteString(tc.body)
-			if err := validateErr(t, doc, "GET", tc.template, req, rec); err == nil {
+			if err := validateErr(t, doc, method, tc.template, req, rec); err == nil {
 				t.Errorf("schema check accepted %s", tc.body)
 			}
 		})
@@ -234,6 +273,12 @@ func TestResponsesMatchPublishedSchema(t *testing.T) {
 		{"alerts", "GET", "/incidents/{id}/alerts", "/incidents/" + life.IncidentID + "/alerts", "", nil},
 		{"notes", "GET", "/incidents/{id}/notes", "/incidents/" + life.IncidentID + "/notes", "", nil},
 		{"create note", "POST", "/incidents/{id}/notes", "/incidents/" + life.IncidentID + "/notes", `{"note":{"content":"hi"}}`, from},
+		{"request responder", "POST", "/incidents/{id}/responder_requests", "/incidents/" + life.IncidentID + "/responder_requests",
+			`{"requester_id":"` + f.alice + `","message":"need DB help","responder_request_targets":[{"responder_request_target":{"id":"` + f.carol + `","type":"user_reference"}}]}`, from},
+		{"status update", "POST", "/incidents/{id}/status_updates", "/incidents/" + life.IncidentID + "/status_updates", `{"message":"rolled back; watching"}`, from},
+		{"status update with email", "POST", "/incidents/{id}/status_updates", "/incidents/" + life.IncidentID + "/status_updates",
+			`{"message":"still on fire","subject":"Update","html_message":"<h1>still on fire</h1>"}`, from},
+		{"incident with responders", "GET", "/incidents/{id}", "/incidents/" + life.IncidentID, "", nil},
 		{"related changes", "GET", "/incidents/{id}/related_change_events", "/incidents/" + life.IncidentID + "/related_change_events", "", nil},
 		{"change events", "GET", "/change_events", "/change_events", "", nil},
 		{"oncalls", "GET", "/oncalls", "/oncalls", "", nil},
@@ -246,7 +291,13 @@ func TestResponsesMatchPublishedSchema(t *testing.T) {
 		{"merge", "PUT", "/incidents/{id}/merge", "/incidents/" + mergeTarget.IncidentID + "/merge", `{"source_incidents":[{"id":"` + merged.IncidentID + `","type":"incident_reference"}]}`, from},
 		{"merged incident", "GET", "/incidents/{id}", "/incidents/" + merged.IncidentID, "", nil},
 		{"resolve", "PUT", "/incidents", "/incidents", `{"incidents":[{"id":"` + life.IncidentID + `","type":"incident_reference","status":"resolved"}]}`, from},
+		{"status update after resolve", "POST", "/incidents/{id}/status_updates", "/incidents/" + life.IncidentID + "/status_updates", `{"message":"resolved; postmortem Friday"}`, from},
 		{"resolved log", "GET", "/incidents/{id}/log_entries", "/incidents/" + life.IncidentID + "/log_entries?limit=100", "", nil},
+		{"error 400 responder on resolved", "POST", "/incidents/{id}/responder_requests", "/incidents/" + life.IncidentID + "/responder_requests",
+			`{"requester_id":"` + f.alice + `","message":"late","responder_request_targets":[{"responder_request_target":{"id":"` + f.bob + `","type":"user_reference"}}]}`, from},
+		{"error 400 status update without From", "POST", "/incidents/{id}/status_updates", "/incidents/" + life.IncidentID + "/status_updates", `{"message":"x"}`, nil},
+		{"error 404 responder", "POST", "/incidents/{id}/responder_requests", "/incidents/NOPE/responder_requests",
+			`{"requester_id":"` + f.alice + `","message":"x","responder_request_targets":[{"responder_request_target":{"id":"` + f.bob + `","type":"user_reference"}}]}`, from},
 		{"error 400", "GET", "/incidents", "/incidents?limit=x", "", nil},
 		{"error 401", "GET", "/incidents", "/incidents", "", map[string]string{"Authorization": "Token token=bad"}},
 		{"error 404", "GET", "/incidents/{id}", "/incidents/NOPE", "", nil},

@@ -1,12 +1,13 @@
 // Package pdemulator is an in-process emulator of PagerDuty's REST API v2.
 //
 // It serves the subset of the API that sitrep reads and writes (incidents,
-// their log entries, notes and alerts, change events, on-calls, services,
-// teams, priorities, escalation policies and the current user) in PagerDuty's
-// JSON shapes, so that the unmodified go-pagerduty client can talk to it over
-// loopback HTTP. `sitrep demo` builds a scripted world on top of its Go API;
-// tests use its fault injection and request log to exercise the incident
-// feed's error handling and request budget.
+// their log entries, notes, alerts, responder requests and status updates,
+// change events, on-calls, services, teams, priorities, escalation policies
+// and the current user) in PagerDuty's JSON shapes, so that the unmodified
+// go-pagerduty client can talk to it over loopback HTTP. `sitrep demo` builds
+// a scripted world on top of its Go API; tests use its fault injection and
+// request log to exercise the incident feed's error handling and request
+// budget.
 //
 // All state lives behind one mutex and every timestamp comes from the
 // configured clock, so the same calls against the same clock produce the same
