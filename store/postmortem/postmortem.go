@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"io"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -603,6 +604,9 @@ func (f *facts) supporting(b *strings.Builder) {
 			text += " by " + inline(p.Actor)
 		}
 		item(b, "", text+": "+orText(inline(p.Summary), "(no summary)"))
+		for _, v := range pinnedValues(p) {
+			wrap(b, "  - ", "    ", v, width)
+		}
 	}
 	b.WriteByte('\n')
 	heading(b, "### Links")
@@ -621,6 +625,43 @@ func (f *facts) supporting(b *strings.Builder) {
 	for _, l := range links {
 		item(b, "", l)
 	}
+}
+
+// pinnedValues are the metric values a pin of the Metrics pane kept, one
+// line each: what the engineer saw when they pinned it.
+func pinnedValues(e journal.Entry) []string {
+	var d struct {
+		Facts []struct {
+			Name      string   `json:"name"`
+			Unit      string   `json:"unit"`
+			Now       float64  `json:"now"`
+			Peak      float64  `json:"peak"`
+			Threshold *float64 `json:"threshold"`
+		} `json:"facts"`
+	}
+	if json.Unmarshal(e.Data, &d) != nil {
+		return nil
+	}
+	var out []string
+	for _, f := range d.Facts {
+		if f.Name == "" {
+			continue
+		}
+		line := fmt.Sprintf("%s: now %s, peak %s", inline(f.Name), value(f.Now, f.Unit), value(f.Peak, f.Unit))
+		if f.Threshold != nil {
+			line += ", threshold " + value(*f.Threshold, f.Unit)
+		}
+		out = append(out, line)
+	}
+	return out
+}
+
+func value(v float64, unit string) string {
+	s := strconv.FormatFloat(v, 'g', 4, 64)
+	if unit != "" {
+		s += " " + inline(unit)
+	}
+	return s
 }
 
 func (f *facts) audit(b *strings.Builder) {

@@ -89,7 +89,8 @@ func paymentGateway(t testing.TB) Input {
 			journal.Entry{At: start, Incident: "Q1PAY", Kind: "seen", Actor: "sitrep", Summary: "Incident seen", SourceID: "pd:incident:Q1PAY"},
 			journal.Entry{At: at(4, 0), Incident: "Q1PAY", Kind: "status.acknowledge", Actor: "Ana Ops", Summary: "Acknowledged", SourceID: "pd:log:R3"},
 			journal.Entry{At: at(6, 0), Incident: "Q1PAY", Kind: "enrichment", Actor: "sitrep", Summary: "metrics snapshot"},
-			journal.Entry{At: at(7, 30), Incident: "Q1PAY", Kind: "pin", Actor: "Ana Ops", Summary: "5xx ratio 0.31 on payment-gateway since 02:12:40, only pods on 2.14.0"},
+			journal.Entry{At: at(7, 30), Incident: "Q1PAY", Kind: "pin", Actor: "Ana Ops", Summary: "5xx ratio 0.31 on payment-gateway since 02:12:40, only pods on 2.14.0",
+				Data: json.RawMessage(`{"observed":true,"pane":"Metrics","facts":[{"name":"5xx rate","query":"sum(rate(x[5m]))","now":0.3078,"peak":0.3213,"threshold":0.05},{"name":"p99 latency","unit":"ms","now":2471,"peak":2618}]}`)},
 			journal.Entry{At: at(9, 0), Incident: "Q1PAY", Kind: "note", Actor: "Ben Backend", Summary: "Errors started right after the 2.14.0 rollout", SourceID: "pd:note:N1"},
 			journal.Entry{At: at(12, 0), Incident: "Q1PAY", Kind: "action.previewed", Actor: "Ana Ops", Summary: "Previewed restart_service", Data: step(actions.StepPreviewed, func(r *actions.Record) {
 				r.DryRun, r.DryRunOK = "3 hosts would restart", ptr(true)
