@@ -531,14 +531,8 @@ func (s *Server) handleSnooze(w http.ResponseWriter, r *http.Request, id string)
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	by, err := s.fromAgent(r)
-	if err != nil {
-		writeAPIError(w, err)
-		return
-	}
-	in, err := s.world.incident(id)
-	if err != nil {
-		writeAPIError(w, err)
+	by, in, ok := s.writeTarget(w, r, id)
+	if !ok {
 		return
 	}
 	if err := s.world.snooze(in, by, time.Duration(*body.Duration)*time.Second, s.now(), channelAPI); err != nil {
@@ -562,14 +556,8 @@ func (s *Server) handleMerge(w http.ResponseWriter, r *http.Request, id string) 
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	by, err := s.fromAgent(r)
-	if err != nil {
-		writeAPIError(w, err)
-		return
-	}
-	target, err := s.world.incident(id)
-	if err != nil {
-		writeAPIError(w, err)
+	by, target, ok := s.writeTarget(w, r, id)
+	if !ok {
 		return
 	}
 	sources := make([]*incident, 0, len(body.Sources))
@@ -587,4 +575,21 @@ func (s *Server) handleMerge(w http.ResponseWriter, r *http.Request, id string) 
 	}
 	// The published schema answers with a reference to the target.
 	writeJSON(w, http.StatusOK, map[string]any{"incident": s.linksFor(r).incidentRef(target)})
+}
+
+// writeTarget starts every write to one incident: who acts (the From
+// header) and on which incident. The caller holds s.mu; when ok is false
+// the error has been answered.
+func (s *Server) writeTarget(w http.ResponseWriter, r *http.Request, id string) (by agent, in *incident, ok bool) {
+	by, err := s.fromAgent(r)
+	if err != nil {
+		writeAPIError(w, err)
+		return agent{}, nil, false
+	}
+	in, err = s.world.incident(id)
+	if err != nil {
+		writeAPIError(w, err)
+		return agent{}, nil, false
+	}
+	return by, in, true
 }

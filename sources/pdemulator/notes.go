@@ -88,14 +88,8 @@ func (s *Server) handleCreateNote(w http.ResponseWriter, r *http.Request, id str
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	by, err := s.fromAgent(r)
-	if err != nil {
-		writeAPIError(w, err)
-		return
-	}
-	in, err := s.world.incident(id)
-	if err != nil {
-		writeAPIError(w, err)
+	by, in, ok := s.writeTarget(w, r, id)
+	if !ok {
 		return
 	}
 	n, err := s.world.addNote(in, by, body.Note.Content, s.now(), channelAPI)

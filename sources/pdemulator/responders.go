@@ -157,16 +157,11 @@ func (s *Server) handleResponderRequest(w http.ResponseWriter, r *http.Request, 
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if _, err := s.fromAgent(r); err != nil {
-		writeAPIError(w, err)
+	_, in, ok := s.writeTarget(w, r, id)
+	if !ok {
 		return
 	}
 	wd := s.world
-	in, err := wd.incident(id)
-	if err != nil {
-		writeAPIError(w, err)
-		return
-	}
 	if wd.userByID[*body.RequesterID] == nil {
 		writeAPIError(w, invalid(fmt.Sprintf("requester_id: user %q does not exist", *body.RequesterID)))
 		return

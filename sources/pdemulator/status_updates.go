@@ -68,14 +68,8 @@ func (s *Server) handleStatusUpdate(w http.ResponseWriter, r *http.Request, id s
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	by, err := s.fromAgent(r)
-	if err != nil {
-		writeAPIError(w, err)
-		return
-	}
-	in, err := s.world.incident(id)
-	if err != nil {
-		writeAPIError(w, err)
+	by, in, ok := s.writeTarget(w, r, id)
+	if !ok {
 		return
 	}
 	u, err := s.world.postStatusUpdate(in, by, statusUpdate{message: *body.Message, subject: body.Subject, htmlMessage: body.HTMLMessage}, s.now(), channelAPI)
