@@ -12,6 +12,7 @@ import (
 	"syscall"
 	"time"
 
+	"sitrep/sources/childenv"
 	"sitrep/sources/sanitize"
 )
 
@@ -41,7 +42,7 @@ func runArgv(ctx context.Context, argv []string, dir string, env []string) ([]by
 	}
 	cmd := exec.Command(argv[0], argv[1:]...)
 	cmd.Dir = dir
-	cmd.Env = childEnv(env)
+	cmd.Env = childenv.For(env)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	// Bounds the wait for output held open by a process that left the
 	// group, which the group kill cannot reach.

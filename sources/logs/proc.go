@@ -7,6 +7,7 @@ import (
 	"io"
 	"os/exec"
 	"path/filepath"
+	"sitrep/sources/childenv"
 	"strings"
 	"sync"
 	"syscall"
@@ -50,7 +51,7 @@ func (p proc) run(ctx context.Context, emit func(s stream, line []byte, truncate
 	}
 	cmd := exec.Command(p.argv[0], p.argv[1:]...)
 	cmd.Dir = p.dir
-	cmd.Env = childEnv(p.env)
+	cmd.Env = childenv.For(p.env)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {

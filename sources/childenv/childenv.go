@@ -1,11 +1,13 @@
-package deploys
+// Package childenv builds the environment of the commands sitrep runs to
+// read logs and changes: the user's own, without sitrep's secrets.
+package childenv
 
 import (
 	"os"
 	"strings"
 )
 
-// childEnv is the environment of a command sitrep runs: sitrep's own,
+// For is the environment of a command sitrep runs: sitrep's own,
 // minus sitrep's secrets and settings, plus the configured pairs (which
 // win, being later).
 //
@@ -17,9 +19,8 @@ import (
 //   - every SITREP_* variable, sitrep's own settings.
 //
 // Other tokens in the environment are the user's, for the tools they
-// configured, and pass through. (This list is the same in sources/logs and
-// sources/deploys; change both.)
-func childEnv(extra []string) []string {
+// configured, and pass through.
+func For(extra []string) []string {
 	env := os.Environ()
 	out := make([]string, 0, len(env)+len(extra))
 	for _, kv := range env {
