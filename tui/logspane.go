@@ -158,16 +158,17 @@ func (v logsView) view(s Styles, lines []logs.Line, width, height int, now time.
 		out = append(out, s.Dim.Render(fit(v.emptyMessage(len(lines)), width)))
 		return padLines(strings.Join(out, "\n"), width, height)
 	}
-	srcW := 0
+	srcW, cut := 0, 0
 	if sources > 1 {
+		cut = sharedSourcePrefix(lines, shown)
 		for _, i := range shown {
-			srcW = max(srcW, lipgloss.Width(lines[i].Source))
+			srcW = max(srcW, lipgloss.Width(shortSource(lines[i].Source, cut)))
 		}
 		srcW = min(srcW, 16, width/5)
 	}
 	ws := newLevelWraps(s)
 	for _, i := range shown {
-		out = append(out, ws.line(&lines[i], srcW, width))
+		out = append(out, ws.line(&lines[i], tailFit(shortSource(lines[i].Source, cut), srcW), srcW, width))
 	}
 	// The log lines are width cells already: only the status line and
 	// the rows below the last line need padding, which spares measuring
@@ -240,6 +241,47 @@ func (v logsView) status(s Styles, sources, total, shown int, newest time.Time, 
 	return truncate(strings.Join(parts, s.Dim.Render(" · ")), width)
 }
 
+// sharedSourcePrefix is how much the sources of the shown lines share at
+// their start, cut back to a whole label or path segment: the source column
+// is narrow, and {app="payment-gateway",pod="pay-2c1"} and its siblings
+// differ only in their pod.
+func sharedSourcePrefix(lines []logs.Line, shown []int) int {
+	if len(shown) == 0 {
+		return 0
+	}
+	prefix := lines[shown[0]].Source
+	for _, i := range shown[1:] {
+		src := lines[i].Source
+		n := 0
+		for n < len(prefix) && n < len(src) && prefix[n] == src[n] {
+			n++
+		}
+		prefix = prefix[:n]
+		if prefix == "" {
+			return 0
+		}
+	}
+	return strings.LastIndexAny(prefix, ",/{") + 1
+}
+
+// shortSource is a source without the prefix its siblings share.
+func shortSource(src string, cut int) string {
+	if cut <= 0 || cut >= len(src) {
+		return src
+	}
+	return strings.TrimSuffix(strings.TrimSuffix(src[cut:], "}"), `"`)
+}
+
+// tailFit keeps the end of a source too wide for its column: sibling
+// sources (pods, files) differ at their end.
+func tailFit(src string, w int) string {
+	r := []rune(src)
+	if w <= 1 || len(r) <= w {
+		return src
+	}
+	return "…" + string(r[len(r)-(w-1):])
+}
+
 // countSources counts the distinct sources of lines. Lines come in runs
 // from the same source, so comparing with the previous line settles
 // almost every line without a lookup.
@@ -298,7 +340,7 @@ func newLevelWraps(s Styles) levelWraps {
 // and the text cut (never wrapped) to the width. Errors and warnings are
 // coloured whole, debug is dimmed, info keeps the terminal's colour; the
 // level's tag says it without colour.
-func (ws levelWraps) line(l *logs.Line, srcW, width int) string {
+func (ws levelWraps) line(l *logs.Line, source string, srcW, width int) string {
 	when := "--:--:--"
 	if !l.T.IsZero() {
 		when = l.T.UTC().Format("15:04:05")
@@ -318,7 +360,7 @@ func (ws levelWraps) line(l *logs.Line, srcW, width int) string {
 	head := ws.dim.of(when) + " " + w.of(tag) + " "
 	used := 8 + 1 + 3 + 1
 	if srcW > 0 {
-		head += ws.dim.of(fitPlain(sanitize.Line(l.Source), srcW)) + " "
+		head += ws.dim.of(fitPlain(sanitize.Line(source), srcW)) + " "
 		used += srcW + 1
 	}
 	avail := width - used

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/ansi"
 
 	"sitrep/sources/enrich"
 	"sitrep/sources/logs"
@@ -157,5 +158,21 @@ func TestDetailScrollStopsAtTheEnd(t *testing.T) {
 	}
 	if m.detail.scroll > 5 {
 		t.Errorf("scroll = %d after 40 j on a short overview", m.detail.scroll)
+	}
+}
+
+// Sources that differ only at their end (the pods of one service) stay
+// distinguishable in the narrow source column.
+func TestLogSourcesStayDistinguishable(t *testing.T) {
+	var lines []logs.Line
+	for i, pod := range []string{"payment-gateway-d5dgzzjrpj-jd9kh", "payment-gateway-d5dgzzjrpj-wq572"} {
+		lines = append(lines, logs.Line{T: t0.Add(time.Duration(i) * time.Second), Level: logs.LevelError,
+			Text: "upstream connect error", Source: `{app="payment-gateway",pod="` + pod + `"}`})
+	}
+	out := ansi.Strip(logsView{}.view(NewStyles(true), lines, 80, 4, t0))
+	for _, tail := range []string{"jd9kh", "wq572"} {
+		if !strings.Contains(out, tail) {
+			t.Errorf("the source column lost %q:\n%s", tail, out)
+		}
 	}
 }
