@@ -37,11 +37,17 @@ func (j *journalScreen) view(s Styles, width, height int) string {
 	case len(j.entries) == 0:
 		lines = []string{s.Dim.Render("Nothing journaled for this incident yet.")}
 	default:
-		head := fmt.Sprintf("%-19s %-9s %-20s %-14s %s", "UTC", "T+", "kind", "actor", "summary")
+		// Narrow terminals drop the date and narrow kind and actor, so the
+		// summary keeps room to be read.
+		layout, timeW, kindW, actorW := "2006-01-02 15:04:05", 19, 20, 14
+		if width < 110 {
+			layout, timeW, kindW, actorW = "15:04:05", 8, 18, 12
+		}
+		head := fit("UTC", timeW) + " " + fit("T+", 9) + " " + fit("kind", kindW) + " " + fit("actor", actorW) + " summary"
 		lines = append(lines, s.Label.Render(truncate(head, width)))
 		for _, e := range j.entries {
 			rel := relative(e.At, j.incident.CreatedAt)
-			row := fmt.Sprintf("%-19s %-9s %-20s %-14s ", e.At.UTC().Format("2006-01-02 15:04:05"), rel, fit(e.Kind, 20), fit(sanitize.Line(e.Actor), 14))
+			row := fit(e.At.UTC().Format(layout), timeW) + " " + fit(rel, 9) + " " + fit(e.Kind, kindW) + " " + fit(sanitize.Line(e.Actor), actorW) + " "
 			lines = append(lines, truncate(row+sanitize.Line(e.Summary), width))
 		}
 	}

@@ -14,6 +14,7 @@ import (
 	"sitrep/sources/enrich"
 	"sitrep/sources/logs"
 	"sitrep/sources/pagerduty"
+	"sitrep/store/journal"
 )
 
 // When a refresh drops the selected incident, the cursor rests on another
@@ -174,5 +175,16 @@ func TestLogSourcesStayDistinguishable(t *testing.T) {
 		if !strings.Contains(out, tail) {
 			t.Errorf("the source column lost %q:\n%s", tail, out)
 		}
+	}
+}
+
+// At 80 columns the journal keeps room for the summary.
+func TestJournalScreenReadableAt80(t *testing.T) {
+	in := fixture(1)[0]
+	j := &journalScreen{incident: in, entries: []journal.Entry{{At: t0, Kind: "status.acknowledge", Actor: "Alice Chen", Summary: "Acknowledged by Alice Chen."}}}
+	out := ansi.Strip(j.view(NewStyles(true), 80, 6))
+	assertFits(t, out, 80, 6)
+	if !strings.Contains(out, "Acknowledged by Alice Chen.") {
+		t.Errorf("the summary is cut at 80 columns:\n%s", out)
 	}
 }
