@@ -6,13 +6,21 @@
 // its own message: a slow or dead source never delays another. Successful
 // results are cached briefly, so flicking between incidents does not
 // hammer the servers.
+//
+// Every result says how its source fared (Result.Statuses): a source made
+// of several parts (three log files, git and PagerDuty) reports one status
+// per part, so one part's failure is shown as that part's, never dropped
+// because another part answered and never mistaken for the service's data.
 package enrich
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 	"time"
+
+	"sitrep/sources/health"
 )
 
 // Defaults for a zero Fanout.
@@ -54,7 +62,22 @@ type Result struct {
 	FetchedAt time.Time     // when the value was fetched (the original fetch, for a cached one)
 	Took      time.Duration // how long the fetch took
 	FromCache bool
+	// Statuses say how each part of the source fared, in the source's
+	// order. A source that reports none gets one: ok, or its error.
+	Statuses []health.Status
 }
+
+// Reported is what a Source's Fetch returns to say how each of its parts
+// fared besides its value; the fan-out unwraps it into Result.Value and
+// Result.Statuses. It may come with an error (every part failed), and its
+// statuses are delivered then too.
+type Reported struct {
+	Value    any
+	Statuses []health.Status
+}
+
+// SourceStatuses makes Reported a health.Reporter.
+func (r Reported) SourceStatuses() []health.Status { return r.Statuses }
 
 // DeadlineError is a source that gave no answer within its deadline.
 type DeadlineError struct {
@@ -111,6 +134,7 @@ type cached struct {
 	value     any
 	fetchedAt time.Time
 	took      time.Duration
+	statuses  []health.Status
 }
 
 // Fetch starts every source for t and returns a channel that delivers
@@ -194,10 +218,42 @@ func (f *Fanout) run(ctx context.Context, t Target, src Source, callerLeft time.
 	}
 	r.FetchedAt = f.now()
 	r.Took = r.FetchedAt.Sub(started)
+	r.Value, r.Statuses = unwrap(id, r.Value, r.Err, r.FetchedAt)
 	if r.Err == nil {
 		f.store(id, t, r)
 	}
 	return r
+}
+
+// unwrap splits a Reported value into the value and the statuses, and
+// gives a source that reports none a status of its own.
+func unwrap(id string, v any, err error, at time.Time) (any, []health.Status) {
+	var statuses []health.Status
+	switch rv := v.(type) {
+	case Reported:
+		v, statuses = rv.Value, rv.Statuses
+	case *Reported:
+		if rv != nil {
+			v, statuses = rv.Value, rv.Statuses
+		} else {
+			v = nil
+		}
+	case health.Reporter:
+		statuses = rv.SourceStatuses()
+	}
+	var de *DeadlineError
+	switch {
+	case err != nil && errors.As(err, &de):
+		// Cut off as a whole: whatever its parts said before is not
+		// what they would say now.
+		statuses = []health.Status{health.Failed(id, err, at)}
+	case len(statuses) > 0:
+	case err != nil:
+		statuses = []health.Status{health.Failed(id, err, at)}
+	default:
+		statuses = []health.Status{health.Ok(id, at)}
+	}
+	return v, statuses
 }
 
 func (f *Fanout) lookup(id string, t Target) (Result, bool) {
@@ -210,7 +266,7 @@ func (f *Fanout) lookup(id string, t Target) (Result, bool) {
 	if !ok || f.now().Sub(c.fetchedAt) >= f.ttl() {
 		return Result{}, false
 	}
-	return Result{SourceID: id, Target: t, Value: c.value, FetchedAt: c.fetchedAt, Took: c.took, FromCache: true}, true
+	return Result{SourceID: id, Target: t, Value: c.value, FetchedAt: c.fetchedAt, Took: c.took, FromCache: true, Statuses: c.statuses}, true
 }
 
 func (f *Fanout) store(id string, t Target, r Result) {
@@ -231,7 +287,7 @@ func (f *Fanout) store(id string, t Target, r Result) {
 			delete(f.cache, k)
 		}
 	}
-	f.cache[keyOf(id, t)] = cached{value: r.Value, fetchedAt: r.FetchedAt, took: r.Took}
+	f.cache[keyOf(id, t)] = cached{value: r.Value, fetchedAt: r.FetchedAt, took: r.Took, statuses: r.Statuses}
 }
 
 // Forget drops every cached result for t, so the next Fetch asks the

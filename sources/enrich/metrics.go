@@ -7,6 +7,7 @@ import (
 	"sync"
 	"time"
 
+	"sitrep/sources/health"
 	"sitrep/sources/metrics"
 )
 
@@ -31,11 +32,60 @@ type MetricsSource struct {
 
 // Charts is what a MetricsSource delivers: one result per query, in the
 // order of the queries. Errs has the same indexes; a failed query has its
-// error there and an empty result.
+// error there and an empty result. Statuses has one per query too, named
+// by the query: ok, no data since its last sample, or its error.
 type Charts struct {
 	Start, End time.Time
 	Results    []metrics.Result
 	Errs       []error
+	Statuses   []health.Status
+}
+
+// SourceStatuses makes Charts a health.Reporter.
+func (c Charts) SourceStatuses() []health.Status { return c.Statuses }
+
+// StaleAfter is how long a query's newest sample may lie before the end
+// of the range before its status says "no data since": Prometheus's own
+// staleness period, or three steps of a coarse chart.
+func StaleAfter(step time.Duration) time.Duration {
+	return max(5*time.Minute, 3*step)
+}
+
+// QueryStatus is what a query's result says about its source: an error,
+// no series at all in the range, series whose newest sample is stale, or
+// ok. at is when it was asked.
+func QueryStatus(res metrics.Result, err error, at time.Time) health.Status {
+	name := res.Query.Name
+	if name == "" {
+		name = res.Query.PromQL
+	}
+	if errors.Is(err, metrics.ErrNoData) {
+		return health.Empty(name, time.Time{}, at, "")
+	}
+	if err != nil {
+		return health.Failed(name, err, at)
+	}
+	var newest time.Time
+	for _, s := range res.Series {
+		if n := len(s.Points); n > 0 && s.Points[n-1].T.After(newest) {
+			newest = s.Points[n-1].T
+		}
+	}
+	end := res.End
+	if end.IsZero() {
+		end = at
+	}
+	switch {
+	case newest.IsZero():
+		reason := "no series"
+		if !res.Start.IsZero() {
+			reason += " since " + res.Start.UTC().Format("15:04 UTC")
+		}
+		return health.Empty(name, time.Time{}, at, reason)
+	case end.Sub(newest) > StaleAfter(res.Step):
+		return health.Empty(name, newest, at, "")
+	}
+	return health.Ok(name, at)
 }
 
 // ID names the source in results and errors.
@@ -49,15 +99,15 @@ func (s *MetricsSource) ID() string {
 // Fetch runs every query concurrently. It fails only when every query
 // fails; otherwise the failures travel in Charts.Errs.
 func (s *MetricsSource) Fetch(ctx context.Context, t Target) (any, error) {
+	now := time.Now
+	if s.Now != nil {
+		now = s.Now
+	}
 	if s.Client == nil {
 		return nil, fmt.Errorf("source %s: no metrics server configured", s.ID())
 	}
 	if len(s.Queries) == 0 {
 		return nil, fmt.Errorf("source %s: no queries configured for service %s", s.ID(), t.Service)
-	}
-	now := time.Now
-	if s.Now != nil {
-		now = s.Now
 	}
 	width := s.Width
 	if width <= 0 {
@@ -72,14 +122,22 @@ func (s *MetricsSource) Fetch(ctx context.Context, t Target) (any, error) {
 		})
 	}
 	wg.Wait()
+	at := now()
+	c.Statuses = make([]health.Status, len(s.Queries))
 	failed := 0
-	for _, err := range c.Errs {
+	for i, err := range c.Errs {
+		if c.Results[i].Query.PromQL == "" {
+			c.Results[i].Query = s.Queries[i] // a failed query's result is empty
+		}
+		c.Statuses[i] = QueryStatus(c.Results[i], err, at)
 		if err != nil {
 			failed++
 		}
 	}
 	if failed == len(s.Queries) {
-		return nil, errors.Join(c.Errs...)
+		// Every query failed: the error keeps the last good charts on
+		// screen, the statuses say what each query met.
+		return Reported{Statuses: c.Statuses}, errors.Join(c.Errs...)
 	}
 	return c, nil
 }

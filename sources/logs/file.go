@@ -5,12 +5,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"time"
 
 	"github.com/fsnotify/fsnotify"
 
+	"sitrep/sources/health"
 	"sitrep/sources/sanitize"
 )
 
@@ -30,6 +32,9 @@ type File struct {
 	Source string        // Line.Source; empty means the file's base name
 	Lines  int           // lines of backlog Follow starts with; 0 means DefaultBacklog, < 0 none
 	Poll   time.Duration // the periodic check; zero means DefaultPoll
+	// Seen, when set, remembers that the file was read, so that Fetch
+	// reports it deleted, not missing, once it is gone.
+	Seen *Presence
 }
 
 // DefaultBacklog is how many existing lines Follow starts with.
@@ -44,9 +49,13 @@ const readChunk = 64 << 10
 // Fetch returns the last n lines of the file (n < 1: up to MaxFetchLines).
 func (f File) Fetch(ctx context.Context, n int) ([]Line, error) {
 	fh, err := os.Open(f.Path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, f.Seen.missing(f.Path, time.Now())
+	}
 	if err != nil {
 		return nil, fmt.Errorf("open log file: %w", err)
 	}
+	f.Seen.present(f.Path)
 	defer fh.Close()
 	ring := NewRing(fetchCap(n))
 	t := &tailer{path: f.Path, f: fh, sp: newSplitter(MaxLineBytes, f.emitTo(ring))}
@@ -74,6 +83,17 @@ func (f File) Follow(ctx context.Context, ring *Ring) error {
 	}
 	t := &tailer{path: f.Path, f: fh, sp: newSplitter(MaxLineBytes, f.emitTo(ring))}
 	defer func() { t.f.Close() }()
+	label := f.Label()
+	ring.SetStatus(health.Ok(label, time.Now()))
+	t.onGone = func(gone time.Time) {
+		// The file's status says it is gone, and since when, until the
+		// path names a file again; then it is ok again.
+		if gone.IsZero() {
+			ring.SetStatus(health.Ok(label, time.Now()))
+			return
+		}
+		ring.SetStatus(health.Failed(label, &DeletedError{Path: f.Path, At: gone}, time.Now()))
+	}
 	backlog := f.Lines
 	if backlog == 0 {
 		backlog = DefaultBacklog
@@ -118,9 +138,11 @@ func (f File) emitTo(ring *Ring) func([]byte, bool) {
 		src = filepath.Base(f.Path)
 	}
 	src = sanitize.Line(src)
+	var st stamper // the splitter emits one line at a time
 	return func(b []byte, truncated bool) {
 		text := cleanText(b, truncated)
-		ring.Append(Line{T: time.Now(), Level: DetectLevel(text), Text: text, Source: src})
+		level, t := st.stamp(text, time.Now())
+		ring.Append(Line{T: t, Level: level, Text: text, Source: src})
 	}
 }
 
@@ -131,6 +153,26 @@ type tailer struct {
 	off  int64
 	sp   *splitter
 	buf  []byte
+	// gone is when the file held was first found deleted (no name left
+	// and nothing at the path); zero while it is there. onGone, when set,
+	// hears each change of it.
+	gone   time.Time
+	onGone func(gone time.Time)
+}
+
+// setGone records whether the file is gone, telling onGone of a change.
+func (t *tailer) setGone(gone bool) {
+	switch {
+	case gone && t.gone.IsZero():
+		t.gone = time.Now()
+	case !gone && !t.gone.IsZero():
+		t.gone = time.Time{}
+	default:
+		return
+	}
+	if t.onGone != nil {
+		t.onGone(t.gone)
+	}
 }
 
 // step reads what is new and then follows a rotation if there was one.
@@ -142,9 +184,16 @@ func (t *tailer) step(ctx context.Context) error {
 		cur, err := os.Stat(t.path)
 		if err != nil {
 			// Renamed away and not yet recreated: keep the old file,
-			// which the writer may still be appending to.
+			// which the writer may still be appending to. Deleted, with
+			// no name left at all: say so until the path is back.
+			if held, herr := t.f.Stat(); herr == nil {
+				if gone, ok := unlinked(held); ok {
+					t.setGone(gone)
+				}
+			}
 			return nil
 		}
+		t.setGone(false)
 		held, err := t.f.Stat()
 		if err != nil {
 			return fmt.Errorf("stat log file: %w", err)

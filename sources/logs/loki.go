@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"sitrep/sources/health"
 	"sitrep/sources/sanitize"
 )
 
@@ -64,9 +65,9 @@ func (l Loki) QueryRange(ctx context.Context, start, end time.Time, limit int) (
 
 // Follow polls Loki every Interval for lines newer than the newest it has
 // seen and appends them to ring, starting with Lines of backlog, until ctx
-// ends. A failed poll is retried; the first failure after a success is
-// reported as an error line in the ring (Source "loki"). Follow returns only
-// when ctx ends.
+// ends. A failed poll is retried; a failure is the source's status in the
+// ring (Ring.SetStatus, under Label) until a poll succeeds, never a line.
+// Follow returns only when ctx ends.
 func (l Loki) Follow(ctx context.Context, ring *Ring) error {
 	if ring == nil {
 		return errNilRing
@@ -89,7 +90,9 @@ func (l Loki) Follow(ctx context.Context, ring *Ring) error {
 	if backlog > 0 {
 		lines, newest, err := l.query(ctx, now.Add(-lookback).UnixNano(), now.UnixNano(), backlog, "backward")
 		if err != nil {
-			ring.Append(l.errorLine(err))
+			ring.SetStatus(health.Failed(l.Label(), err, time.Now()))
+		} else {
+			ring.SetStatus(health.Ok(l.Label(), time.Now()))
 		}
 		ring.Append(lines...)
 		last, seenAtLast = newest, linesAt(lines, newest)
@@ -114,12 +117,16 @@ func (l Loki) Follow(ctx context.Context, ring *Ring) error {
 			if ctx.Err() != nil {
 				continue
 			}
-			// Report the first failure of a run, not every poll.
+			// The source's status says it fails, from the first
+			// failure of a run, until a poll succeeds again.
 			if !failing {
-				ring.Append(l.errorLine(err))
+				ring.SetStatus(health.Failed(l.Label(), err, time.Now()))
 				failing = true
 			}
 			continue
+		}
+		if failing {
+			ring.SetStatus(health.Ok(l.Label(), time.Now()))
 		}
 		failing = false
 		fresh := lines[:0]
@@ -148,10 +155,6 @@ func linesAt(lines []Line, ns int64) map[string]bool {
 		}
 	}
 	return m
-}
-
-func (l Loki) errorLine(err error) Line {
-	return Line{T: time.Now(), Level: LevelError, Text: cleanText([]byte(err.Error()), false), Source: "loki"}
 }
 
 // lokiResponse is the query_range answer for a log query.

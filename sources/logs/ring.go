@@ -3,6 +3,8 @@ package logs
 import (
 	"errors"
 	"sync"
+
+	"sitrep/sources/health"
 )
 
 var errNilRing = errors.New("follow: no ring to write into")
@@ -17,6 +19,30 @@ type Ring struct {
 	start int    // index of the oldest line in buf
 	n     int    // lines held
 	total uint64 // lines ever appended
+	// statuses are the followed sources' own states, in the order they
+	// were first set: a source's failure is said here, never as a line.
+	statuses []health.Status
+}
+
+// SetStatus records how a followed source fares, replacing what it said
+// before (sources are told apart by Status.Source).
+func (r *Ring) SetStatus(st health.Status) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for i := range r.statuses {
+		if r.statuses[i].Source == st.Source {
+			r.statuses[i] = st
+			return
+		}
+	}
+	r.statuses = append(r.statuses, st)
+}
+
+// Statuses returns a copy of the followed sources' states.
+func (r *Ring) Statuses() []health.Status {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]health.Status(nil), r.statuses...)
 }
 
 // NewRing returns a ring that holds up to capacity lines; a capacity below
