@@ -376,9 +376,11 @@ func (m Model) incidentsLoaded(msg incidentsLoaded) (tea.Model, tea.Cmd) {
 		cmds = append(cmds, m.recordRefresh(msg.scope, msg.incidents, msg.at))
 	}
 	// Refetch the selected incident's detail only when PagerDuty says it
-	// changed, so the steady state stays at one request per interval.
+	// changed, so the steady state stays at one request per interval, or
+	// when its last fetch failed: PagerDuty answers again, and an error
+	// must not stay on screen after the recovery.
 	if in, ok := m.list.selected(); ok {
-		if st, seen := m.details[in.ID]; seen && !st.loading && !st.fetchedAt.IsZero() && in.Version() != st.version {
+		if st, seen := m.details[in.ID]; seen && !st.loading && (st.err != "" || !st.fetchedAt.IsZero() && in.Version() != st.version) {
 			cmds = append(cmds, m.fetchDetail(in, true))
 		} else if !seen {
 			cmds = append(cmds, m.selectionChanged())
