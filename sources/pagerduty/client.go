@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -428,6 +429,9 @@ func (c *Client) raw(ctx context.Context, what, method, path string, body []byte
 
 // describe turns a go-pagerduty error into one line a person can act on.
 func describe(ctx context.Context, what string, err error) error {
+	if rl, ok := rateLimited(err); ok {
+		return &Error{Msg: what + ": " + rl.Error(), Err: rl}
+	}
 	if ctxErr := ctx.Err(); ctxErr != nil {
 		// go-pagerduty flattens the cause into text; put it back so callers
 		// can tell a deadline from a failure.
@@ -443,11 +447,8 @@ func describe(ctx context.Context, what string, err error) error {
 				msg += ": " + sanitize.Line(strings.Join(o.Errors, "; "))
 			}
 		}
-		switch {
-		case apiErr.StatusCode == http.StatusUnauthorized:
+		if apiErr.StatusCode == http.StatusUnauthorized {
 			msg += "; check the API token (PAGERDUTY_TOKEN or token_cmd)"
-		case apiErr.RateLimited():
-			msg += "; rate limited, will retry on the next refresh"
 		}
 		return &Error{Msg: msg, Err: err}
 	}
@@ -458,6 +459,30 @@ func describe(ctx context.Context, what string, err error) error {
 	}
 	return &Error{Msg: fmt.Sprintf("%s: %s", what, sanitize.Line(networkError(err.Error()))), Err: err}
 }
+
+// rateLimited finds the transport's RateLimitError in err. go-pagerduty
+// flattens transport errors into text, so there it is read back from the
+// words RateLimitError wrote; a bare 429 (from a transport that is not
+// ours) is a rate limit with no known reset.
+func rateLimited(err error) (*RateLimitError, bool) {
+	var rl *RateLimitError
+	if errors.As(err, &rl) {
+		return rl, true
+	}
+	var apiErr pd.APIError
+	if errors.As(err, &apiErr) && apiErr.RateLimited() {
+		return &RateLimitError{}, true
+	}
+	m := flattenedRateLimit.FindStringSubmatch(err.Error())
+	if m == nil {
+		return nil, false
+	}
+	mins, _ := strconv.Atoi(m[1])
+	secs, _ := strconv.Atoi(m[2])
+	return &RateLimitError{RetryIn: time.Duration(mins)*time.Minute + time.Duration(secs)*time.Second}, true
+}
+
+var flattenedRateLimit = regexp.MustCompile(`^error calling the API endpoint: .*: ` + regexp.QuoteMeta(rateLimitWords) + `(?: in (?:(\d+)m)?(\d+)s| on the next refresh)$`)
 
 // go-pagerduty flattens transport failures into `error calling the API
 // endpoint: Get "https://…?long=query": dial tcp …: connection refused`.

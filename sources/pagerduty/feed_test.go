@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -197,8 +199,156 @@ func TestRateLimitBeyondDeadlineIsAnError(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err := w.client(2*time.Second).Incidents(context.Background(), pagerduty.ScopeAll)
-	if err == nil || !strings.Contains(err.Error(), "429") || !strings.Contains(err.Error(), "rate limited") {
-		t.Errorf("err = %v, want a rate-limit error", err)
+	var rl *pagerduty.RateLimitError
+	if !errors.As(err, &rl) || !strings.HasPrefix(err.Error(), "list incidents: PagerDuty is rate limiting sitrep; next try in ") {
+		t.Fatalf("err = %v, want a rate-limit error", err)
+	}
+	if rl.RetryIn < 50*time.Second || rl.RetryIn > 61*time.Second {
+		t.Errorf("RetryIn = %v, want about a minute", rl.RetryIn)
+	}
+}
+
+// stamped is a front door to the emulator that notes when each request
+// arrived, so a test can see what was sent during a pause.
+type stamped struct {
+	mu   sync.Mutex
+	reqs []stamp
+}
+
+type stamp struct {
+	path   string
+	at     time.Time
+	status int
+}
+
+func (w *world) stamped(t *testing.T) (*stamped, string) {
+	t.Helper()
+	st := &stamped{}
+	srv := httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+		rec := httptest.NewRecorder()
+		at := time.Now()
+		w.pd.Handler().ServeHTTP(rec, r)
+		st.mu.Lock()
+		st.reqs = append(st.reqs, stamp{r.URL.Path, at, rec.Code})
+		st.mu.Unlock()
+		for k, v := range rec.Header() {
+			rw.Header()[k] = v
+		}
+		rw.WriteHeader(rec.Code)
+		_, _ = rw.Write(rec.Body.Bytes())
+	}))
+	t.Cleanup(srv.Close)
+	return st, srv.URL
+}
+
+func (s *stamped) all() []stamp {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]stamp(nil), s.reqs...)
+}
+
+// waitFor polls cond with a generous deadline.
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		if cond() {
+			return
+		}
+	}
+	t.Fatalf("timed out waiting for %s", what)
+}
+
+// A 429 that carries only Retry-After (as a gateway in front of PagerDuty
+// answers) pauses every request the client makes, not just the retry of
+// the one that earned it.
+func TestRetryAfterPausesEveryRequest(t *testing.T) {
+	w := newWorld(t)
+	id := w.trigger(t, "one", "high")
+	const pause = 2 * time.Second
+	if err := w.pd.InjectFault(pdemulator.Fault{Method: "GET", Path: "/incidents", Kind: pdemulator.FaultRateLimit, RetryAfterOnly: true, RetryAfter: pause}); err != nil {
+		t.Fatal(err)
+	}
+	st, url := w.stamped(t)
+	c := pagerduty.New(pagerduty.Config{APIURL: url, Token: token, Timeout: 20 * time.Second})
+
+	listed := make(chan error, 1)
+	go func() {
+		_, err := c.Incidents(context.Background(), pagerduty.ScopeAll)
+		listed <- err
+	}()
+	waitFor(t, "the 429", func() bool { return len(st.all()) > 0 })
+	// The detail is asked for during the pause: it must wait it out too.
+	if _, err := c.Detail(context.Background(), id); err != nil {
+		t.Fatalf("detail during the pause: %v", err)
+	}
+	if err := <-listed; err != nil {
+		t.Fatalf("a 429 with Retry-After was not waited out: %v", err)
+	}
+
+	reqs := st.all()
+	if reqs[0].path != "/incidents" || reqs[0].status != http.StatusTooManyRequests {
+		t.Fatalf("first request %+v, want the injected 429", reqs[0])
+	}
+	lists := 0
+	for _, r := range reqs[1:] {
+		if r.at.Sub(reqs[0].at) < pause {
+			t.Errorf("%s was sent %v after the 429, inside the %v Retry-After pause", r.path, r.at.Sub(reqs[0].at), pause)
+		}
+		if r.path == "/incidents" {
+			lists++
+		}
+	}
+	if lists != 1 {
+		t.Errorf("the list was sent %d more times after the 429, want once", lists)
+	}
+}
+
+// When a request's deadline is sooner than the reset, it fails at once
+// with a rate-limit error and is never sent: a refresh every few seconds
+// during a 20 s Retry-After costs PagerDuty nothing more.
+func TestRateLimitFailsFastWithoutSending(t *testing.T) {
+	w := newWorld(t)
+	id := w.trigger(t, "one", "high")
+	if err := w.pd.InjectFault(pdemulator.Fault{Method: "GET", Path: "/incidents", Kind: pdemulator.FaultRateLimit, RetryAfterOnly: true, RetryAfter: 20 * time.Second}); err != nil {
+		t.Fatal(err)
+	}
+	c := w.client(5 * time.Second)
+	calls := map[string]func() error{
+		"refresh": func() error { _, err := c.Incidents(context.Background(), pagerduty.ScopeAll); return err },
+		"detail":  func() error { _, err := c.Detail(context.Background(), id); return err },
+		"note":    func() error { _, err := c.AddNote(context.Background(), id, "still looking"); return err },
+		"change events": func() error {
+			req, _ := http.NewRequestWithContext(context.Background(), http.MethodGet, w.url+"/incidents/"+id+"/related_change_events", nil)
+			ctx, cancel := context.WithTimeout(req.Context(), 5*time.Second)
+			defer cancel()
+			resp, err := c.HTTPClient().Do(req.WithContext(ctx))
+			if err == nil {
+				resp.Body.Close()
+			}
+			return err
+		},
+	}
+	if err := calls["refresh"](); err == nil {
+		t.Fatal("the 429 was not an error")
+	}
+	for round := 0; round < 10; round++ {
+		for name, call := range calls {
+			err := call()
+			var rl *pagerduty.RateLimitError
+			if !errors.As(err, &rl) {
+				t.Fatalf("%s during the pause: err = %v, want a *RateLimitError", name, err)
+			}
+			if rl.RetryIn <= 0 || rl.RetryIn > 21*time.Second {
+				t.Errorf("%s: RetryIn = %v, want under the 20 s Retry-After", name, rl.RetryIn)
+			}
+			msg := err.Error()
+			if !strings.Contains(msg, "PagerDuty is rate limiting sitrep; next try in ") || strings.Contains(msg, "cannot reach") {
+				t.Errorf("%s: %q, want it worded as a rate limit", name, msg)
+			}
+		}
+	}
+	if n := len(w.pd.Requests()); n != 1 {
+		t.Errorf("PagerDuty received %d requests during a 20 s Retry-After, want only the one that earned it", n)
 	}
 }
 

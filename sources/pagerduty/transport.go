@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/http"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 )
@@ -19,11 +20,15 @@ import (
 // where sitrep is polite to PagerDuty: it waits out a rate limit instead of
 // hammering, and retries the failures that are worth retrying.
 //
-//   - A 429 is waited out until the reset the ratelimit-reset header names
-//     (or a backoff when it names none), as long as the request's deadline
-//     allows; otherwise the 429 is returned and surfaces as an error.
+//   - A 429 pauses the whole transport, not just the request that earned
+//     it, until the reset that ratelimit-reset or Retry-After names (the
+//     later of the two when both are present; a backoff when neither is).
+//     Every request, retry or not, waits for the pause to end when its
+//     deadline allows and otherwise fails at once with a *RateLimitError,
+//     without being sent: a request sent during the pause would only earn
+//     another 429.
 //   - When a response says no requests remain in the window, the next
-//     request waits for the reset before it is sent.
+//     request waits for the reset in the same way.
 //   - 5xx answers and network errors are retried with jittered exponential
 //     backoff, but only for requests that are safe to repeat: GET, and PUT
 //     (PagerDuty's PUTs set a state, so repeating one changes nothing more).
@@ -76,7 +81,18 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		}
 		resp, err := t.Base.RoundTrip(try)
 		if err == nil {
-			t.noteRateLimit(resp)
+			t.noteRateLimit(resp, attempt)
+			if resp.StatusCode == http.StatusTooManyRequests {
+				// A rate-limited request was not processed, so even a
+				// POST is safe to send again. The pause noteRateLimit set
+				// is the wait: waitForWindow at the top of the loop waits
+				// it out, or fails at once when the deadline is sooner.
+				drain(resp)
+				if attempt >= t.MaxRetries {
+					return nil, &RateLimitError{RetryIn: t.RetryIn()}
+				}
+				continue
+			}
 		}
 		wait, retry := t.shouldRetry(resp, err, attempt, retryable)
 		if !retry {
@@ -88,8 +104,7 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 			return t.capBody(resp), err
 		}
 		if resp != nil {
-			io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
-			resp.Body.Close()
+			drain(resp)
 		}
 		if err := sleep(ctx, wait); err != nil {
 			return nil, err
@@ -97,7 +112,13 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 }
 
-// shouldRetry decides whether to try again, and after how long.
+func drain(resp *http.Response) {
+	io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+	resp.Body.Close()
+}
+
+// shouldRetry decides whether to try again after a failure other than a
+// 429, and after how long.
 func (t *Transport) shouldRetry(resp *http.Response, err error, attempt int, retryable bool) (time.Duration, bool) {
 	if attempt >= t.MaxRetries {
 		return 0, false
@@ -112,15 +133,7 @@ func (t *Transport) shouldRetry(resp *http.Response, err error, attempt int, ret
 		}
 		return 0, false
 	}
-	switch {
-	case resp.StatusCode == http.StatusTooManyRequests:
-		// A rate-limited request was not processed, so even a POST is safe
-		// to send again.
-		if reset, ok := resetAfter(resp.Header); ok {
-			return reset + jitter(100*time.Millisecond), true
-		}
-		return t.backoff(attempt), true
-	case resp.StatusCode >= 500 && retryable:
+	if resp.StatusCode >= 500 && retryable {
 		return t.backoff(attempt), true
 	}
 	return 0, false
@@ -143,49 +156,134 @@ func jitter(d time.Duration) time.Duration {
 	return rand.N(d)
 }
 
-// noteRateLimit remembers an exhausted window so the next request waits
-// for its reset instead of earning a 429.
-func (t *Transport) noteRateLimit(resp *http.Response) {
-	remaining, err := strconv.Atoi(resp.Header.Get("ratelimit-remaining"))
-	if err != nil || remaining > 0 {
-		return
+// noteRateLimit pauses the transport after a 429, and after an answer
+// that says no requests remain in the window, until the reset.
+func (t *Transport) noteRateLimit(resp *http.Response, attempt int) {
+	reset, ok := resetAfter(resp.Header, t.now())
+	if resp.StatusCode != http.StatusTooManyRequests {
+		remaining, err := strconv.Atoi(resp.Header.Get("ratelimit-remaining"))
+		if err != nil || remaining > 0 || !ok {
+			return
+		}
+	} else if ok {
+		// Jitter, so a team of sitreps paused by the same window do not
+		// all come back in the same instant.
+		reset += jitter(100 * time.Millisecond)
+	} else {
+		reset = t.backoff(attempt)
 	}
-	reset, ok := resetAfter(resp.Header)
-	if !ok {
-		return
-	}
+	t.pauseFor(reset)
+}
+
+func (t *Transport) pauseFor(d time.Duration) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	if till := t.now().Add(reset); till.After(t.pauseTill) {
+	if till := t.clock()().Add(d); till.After(t.pauseTill) {
 		t.pauseTill = till
 	}
 }
 
-func (t *Transport) waitForWindow(ctx context.Context) error {
-	t.mu.Lock()
-	wait := t.pauseTill.Sub(t.now())
-	t.mu.Unlock()
-	if wait <= 0 {
-		return nil
+func (t *Transport) clock() func() time.Time {
+	if t.now == nil {
+		return time.Now
 	}
-	if deadline, ok := ctx.Deadline(); ok && time.Until(deadline) < wait {
-		return fmt.Errorf("PagerDuty rate limit: the window resets in %s, after this request's deadline", wait.Round(time.Second))
-	}
-	return sleep(ctx, wait)
+	return t.now
 }
 
-// resetAfter reads ratelimit-reset, which PagerDuty sends as seconds until
-// the window resets.
-func resetAfter(h http.Header) (time.Duration, bool) {
-	v := h.Get("ratelimit-reset")
-	if v == "" {
-		return 0, false
+// RetryIn is how long the transport stays paused by a rate limit; zero
+// when it is not paused.
+func (t *Transport) RetryIn() time.Duration {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return max(t.pauseTill.Sub(t.clock()()), 0)
+}
+
+// waitForWindow holds a request until the pause ends. Another 429 may
+// extend the pause while it waits, so it looks again after each wait.
+func (t *Transport) waitForWindow(ctx context.Context) error {
+	for {
+		wait := t.RetryIn()
+		if wait <= 0 {
+			return nil
+		}
+		if deadline, ok := ctx.Deadline(); ok && time.Until(deadline) < wait {
+			return &RateLimitError{RetryIn: wait}
+		}
+		if err := sleep(ctx, wait); err != nil {
+			return err
+		}
 	}
+}
+
+// maxReset bounds a reset read from an answer: a header asking for more
+// than an hour is wrong, and obeying it would silence sitrep for good.
+const maxReset = time.Hour
+
+// resetAfter reads how long until a rate-limit window resets: PagerDuty's
+// ratelimit-reset (seconds) and the standard Retry-After (seconds or an
+// HTTP date), the later when both are present.
+func resetAfter(h http.Header, now time.Time) (time.Duration, bool) {
+	var (
+		best  time.Duration
+		found bool
+	)
+	if v := strings.TrimSpace(h.Get("ratelimit-reset")); v != "" {
+		if d, ok := seconds(v); ok {
+			best, found = d, true
+		}
+	}
+	if v := strings.TrimSpace(h.Get("Retry-After")); v != "" {
+		d, ok := seconds(v)
+		if !ok {
+			if at, err := http.ParseTime(v); err == nil {
+				d = at.Sub(now)
+				ok = d <= maxReset
+				d = max(d, 0)
+			}
+		}
+		if ok && (!found || d > best) {
+			best, found = d, true
+		}
+	}
+	return best, found
+}
+
+func seconds(v string) (time.Duration, bool) {
 	secs, err := strconv.ParseFloat(v, 64)
-	if err != nil || math.IsNaN(secs) || secs < 0 || secs > 3600 {
+	if err != nil || math.IsNaN(secs) || secs < 0 || secs > maxReset.Seconds() {
 		return 0, false
 	}
 	return time.Duration(secs * float64(time.Second)), true
+}
+
+// RateLimitError is a request that was not sent, or not answered, because
+// PagerDuty is rate limiting sitrep: it will not succeed before RetryIn has
+// passed. Callers that retry (the outbox, a refresh) wait that long rather
+// than treat it as PagerDuty being down.
+type RateLimitError struct {
+	RetryIn time.Duration
+}
+
+// rateLimitWords begin every RateLimitError's text; the reset follows.
+const rateLimitWords = "PagerDuty is rate limiting sitrep; next try"
+
+func (e *RateLimitError) Error() string {
+	if e.RetryIn <= 0 {
+		return rateLimitWords + " on the next refresh"
+	}
+	return rateLimitWords + " in " + roughly(e.RetryIn)
+}
+
+// roughly is a wait as a person reads it: whole seconds, at least one.
+func roughly(d time.Duration) string {
+	secs := int64(d.Round(time.Second) / time.Second)
+	switch {
+	case secs < 1:
+		secs = 1
+	case secs >= 120:
+		return fmt.Sprintf("%dm%02ds", secs/60, secs%60)
+	}
+	return fmt.Sprintf("%ds", secs)
 }
 
 // capBody makes reading more than MaxBody bytes of resp's body an error

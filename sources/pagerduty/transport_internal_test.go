@@ -3,36 +3,82 @@ package pagerduty
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
 )
 
 func TestResetAfter(t *testing.T) {
+	now := time.Date(2026, 3, 1, 3, 0, 0, 0, time.UTC)
 	tests := []struct {
-		v    string
-		want time.Duration
-		ok   bool
+		reset, retryAfter string
+		want              time.Duration
+		ok                bool
 	}{
-		{"2", 2 * time.Second, true},
-		{"0.5", 500 * time.Millisecond, true},
-		{"", 0, false},
-		{"soon", 0, false},
-		{"-1", 0, false},
-		{"7200", 0, false},
-		{"NaN", 0, false},
-		{"nan", 0, false},
-		{"+Inf", 0, false},
+		{"2", "", 2 * time.Second, true},
+		{"0.5", "", 500 * time.Millisecond, true},
+		{"", "", 0, false},
+		{"soon", "", 0, false},
+		{"-1", "", 0, false},
+		{"7200", "", 0, false},
+		{"NaN", "", 0, false},
+		{"nan", "", 0, false},
+		{"+Inf", "", 0, false},
+		// Retry-After alone: delta seconds, or an HTTP date.
+		{"", "20", 20 * time.Second, true},
+		{"", now.Add(90 * time.Second).Format(http.TimeFormat), 90 * time.Second, true},
+		{"", "Sun, 01 Mar 2026 02:59:00 GMT", 0, true}, // already past: go now
+		{"", now.Add(2 * time.Hour).Format(http.TimeFormat), 0, false},
+		{"", "tomorrow", 0, false},
+		// Both: the later reset wins, and a broken one does not hide the other.
+		{"5", "20", 20 * time.Second, true},
+		{"30", "20", 30 * time.Second, true},
+		{"soon", "20", 20 * time.Second, true},
+		{"5", "never", 5 * time.Second, true},
 	}
 	for _, tt := range tests {
 		h := http.Header{}
-		if tt.v != "" {
-			h.Set("ratelimit-reset", tt.v)
+		if tt.reset != "" {
+			h.Set("ratelimit-reset", tt.reset)
 		}
-		if got, ok := resetAfter(h); got != tt.want || ok != tt.ok {
-			t.Errorf("resetAfter(%q) = %v, %v; want %v, %v", tt.v, got, ok, tt.want, tt.ok)
+		if tt.retryAfter != "" {
+			h.Set("Retry-After", tt.retryAfter)
+		}
+		if got, ok := resetAfter(h, now); got != tt.want || ok != tt.ok {
+			t.Errorf("resetAfter(ratelimit-reset %q, Retry-After %q) = %v, %v; want %v, %v", tt.reset, tt.retryAfter, got, ok, tt.want, tt.ok)
+		}
+	}
+}
+
+func TestRateLimitErrorWords(t *testing.T) {
+	tests := []struct {
+		in   time.Duration
+		want string
+	}{
+		{18 * time.Second, "PagerDuty is rate limiting sitrep; next try in 18s"},
+		{17*time.Second + 600*time.Millisecond, "PagerDuty is rate limiting sitrep; next try in 18s"},
+		{time.Millisecond, "PagerDuty is rate limiting sitrep; next try in 1s"},
+		{125 * time.Second, "PagerDuty is rate limiting sitrep; next try in 2m05s"},
+		{0, "PagerDuty is rate limiting sitrep; next try on the next refresh"},
+	}
+	for _, tt := range tests {
+		err := &RateLimitError{RetryIn: tt.in}
+		if got := err.Error(); got != tt.want {
+			t.Errorf("RetryIn %v: %q, want %q", tt.in, got, tt.want)
+		}
+		// go-pagerduty flattens transport errors into text; describe
+		// must still find the rate limit and its reset in it.
+		flat := fmt.Errorf("error calling the API endpoint: %v", &url.Error{Op: "Get", URL: "https://api.pagerduty.com/incidents?x=\"y\"", Err: err})
+		want := max(tt.in.Round(time.Second), time.Second)
+		if tt.in == 0 {
+			want = 0
+		}
+		if rl, ok := rateLimited(flat); !ok || rl.RetryIn != want {
+			t.Errorf("rateLimited(%q) = %v, %v; want a rate limit in %v", flat, rl, ok, want)
 		}
 	}
 }

@@ -65,6 +65,10 @@ type Fault struct {
 	// RetryAfter is the FaultRateLimit ratelimit-reset; 0 means the rate
 	// window.
 	RetryAfter time.Duration
+	// RetryAfterOnly makes a FaultRateLimit answer carry RetryAfter as a
+	// Retry-After header (whole seconds) and none of the ratelimit-*
+	// headers, as a gateway or proxy in front of PagerDuty answers.
+	RetryAfterOnly bool
 }
 
 // InjectFault queues a fault.
@@ -166,7 +170,11 @@ func (s *Server) applyFault(w http.ResponseWriter, r *http.Request, f *Fault) bo
 		if limit <= 0 {
 			limit = 960 // PagerDuty's default REST limit per minute
 		}
-		setRateHeaders(w, limit, 0, reset)
+		if f.RetryAfterOnly {
+			w.Header().Set("Retry-After", strconv.Itoa(int((reset+time.Second-1)/time.Second)))
+		} else {
+			setRateHeaders(w, limit, 0, reset)
+		}
 		writeError(w, http.StatusTooManyRequests, codeRateLimit, "Rate Limit Exceeded", "injected fault")
 	case FaultTruncated:
 		rec := httptest.NewRecorder()
