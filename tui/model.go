@@ -13,6 +13,7 @@ import (
 	"charm.land/bubbles/v2/textinput"
 	tea "charm.land/bubbletea/v2"
 
+	"sitrep/sources/health"
 	"sitrep/sources/logs"
 	"sitrep/sources/pagerduty"
 	"sitrep/store/journal"
@@ -102,6 +103,8 @@ type Model struct {
 	followed    []logs.Line
 	followedN   uint64
 	followedFor string // the incident m.followed belongs to
+	// followedStatuses are the followed sources' own states.
+	followedStatuses []health.Status
 
 	// quitting stops every stream on the way out.
 	quitting bool
@@ -254,6 +257,7 @@ func (m Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			return m, nil
 		}
 		m.followed, m.followedN, m.followedFor = msg.lines, msg.total, msg.id
+		m.followedStatuses = msg.statuses
 		return m, tickLogs(m.following)
 	case followEnded:
 		if m.following != nil && m.following.gen == msg.gen {
@@ -487,7 +491,7 @@ func (m *Model) selectionChanged() tea.Cmd {
 	m.detail.scroll = 0
 	m.logs.scroll = 0
 	m.stopFollow()
-	m.followed, m.followedN, m.followedFor = nil, 0, ""
+	m.followed, m.followedN, m.followedFor, m.followedStatuses = nil, 0, "", nil
 	if in, ok := m.list.selected(); ok {
 		return scheduleDetail(in.ID)
 	}

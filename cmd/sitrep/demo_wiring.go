@@ -51,10 +51,14 @@ func demoEnvironment(g *globalFlags, w *demo.World) (*environment, error) {
 
 // demoConfig is the demo world's own configuration: its metrics and Loki
 // endpoints, and per service the queries, log selector and environment.
-func demoConfig(w *demo.World) *config {
+func demoConfig(w *demo.World) *config { return demoConfigAt(w.MetricsURL) }
+
+// demoConfigAt is demoConfig for the world whose metrics and Loki endpoint
+// is metricsURL, as a running demo's state file gives it.
+func demoConfigAt(metricsURL string) *config {
 	cfg := &config{RefreshInterval: 5 * time.Second, path: "the demo world", Services: map[string]serviceConfig{}}
-	cfg.Prometheus.URL = w.MetricsURL
-	cfg.Loki.URL = w.MetricsURL
+	cfg.Prometheus.URL = metricsURL
+	cfg.Loki.URL = metricsURL
 	fromPagerDuty := true
 	for _, s := range demo.EnrichmentConfig() {
 		sc := serviceConfig{Env: s.Env, Logs: []logConfig{{Loki: s.LogSelector}}, Deploys: []deployConfig{{PagerDuty: &fromPagerDuty}}}

@@ -58,7 +58,7 @@ Try it without an account: sitrep demo`,
 	pf.DurationVar(&g.refresh, "refresh", 0, "refresh interval (default 30s)")
 	pf.StringVar(&g.journal, "journal", "", "journal file (default $XDG_DATA_HOME/sitrep/journal.db)")
 	pf.BoolVar(&g.readOnly, "read-only", false, "open the journal read-only and change nothing, in PagerDuty or the journal")
-	root.AddCommand(newDemoCtlCmd(), newDemoCmd(&g), newJournalCmd(&g), newExportCmd(&g), newActionsCmd(&g), newRunCmd(&g))
+	root.AddCommand(newDemoCtlCmd(), newDemoCmd(&g), newJournalCmd(&g), newExportCmd(&g), newActionsCmd(&g), newRunCmd(&g), newDoctorCmd(&g), newServicesCmd(&g))
 	return root
 }
 

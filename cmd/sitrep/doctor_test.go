@@ -1,0 +1,246 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"sitrep/sources/demo"
+	"sitrep/sources/metrics/promtest"
+)
+
+// doctorRow finds the printed row of a check about subject (with what was
+// found, when a long subject put it on the next line), and its fix.
+func doctorRow(t *testing.T, out, check, subject string) (row, fix string) {
+	t.Helper()
+	lines := strings.Split(out, "\n")
+	for i, l := range lines {
+		f := strings.Fields(l)
+		if len(f) < 3 || !strings.HasPrefix(l[len(f[0])+1:], check+" ") || !strings.Contains(l, subject) {
+			continue
+		}
+		row = l
+		for _, next := range lines[i+1:] {
+			if !strings.HasPrefix(next, " ") {
+				break
+			}
+			if s := strings.TrimSpace(next); strings.HasPrefix(s, "fix: ") {
+				fix = strings.TrimPrefix(s, "fix: ")
+			} else {
+				row += " " + s
+			}
+		}
+		return row, fix
+	}
+	t.Fatalf("no %s row for %q in:\n%s", check, subject, out)
+	return "", ""
+}
+
+func writeDoctorConfig(t *testing.T, body string) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "config.yaml")
+	if err := os.WriteFile(path, []byte(body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// lineOf is the 1-based line of the first line of body containing s.
+func lineOf(t *testing.T, body, s string) int {
+	t.Helper()
+	for i, l := range strings.Split(body, "\n") {
+		if strings.Contains(l, s) {
+			return i + 1
+		}
+	}
+	t.Fatalf("%q is not in the config", s)
+	return 0
+}
+
+func TestDoctorPassesOnTheDemo(t *testing.T) {
+	_, state := startDemoWorld(t)
+	journal := filepath.Join(t.TempDir(), "journal.db")
+	out, err := runRoot(t, "doctor", "--demo", "--state-file", state, "--journal", journal)
+	if err != nil {
+		t.Fatalf("doctor --demo: %v\n%s", err, out)
+	}
+	if strings.Contains(out, "✗") || !strings.Contains(out, " 0 failed") {
+		t.Errorf("doctor --demo found problems:\n%s", out)
+	}
+	for _, s := range demo.EnrichmentConfig() {
+		if row, _ := doctorRow(t, out, "service key", s.Service); !strings.HasPrefix(row, "✓") {
+			t.Errorf("demo service key row: %s", row)
+		}
+	}
+	for _, want := range []string{"✓ token", "✓ prometheus", "✓ metric", "✓ loki", "✓ actions", "✓ journal"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("doctor --demo has no %q row:\n%s", want, out)
+		}
+	}
+}
+
+func TestDoctorWithoutARunningDemo(t *testing.T) {
+	out, err := runRoot(t, "doctor", "--demo", "--state-file", filepath.Join(t.TempDir(), "none.json"))
+	if !errors.Is(err, errNoDemo) || !strings.Contains(err.Error(), "sitrep demo") {
+		t.Errorf("doctor --demo with no demo = %v\n%s", err, out)
+	}
+}
+
+// TestDoctorNamesSetupMistakes is the issue's case: one wrong service key,
+// a dead Prometheus URL and a missing log file, against a real PagerDuty
+// emulator, through the real binary.
+func TestDoctorNamesSetupMistakes(t *testing.T) {
+	bin := buildSitrep(t)
+	w, err := demo.Start(demo.Options{Seed: 1, Tick: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { w.Close() })
+	dir := t.TempDir()
+	missing := filepath.Join(dir, "payment-gateway.log")
+	dead := "http://" + deadAddress(t)
+	body := fmt.Sprintf(`api_url: %s
+prometheus:
+  url: %s
+services:
+  payment-gatway:
+    env: prod
+    metrics:
+      - {name: 5xx rate, query: 'sum(rate(http_requests_total{code=~"5.."}[5m]))'}
+    logs:
+      - file: %s
+`, w.PagerDutyURL, dead, missing)
+	cfg := writeDoctorConfig(t, body)
+
+	cmd := exec.Command(bin, "doctor", "--config", cfg, "--journal", filepath.Join(dir, "journal.db"), "--timeout", "20s")
+	cmd.Env = append(os.Environ(), "PAGERDUTY_TOKEN="+w.Token, "HOME="+dir, "XDG_DATA_HOME="+dir, "XDG_CONFIG_HOME="+dir)
+	outb, err := cmd.CombinedOutput()
+	out := string(outb)
+	var exit *exec.ExitError
+	if !errors.As(err, &exit) || exit.ExitCode() == 0 {
+		t.Fatalf("doctor exited %v, want non-zero:\n%s", err, out)
+	}
+
+	row, fix := doctorRow(t, out, "service key", "payment-gatway")
+	if !strings.HasPrefix(row, "✗") || !strings.Contains(row, "matches no PagerDuty service") || !strings.Contains(row, "nearest: payment-gateway (") {
+		t.Errorf("wrong key's row: %s", row)
+	}
+	if want := fmt.Sprintf("rename the key at %s:%d to payment-gateway", cfg, lineOf(t, body, "payment-gatway:")); !strings.Contains(fix, want) {
+		t.Errorf("wrong key's fix %q, want it to say %q", fix, want)
+	}
+
+	row, fix = doctorRow(t, out, "prometheus", dead)
+	if !strings.HasPrefix(row, "✗") || !strings.Contains(row, "connection refused") {
+		t.Errorf("dead Prometheus row: %s", row)
+	}
+	if want := fmt.Sprintf("check prometheus.url at %s:%d", cfg, lineOf(t, body, "url: "+dead)); !strings.Contains(fix, want) {
+		t.Errorf("dead Prometheus fix %q, want it to say %q", fix, want)
+	}
+	if row, _ := doctorRow(t, out, "metric", "payment-gatway: 5xx rate"); !strings.HasPrefix(row, "✗") || !strings.Contains(row, "Prometheus does not answer") {
+		t.Errorf("a query against the dead Prometheus: %s", row)
+	}
+
+	row, fix = doctorRow(t, out, "log file", missing)
+	if !strings.HasPrefix(row, "✗") || !strings.Contains(row, "no such file") {
+		t.Errorf("missing log file row: %s", row)
+	}
+	if want := fmt.Sprintf("check the path at %s:%d", cfg, lineOf(t, body, "file: ")); !strings.Contains(fix, want) {
+		t.Errorf("missing log file fix %q, want it to say %q", fix, want)
+	}
+
+	if row, _ := doctorRow(t, out, "token", "PAGERDUTY_TOKEN"); !strings.HasPrefix(row, "✓") || !strings.Contains(row, "Alice Chen") {
+		t.Errorf("token row: %s", row)
+	}
+	if !strings.Contains(out, "3 failed") && !strings.Contains(out, "4 failed") {
+		t.Errorf("summary does not count the failures:\n%s", out)
+	}
+}
+
+// TestDoctorLiveRows checks the rows against a real Prometheus: a query
+// that returns series names their labels, a quiet one is a warning, a
+// broken one a failure; a readable log file, a log command and a git
+// repository pass.
+func TestDoctorLiveRows(t *testing.T) {
+	gitPath := needTool(t, "git", "apt-get install -y git")
+	spike := promtest.NewSpike(time.Now())
+	prom := promtest.Start(t, spike.Series)
+	w, err := demo.Start(demo.Options{Seed: 1, Tick: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { w.Close() })
+	t.Setenv("PAGERDUTY_TOKEN", w.Token)
+	t.Setenv("SITREP_DOCTOR_UNSET_TOKEN", "")
+
+	dir := t.TempDir()
+	logFile := filepath.Join(dir, "app.log")
+	if err := os.WriteFile(logFile, []byte("2026-01-01T00:00:00Z error: boom\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	repo := filepath.Join(dir, "repo")
+	for _, args := range [][]string{
+		{"init", "-q", repo},
+		{"-C", repo, "-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-q", "--allow-empty", "-m", "first"},
+		{"-C", repo, "-c", "user.name=t", "-c", "user.email=t@example.com", "tag", "-a", "v1.0.0", "-m", "v1.0.0"},
+	} {
+		if out, err := exec.Command(gitPath, args...).CombinedOutput(); err != nil {
+			t.Fatalf("git %v: %v\n%s", args, err, out)
+		}
+	}
+	body := fmt.Sprintf(`api_url: %s
+prometheus: {url: %q}
+services:
+  payment-gateway:
+    env: prod
+    metrics:
+      - {name: 5xx rate, query: 'last_over_time(%s[1d])'}
+      - {name: quiet, query: '%s{service="nothing-here"}'}
+      - {name: broken, query: 'sum(rate(%s[5m]'}
+    logs:
+      - file: %s
+      - command: [echo, "hello from the log"]
+    deploys:
+      - git: {repo: %s}
+`, w.PagerDutyURL, prom.URL, promtest.SpikeMetric, promtest.SpikeMetric, promtest.SpikeMetric, logFile, repo)
+	cfg := writeDoctorConfig(t, body)
+	out, err := runRoot(t, "doctor", "--config", cfg, "--journal", filepath.Join(dir, "journal.db"), "--timeout", "30s")
+	if !errors.Is(err, errDoctorFailed) {
+		t.Fatalf("doctor = %v, want it to fail on the broken query:\n%s", err, out)
+	}
+	checks := []struct{ check, subject, glyph, says string }{
+		{"service key", "payment-gateway", "✓", "PagerDuty service payment-gateway"},
+		{"prometheus", prom.URL, "✓", "answers"},
+		{"metric", "payment-gateway: 5xx rate", "✓", `1 series now: http_5xx_rate{env="prod", service="payment-gateway"}`},
+		{"metric", "payment-gateway: quiet", "⚠", "no series now"},
+		{"metric", "payment-gateway: broken", "✗", "parse error"},
+		{"log file", logFile, "✓", "readable"},
+		{"log command", "echo hello from the log", "✓", "prints log lines"},
+		{"git", repo, "✓", "1 tag in the last 30 days"},
+		{"journal", "journal.db", "✓", "not created yet"},
+	}
+	for _, c := range checks {
+		row, _ := doctorRow(t, out, c.check, c.subject)
+		if !strings.HasPrefix(row, c.glyph) || !strings.Contains(row, c.says) {
+			t.Errorf("%s %s row = %q, want %s and %q", c.check, c.subject, row, c.glyph, c.says)
+		}
+	}
+
+	// --json says the same.
+	out, _ = runRoot(t, "doctor", "--config", cfg, "--journal", filepath.Join(dir, "journal.db"), "--timeout", "30s", "--json")
+	var rep struct {
+		OK     bool
+		Checks []struct{ Status, Check, Subject, Found, Fix string }
+	}
+	if err := json.Unmarshal([]byte(out), &rep); err != nil {
+		t.Fatalf("--json: %v\n%s", err, out)
+	}
+	if rep.OK || len(rep.Checks) < len(checks) || rep.Checks[0].Check != "token" || rep.Checks[0].Status != "ok" {
+		t.Errorf("--json = %+v", rep)
+	}
+}
