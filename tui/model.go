@@ -665,14 +665,20 @@ func (m Model) key(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 			m.status = number(in) + " has no link"
 			return m, nil
 		}
-		if m.opts.OpenURL == nil {
-			m.status = in.HTMLURL
+		link, err := webLink(in.HTMLURL)
+		if err != nil {
+			m.status = "not opening the link of " + number(in) + ": " + err.Error()
 			return m, nil
 		}
-		return m, m.openURL(in.HTMLURL)
+		if m.opts.OpenURL == nil {
+			m.status = link
+			return m, nil
+		}
+		return m, m.openURL(link)
 	case key.Matches(msg, k.Copy):
-		m.status = "copied " + in.ID
-		return m, tea.SetClipboard(in.ID)
+		id := clipboardText(in.ID)
+		m.status = "copied " + id
+		return m, tea.SetClipboard(id)
 	}
 	return m, nil
 }
