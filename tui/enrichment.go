@@ -12,6 +12,7 @@ import (
 
 	"sitrep/sources/deploys"
 	"sitrep/sources/enrich"
+	"sitrep/sources/health"
 	"sitrep/sources/logs"
 	"sitrep/sources/pagerduty"
 )
@@ -43,6 +44,9 @@ type paneData struct {
 	err       string
 	fetchedAt time.Time
 	took      time.Duration
+	// statuses say how each source of the pane fared at the last fetch,
+	// even when it failed and value is the last good data.
+	statuses []health.Status
 }
 
 // enrichState is what the panes know of one incident.
@@ -67,10 +71,11 @@ type (
 	paneRefreshDue struct{ gen int }
 	// logsTicked carries a snapshot of the followed logs.
 	logsTicked struct {
-		id    string
-		gen   int
-		lines []logs.Line
-		total uint64
+		id       string
+		gen      int
+		lines    []logs.Line
+		total    uint64
+		statuses []health.Status // the followed sources' own states
 	}
 	followEnded struct {
 		id  string
@@ -136,7 +141,7 @@ func (m *Model) enrichArrived(msg enrichArrived) tea.Cmd {
 		return waitEnrich(msg.id, msg.ch)
 	}
 	r := msg.result
-	p := paneData{value: r.Value, fetchedAt: r.FetchedAt, took: r.Took}
+	p := paneData{value: r.Value, fetchedAt: r.FetchedAt, took: r.Took, statuses: r.Statuses}
 	if r.Err != nil {
 		p.err = r.Err.Error()
 		if old, ok := st.panes[r.SourceID]; ok {
@@ -214,7 +219,7 @@ const logsFrame = 500 * time.Millisecond
 
 func tickLogs(f *follow) tea.Cmd {
 	return tea.Tick(logsFrame, func(time.Time) tea.Msg {
-		return logsTicked{id: f.id, gen: f.gen, lines: f.ring.Last(1000), total: f.ring.Total()}
+		return logsTicked{id: f.id, gen: f.gen, lines: f.ring.Last(1000), total: f.ring.Total(), statuses: f.ring.Statuses()}
 	})
 }
 
@@ -315,25 +320,45 @@ func (m *Model) enrichPane(in pagerduty.Incident, width, height int) string {
 	}
 	loading := es != nil && es.fetching && !known
 	var err error
-	if p.err != "" {
+	if p.err != "" && len(p.statuses) == 0 {
 		err = errorString(p.err)
 	}
+	statuses := p.statuses
 	status := paneStatus(s, loading || (es == nil), p.fetchedAt, err, m.now, width)
 	if name == paneLogs && m.following != nil {
 		status = paneStatus(s, false, m.now, nil, m.now, width)
 	}
+	if name == paneLogs && m.followedFor == in.ID {
+		statuses = mergeStatuses(statuses, m.followedStatuses)
+	}
+	// The sources' statuses: beside the pane's own when every source is
+	// ok, else a line per source under it.
+	var extra []string
+	if allOK(statuses) {
+		status = truncate(status+s.Dim.Render(" · ")+okSummary(s, statuses), width)
+		status = strings.TrimRight(status, " ")
+	} else if len(statuses) > 0 {
+		extra = sourceStatusLines(s, statuses, width, m.detail.focused)
+		// Keep at least a line of content under them.
+		extra = extra[:min(len(extra), max(0, body-2))]
+	}
+	rows := body - 1 - len(extra)
 	var content string
 	switch name {
 	case paneMetrics:
 		charts, _ := p.value.(enrich.Charts)
-		content = renderMetrics(s, charts, in.CreatedAt, m.deployTimes(in.ID), width, body-1, m.now, m.detail.scroll)
+		content = renderMetrics(s, charts, in.CreatedAt, m.deployTimes(in.ID), width, rows, m.now, m.detail.scroll)
 	case paneLogs:
-		content = m.logs.view(s, m.logLines(in), width, body-1, m.now)
+		content = m.logs.view(s, m.logLines(in), width, rows, m.now)
 	case paneDeploys:
 		flagged, _ := p.value.([]deploys.Flagged)
-		content = renderDeploys(s, flagged, in.CreatedAt, width, body-1, m.now)
+		content = renderDeploys(s, flagged, in.CreatedAt, width, rows, m.now)
 	}
-	return padLines(tabs+"\n"+status+"\n"+content, width, height)
+	head := tabs + "\n" + status
+	if len(extra) > 0 {
+		head += "\n" + strings.Join(extra, "\n")
+	}
+	return padLines(head+"\n"+content, width, height)
 }
 
 // logLines are the lines the logs pane shows: the followed stream while

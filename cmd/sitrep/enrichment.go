@@ -13,6 +13,7 @@ import (
 
 	"sitrep/sources/deploys"
 	"sitrep/sources/enrich"
+	"sitrep/sources/health"
 	"sitrep/sources/logs"
 	"sitrep/sources/metrics"
 	"sitrep/sources/pagerduty"
@@ -28,6 +29,9 @@ type enricher struct {
 	pd         deploys.PagerDuty
 	fan        *enrich.Fanout
 	http       *http.Client
+	// seen remembers the log files read, so a file that goes away is
+	// reported deleted rather than missing.
+	seen *logs.Presence
 
 	// root ends every fetch and stream when sitrep exits; streams counts
 	// the followed streams Close waits for, so no log command outlives
@@ -48,6 +52,7 @@ func newEnricher(cfg *config, feed *pagerduty.Client, token string) (*enricher, 
 		pd:   deploys.PagerDuty{Client: feed.HTTPClient(), BaseURL: feed.BaseURL(), Token: token},
 		fan:  &enrich.Fanout{Timeout: cfg.Enrichment.timeout},
 		http: &http.Client{},
+		seen: &logs.Presence{},
 		root: root,
 		stop: stop,
 	}
@@ -139,7 +144,7 @@ func (e *enricher) sources(in pagerduty.Incident) []enrich.Source {
 		out = append(out, &enrich.MetricsSource{Name: "metrics", Client: e.prom, Queries: metricQueries(s.Metrics)})
 	}
 	if len(s.Logs) > 0 {
-		out = append(out, logsSource{fetchers: e.logFetchers(s.Logs), timeout: e.cfg.Enrichment.timeout})
+		out = append(out, logsSource{fetchers: e.logFetchers(s.Logs), timeout: e.cfg.Enrichment.timeout, window: e.cfg.Enrichment.window})
 	}
 	out = append(out, deploysSource{e: e, in: in, cfg: s, window: e.cfg.Enrichment.window})
 	return out
@@ -157,6 +162,10 @@ func metricQueries(ms []metricConfig) []metrics.Query {
 type logFetcher interface {
 	Fetch(ctx context.Context, n int) ([]logs.Line, error)
 	Follow(ctx context.Context, ring *logs.Ring) error
+	// Label names the source in its status; Status is what a Fetch's
+	// answer says about the source.
+	Label() string
+	Status(lines []logs.Line, err error, at time.Time, window time.Duration) health.Status
 }
 
 func (e *enricher) logFetchers(ls []logConfig) []logFetcher {
@@ -168,7 +177,7 @@ func (e *enricher) logFetchers(ls []logConfig) []logFetcher {
 		case len(l.Command) > 0:
 			out = append(out, logs.Command{Argv: l.Command})
 		case l.File != "":
-			out = append(out, logs.File{Path: l.File})
+			out = append(out, logs.File{Path: l.File, Seen: e.seen})
 		case l.Journald != nil:
 			j := logs.Journald{Directory: l.Journald.Directory}
 			if l.Journald.Unit != "" {
@@ -205,7 +214,14 @@ func (e *enricher) Follow(ctx context.Context, in pagerduty.Incident, ring *logs
 	errs := make([]error, len(fs))
 	var wg sync.WaitGroup
 	for i, f := range fs {
-		wg.Go(func() { errs[i] = f.Follow(ctx, ring) })
+		wg.Go(func() {
+			errs[i] = f.Follow(ctx, ring)
+			if errs[i] != nil && ctx.Err() == nil {
+				// The source stopped on its own: its status says why,
+				// while the others go on.
+				ring.SetStatus(health.Failed(f.Label(), errs[i], time.Now()))
+			}
+		})
 	}
 	wg.Wait()
 	if ctx.Err() != nil {
@@ -214,11 +230,14 @@ func (e *enricher) Follow(ctx context.Context, in pagerduty.Incident, ring *logs
 	return errors.Join(errs...)
 }
 
-// logsSource merges the recent lines of several log sources by time. One
-// failing source shows as an error line among the others' lines.
+// logsSource merges the recent lines of several log sources by time.
+// Each source's own state is its status beside the lines: a failing source
+// never adds a line, so the pane's error count and E's note hold only the
+// service's lines.
 type logsSource struct {
 	fetchers []logFetcher
 	timeout  time.Duration // the fan-out's deadline for the whole source
+	window   time.Duration // a source with nothing newer is "no data since"
 }
 
 func (logsSource) ID() string { return "logs" }
@@ -230,7 +249,7 @@ func (s logsSource) Fetch(ctx context.Context, _ enrich.Target) (any, error) {
 	}
 	answers := make([]answer, len(s.fetchers))
 	// Each log source gets most of the deadline on its own, so one that
-	// hangs comes back as an error line before the fan-out cuts the whole
+	// hangs comes back with its status before the fan-out cuts the whole
 	// pane off, and the others' lines still show.
 	each := ctx
 	if s.timeout > 0 {
@@ -245,20 +264,40 @@ func (s logsSource) Fetch(ctx context.Context, _ enrich.Target) (any, error) {
 		})
 	}
 	wg.Wait()
+	at := time.Now()
 	var lines []logs.Line
 	var errs []error
-	for _, a := range answers {
-		lines = append(lines, a.lines...)
+	statuses := make([]health.Status, len(s.fetchers))
+	for i, a := range answers {
+		f := s.fetchers[i]
+		statuses[i] = f.Status(a.lines, a.err, at, s.window)
 		if a.err != nil {
-			errs = append(errs, a.err)
-			lines = append(lines, logs.Line{T: time.Now(), Level: logs.LevelError, Text: "sitrep: " + a.err.Error(), Source: "sitrep"})
+			errs = append(errs, fmt.Errorf("%s: %w", f.Label(), a.err))
+			if _, isCommand := f.(logs.Command); isCommand {
+				// A failed command's stderr is its complaint, not the
+				// service's output: it is in the status's reason.
+				a.lines = withoutStderr(a.lines)
+			}
 		}
-	}
-	if len(errs) == len(s.fetchers) {
-		return nil, errors.Join(errs...)
+		lines = append(lines, a.lines...)
 	}
 	sort.SliceStable(lines, func(a, b int) bool { return lines[a].T.Before(lines[b].T) })
-	return lines, nil
+	v := enrich.Reported{Value: lines, Statuses: statuses}
+	if len(errs) == len(s.fetchers) {
+		return v, errors.Join(errs...)
+	}
+	return v, nil
+}
+
+// withoutStderr drops the lines a command wrote to stderr.
+func withoutStderr(lines []logs.Line) []logs.Line {
+	out := lines[:0:0]
+	for _, l := range lines {
+		if !strings.HasSuffix(l.Source, logs.StderrSuffix) {
+			out = append(out, l)
+		}
+	}
+	return out
 }
 
 // deploysSource gathers changes around the start from PagerDuty, git and
@@ -273,33 +312,59 @@ type deploysSource struct {
 func (deploysSource) ID() string { return "deploys" }
 
 func (s deploysSource) Fetch(ctx context.Context, _ enrich.Target) (any, error) {
-	changes, err := s.e.changesAround(ctx, s.in, s.cfg, s.window)
-	if err != nil && len(changes) == 0 {
-		return nil, err
+	changes, statuses, err := s.e.changesAround(ctx, s.in, s.cfg, s.window)
+	flagged := deploys.LikelyCause(changes, s.in.CreatedAt, s.window)
+	v := enrich.Reported{Value: flagged, Statuses: statuses}
+	if health.Worst(statuses) == health.Error && len(changes) == 0 && allFailed(statuses) {
+		return v, err
 	}
-	return deploys.LikelyCause(changes, s.in.CreatedAt, s.window), nil
+	return v, nil
+}
+
+func allFailed(statuses []health.Status) bool {
+	for _, st := range statuses {
+		if st.State != health.Error {
+			return false
+		}
+	}
+	return len(statuses) > 0
 }
 
 // Around is the recorder's view of the same changes, for the export's
 // contributing factors.
 func (e *enricher) Around(ctx context.Context, in pagerduty.Incident) ([]deploys.Change, error) {
-	return e.changesAround(ctx, in, e.cfg.service(in.Service.Name, in.Service.ID), e.cfg.Enrichment.window)
+	changes, _, err := e.changesAround(ctx, in, e.cfg.service(in.Service.Name, in.Service.ID), e.cfg.Enrichment.window)
+	return changes, err
 }
 
-func (e *enricher) changesAround(ctx context.Context, in pagerduty.Incident, s serviceConfig, window time.Duration) ([]deploys.Change, error) {
+// changesAround asks every deploy source of the service at once. Each
+// source has its status, in the order configured (PagerDuty last): one
+// source's failure is said even when another found changes.
+func (e *enricher) changesAround(ctx context.Context, in pagerduty.Incident, s serviceConfig, window time.Duration) ([]deploys.Change, []health.Status, error) {
 	since, until := in.CreatedAt.Add(-2*window), time.Now()
-	var (
-		mu      sync.Mutex
+	type part struct {
+		label   string
 		changes []deploys.Change
 		errs    []error
-		wg      sync.WaitGroup
+	}
+	var (
+		mu    sync.Mutex
+		parts []*part
+		wg    sync.WaitGroup
 	)
-	collect := func(cs []deploys.Change, err error) {
-		mu.Lock()
-		defer mu.Unlock()
-		changes = append(changes, cs...)
-		if err != nil {
-			errs = append(errs, err)
+	newPart := func(label string) *part {
+		p := &part{label: label}
+		parts = append(parts, p)
+		return p
+	}
+	collect := func(p *part) func([]deploys.Change, error) {
+		return func(cs []deploys.Change, err error) {
+			mu.Lock()
+			defer mu.Unlock()
+			p.changes = append(p.changes, cs...)
+			if err != nil {
+				p.errs = append(p.errs, err)
+			}
 		}
 	}
 	pdOn := len(s.Deploys) == 0 // PagerDuty's change events are on unless configured otherwise
@@ -310,23 +375,44 @@ func (e *enricher) changesAround(ctx context.Context, in pagerduty.Incident, s s
 		case d.Git != nil:
 			g := deploys.Git{Repo: d.Git.Repo, Service: in.Service.Name, CommitURL: d.Git.URL}
 			branch := d.Git.Branch
+			add := collect(newPart(g.Label()))
 			wg.Go(func() {
 				if branch == "" {
-					collect(g.Tags(ctx, since, until))
+					add(g.Tags(ctx, since, until))
 				} else {
-					collect(g.Merges(ctx, branch, since, until))
+					add(g.Merges(ctx, branch, since, until))
 				}
 			})
 		case len(d.Command) > 0:
 			c := deploys.Command{Argv: d.Command, Service: in.Service.Name}
-			wg.Go(func() { collect(c.Changes(ctx)) })
+			add := collect(newPart(c.Label()))
+			wg.Go(func() { add(c.Changes(ctx)) })
 		}
 	}
 	if pdOn {
-		wg.Go(func() { collect(e.pd.RelatedChanges(ctx, in.ID)) })
-		wg.Go(func() { collect(e.pd.ListChanges(ctx, since, until, in.Service.ID)) })
+		add := collect(newPart(deploys.PagerDutyLabel))
+		wg.Go(func() { add(e.pd.RelatedChanges(ctx, in.ID)) })
+		wg.Go(func() { add(e.pd.ListChanges(ctx, since, until, in.Service.ID)) })
 	}
 	wg.Wait()
+	at := time.Now()
+	var (
+		changes  []deploys.Change
+		statuses []health.Status
+		errs     []error
+	)
+	for _, p := range parts {
+		changes = append(changes, p.changes...)
+		switch err := errors.Join(p.errs...); {
+		case err != nil:
+			statuses = append(statuses, health.Failed(p.label, err, at))
+			errs = append(errs, err)
+		case len(p.changes) == 0:
+			statuses = append(statuses, health.Empty(p.label, time.Time{}, at, "no changes since "+since.UTC().Format("15:04 UTC")))
+		default:
+			statuses = append(statuses, health.Ok(p.label, at))
+		}
+	}
 	// The same change event comes both as related to the incident and
 	// among the service's recent changes: list it once.
 	seen := map[string]bool{}
@@ -339,5 +425,5 @@ func (e *enricher) changesAround(ctx context.Context, in pagerduty.Incident, s s
 		seen[key] = true
 		unique = append(unique, c)
 	}
-	return unique, errors.Join(errs...)
+	return unique, statuses, errors.Join(errs...)
 }

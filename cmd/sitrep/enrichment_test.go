@@ -17,6 +17,7 @@ import (
 	"sitrep/sources/demo"
 	"sitrep/sources/deploys"
 	"sitrep/sources/enrich"
+	"sitrep/sources/health"
 	"sitrep/sources/logs"
 	"sitrep/sources/pagerduty"
 )
@@ -275,8 +276,8 @@ func TestEnricherHangingLogCommand(t *testing.T) {
 }
 
 // TestEnricherHangingLogCommandKeepsOtherLogs is one hanging log source
-// beside a working one: the working one's lines should still arrive, with
-// the hanging one's error among them, as logsSource promises.
+// beside a working one: the working one's lines still arrive, and the
+// hanging one's failure is its status, never a line among them.
 func TestEnricherHangingLogCommandKeepsOtherLogs(t *testing.T) {
 	sleep := needTool(t, "sleep", "apt-get install -y coreutils")
 	ew := startEnrichWorld(t)
@@ -293,13 +294,14 @@ func TestEnricherHangingLogCommandKeepsOtherLogs(t *testing.T) {
 	got := fetchAll(t, env.enricher, ew.incident)
 	checkLogs(t, got["logs"])
 	lines, _ := got["logs"].Value.([]logs.Line)
-	found := false
 	for _, l := range lines {
-		if l.Source == "sitrep" && strings.Contains(l.Text, "sleep") {
-			found = true
+		if strings.Contains(l.Text, "sleep") || l.Source == "sitrep" {
+			t.Errorf("the hanging command's failure is a log line: %+v", l)
 		}
 	}
-	if !found {
-		t.Errorf("no error line names the hanging command: %+v", lines)
+	st := got["logs"].Statuses
+	if len(st) != 2 || st[0].State != health.OK || st[1].State != health.Error ||
+		!strings.HasPrefix(st[1].Source, "command sleep") || !strings.Contains(st[1].Reason, "still running at its deadline") {
+		t.Errorf("statuses = %+v, want loki ok and the sleep command's error", st)
 	}
 }

@@ -3,7 +3,10 @@ package deploys
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
+	"io/fs"
+	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -103,6 +106,9 @@ func (g Git) Merges(ctx context.Context, branch string, since, until time.Time) 
 func (g Git) run(ctx context.Context, args ...string) ([]byte, error) {
 	if g.Repo == "" {
 		return nil, fmt.Errorf("git: no repository path given")
+	}
+	if _, err := os.Stat(g.Repo); errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("git repository %s does not exist: check deploys: git: repo in the config", sanitize.Line(g.Repo))
 	}
 	prog := g.Git
 	if prog == "" {
