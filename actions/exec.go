@@ -3,14 +3,13 @@ package actions
 import (
 	"bufio"
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
 	"sync"
-	"syscall"
 	"time"
+
+	"sitrep/sources/supervise"
 )
 
 // DefaultTimeout bounds a run whose action sets no timeout.
@@ -20,7 +19,7 @@ const DefaultTimeout = 5 * time.Minute
 // SIGKILL.
 const DefaultGrace = 3 * time.Second
 
-// proc is one process to run in its own process group.
+// proc is one process to run under the process supervisor.
 type proc struct {
 	argv    []string
 	env     []string // the whole environment of the child
@@ -74,10 +73,11 @@ func (r *ExecRunner) proc(argv []string) proc {
 	return proc{argv: argv, env: r.Env, dir: r.Dir, timeout: r.Timeout, grace: r.Grace}
 }
 
-// runProc runs p in its own process group, streams its output, and makes
-// sure no process of the group outlives it: on timeout or cancel the group
-// gets SIGTERM, then SIGKILL after the grace period; after a normal exit
-// any stragglers of the group get the same.
+// runProc runs p through the process supervisor, streams its output, and
+// makes sure no process it started outlives the run, or sitrep: on timeout
+// or cancel its group and every process it started get SIGTERM, then
+// SIGKILL after the grace period; after a normal exit, so do any
+// stragglers; and if sitrep dies, the supervisor does the same.
 func runProc(ctx context.Context, p proc, red *Redactor, out func(Chunk)) Result {
 	if p.timeout <= 0 {
 		p.timeout = DefaultTimeout
@@ -92,13 +92,6 @@ func runProc(ctx context.Context, p proc, red *Redactor, out func(Chunk)) Result
 	if err := ctx.Err(); err != nil {
 		return Result{ExitCode: -1, Text: "cancelled before start", Cancelled: true}
 	}
-	cmd := exec.Command(p.argv[0], p.argv[1:]...)
-	cmd.Env = p.env
-	if cmd.Env == nil {
-		cmd.Env = []string{}
-	}
-	cmd.Dir = p.dir
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	rOut, wOut, err := os.Pipe()
 	if err != nil {
 		return Result{ExitCode: -1, Text: "failed to start: " + err.Error()}
@@ -109,9 +102,8 @@ func runProc(ctx context.Context, p proc, red *Redactor, out func(Chunk)) Result
 		wOut.Close()
 		return Result{ExitCode: -1, Text: "failed to start: " + err.Error()}
 	}
-	cmd.Stdout, cmd.Stderr = wOut, wErr
 	start := time.Now()
-	err = cmd.Start()
+	sp, err := supervise.Start(supervise.Spec{Argv: p.argv, Env: p.env, Dir: p.dir, Stdout: wOut, Stderr: wErr, Grace: p.grace})
 	wOut.Close()
 	wErr.Close()
 	if err != nil {
@@ -119,7 +111,6 @@ func runProc(ctx context.Context, p proc, red *Redactor, out func(Chunk)) Result
 		rErr.Close()
 		return Result{ExitCode: -1, Text: "failed to start: " + red.Redact(err.Error())}
 	}
-	pgid := cmd.Process.Pid
 
 	var readers sync.WaitGroup
 	for _, s := range []struct {
@@ -133,36 +124,29 @@ func runProc(ctx context.Context, p proc, red *Redactor, out func(Chunk)) Result
 		}()
 	}
 
-	waited := make(chan error, 1)
-	go func() { waited <- cmd.Wait() }()
 	timer := time.NewTimer(p.timeout)
 	defer timer.Stop()
 
 	var res Result
-	var werr error
 	select {
-	case werr = <-waited:
+	case <-sp.Done():
 	case <-timer.C:
 		res.TimedOut = true
-		killGroup(pgid, p.grace)
-		werr = <-waited
+		sp.Terminate()
 	case <-ctx.Done():
 		res.Cancelled = true
-		killGroup(pgid, p.grace)
-		werr = <-waited
+		sp.Terminate()
 	}
-	res.Duration = time.Since(start)
-	// The leader is gone; make sure nothing it left behind survives, so
-	// the pipes close and no orphan keeps running.
-	if groupAlive(pgid) {
-		killGroup(pgid, p.grace)
-	}
+	// Wait returns once the command and everything it started are gone.
+	ex := sp.Wait()
+	res.Duration = ex.At.Sub(start)
 	drained := make(chan struct{})
 	go func() { readers.Wait(); close(drained) }()
 	select {
 	case <-drained:
 	case <-time.After(p.grace + time.Second):
-		// A process that left the group still holds a pipe: stop reading.
+		// A process that escaped the supervisor still holds a pipe: stop
+		// reading.
 		rOut.Close()
 		rErr.Close()
 		<-drained
@@ -170,10 +154,7 @@ func runProc(ctx context.Context, p proc, red *Redactor, out func(Chunk)) Result
 	rOut.Close()
 	rErr.Close()
 
-	res.ExitCode = -1
-	if cmd.ProcessState != nil {
-		res.ExitCode = cmd.ProcessState.ExitCode()
-	}
+	res.ExitCode = ex.Code
 	switch {
 	case res.TimedOut:
 		res.Text = "timed out after " + fmtDuration(p.timeout)
@@ -181,16 +162,13 @@ func runProc(ctx context.Context, p proc, red *Redactor, out func(Chunk)) Result
 	case res.Cancelled:
 		res.Text = "cancelled"
 		c.add("sitrep", "\n[sitrep: cancelled; process group terminated]\n")
-	case werr == nil:
+	case ex.OK():
 		res.Text = "exit 0"
 		res.OK = true
+	case ex.Err == nil && ex.Signal == 0:
+		res.Text = fmt.Sprintf("exit %d", ex.Code)
 	default:
-		var ee *exec.ExitError
-		if errors.As(werr, &ee) && ee.ExitCode() >= 0 {
-			res.Text = fmt.Sprintf("exit %d", ee.ExitCode())
-		} else {
-			res.Text = red.Redact(werr.Error())
-		}
+		res.Text = red.Redact(ex.String())
 	}
 	res.Output = c.String()
 	return res
@@ -209,31 +187,6 @@ func pump(r io.Reader, stream string, c *capture) {
 		}
 		if err != nil {
 			return
-		}
-	}
-}
-
-func groupAlive(pgid int) bool {
-	return syscall.Kill(-pgid, 0) == nil
-}
-
-// killGroup sends SIGTERM to the group, waits up to grace for it to
-// empty, then sends SIGKILL.
-func killGroup(pgid int, grace time.Duration) {
-	_ = syscall.Kill(-pgid, syscall.SIGTERM)
-	deadline := time.NewTimer(grace)
-	defer deadline.Stop()
-	tick := time.NewTicker(20 * time.Millisecond)
-	defer tick.Stop()
-	for {
-		select {
-		case <-deadline.C:
-			_ = syscall.Kill(-pgid, syscall.SIGKILL)
-			return
-		case <-tick.C:
-			if !groupAlive(pgid) {
-				return
-			}
 		}
 	}
 }

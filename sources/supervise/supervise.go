@@ -1,0 +1,104 @@
+// Package supervise starts the commands sitrep runs for an action so that
+// neither they nor anything they start outlive the run, or sitrep itself.
+//
+// On Linux each command runs under a supervisor: sitrep's own binary
+// re-executed with the hidden argument "_supervise". The supervisor is a
+// child subreaper, so a grandchild that double-forks or calls setsid is
+// reparented to it rather than to PID 1; it dies with sitrep (a
+// parent-death signal, and the end of its control pipe); and whenever the
+// run ends — the command exits, sitrep cancels it or times it out, or
+// sitrep is gone — it terminates the command's process group and every
+// remaining descendant (SIGTERM, then SIGKILL after the grace period)
+// before it exits. Elsewhere the command runs as the leader of its own
+// process group, and the group is terminated the same way.
+package supervise
+
+import (
+	"errors"
+	"os"
+	"os/exec"
+	"strconv"
+	"syscall"
+	"time"
+)
+
+// DefaultGrace is how long a command's processes have between SIGTERM and
+// SIGKILL when Spec.Grace is not set.
+const DefaultGrace = 3 * time.Second
+
+// Spec is one command to run.
+type Spec struct {
+	// Argv is the command, never run through a shell. A name without a
+	// slash is looked up in sitrep's own PATH.
+	Argv []string
+	// Env is the command's whole environment; nil means an empty one.
+	Env []string
+	// Dir is the working directory; empty means sitrep's.
+	Dir string
+	// Stdout and Stderr receive the command's output (nil: /dev/null).
+	// The caller may close its copies once Start returns.
+	Stdout, Stderr *os.File
+	// Grace is the time between SIGTERM and SIGKILL.
+	Grace time.Duration
+}
+
+func (s Spec) grace() time.Duration {
+	if s.Grace <= 0 {
+		return DefaultGrace
+	}
+	return s.Grace
+}
+
+// Exit is how a command ended.
+type Exit struct {
+	// Code is the exit code, or -1 when a signal ended the command or its
+	// end is unknown.
+	Code int
+	// Signal is the signal that ended the command, if one did.
+	Signal syscall.Signal
+	// CoreDumped is set when the signal left a core dump.
+	CoreDumped bool
+	// At is when sitrep learned that the command's leader had exited.
+	At time.Time
+	// Err is set when the end is unknown: the supervisor itself failed.
+	Err error
+}
+
+// OK reports whether the command exited with status 0.
+func (e Exit) OK() bool { return e.Err == nil && e.Signal == 0 && e.Code == 0 }
+
+// String is the end as os/exec words it: "exit status 3", "signal: killed".
+func (e Exit) String() string {
+	switch {
+	case e.Err != nil:
+		return e.Err.Error()
+	case e.Signal != 0:
+		s := "signal: " + e.Signal.String()
+		if e.CoreDumped {
+			s += " (core dumped)"
+		}
+		return s
+	default:
+		return "exit status " + strconv.Itoa(e.Code)
+	}
+}
+
+// command resolves s.Argv as os/exec does, so that a missing program is
+// reported by sitrep with the words exec uses, before anything starts.
+func command(s Spec) (*exec.Cmd, error) {
+	if len(s.Argv) == 0 || s.Argv[0] == "" {
+		return nil, errEmpty
+	}
+	cmd := exec.Command(s.Argv[0], s.Argv[1:]...)
+	if cmd.Err != nil {
+		return nil, cmd.Err
+	}
+	cmd.Env = s.Env
+	if cmd.Env == nil {
+		cmd.Env = []string{}
+	}
+	cmd.Dir = s.Dir
+	return cmd, nil
+}
+
+var errEmpty = errors.New("empty command")
