@@ -65,12 +65,16 @@ func (c Command) source() string {
 func (c Command) emitTo(ring *Ring) func(stream, []byte, bool) {
 	src := c.source()
 	errSrc := src + StderrSuffix
+	// proc calls emit one line at a time, so the stampers need no lock.
+	var outStamp, errStamp stamper
 	return func(s stream, b []byte, truncated bool) {
 		text := cleanText(b, truncated)
-		l := Line{T: time.Now(), Level: DetectLevel(text), Text: text, Source: src}
+		l := Line{Text: text, Source: src}
+		st := &outStamp
 		if s == streamStderr {
-			l.Source = errSrc
+			l.Source, st = errSrc, &errStamp
 		}
+		l.Level, l.T = st.stamp(text, time.Now())
 		ring.Append(l)
 	}
 }

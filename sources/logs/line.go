@@ -99,6 +99,11 @@ func DetectLevel(text string) string {
 			return l
 		}
 	}
+	return textLevel(t)
+}
+
+// textLevel is DetectLevel without the JSON decoding.
+func textLevel(t string) string {
 	if len(t) > levelScanBytes {
 		t = t[:levelScanBytes]
 	}
@@ -116,6 +121,10 @@ func jsonLevel(s string) (string, bool) {
 	if json.Unmarshal([]byte(s), &obj) != nil {
 		return "", false
 	}
+	return jsonObjectLevel(obj)
+}
+
+func jsonObjectLevel(obj map[string]json.RawMessage) (string, bool) {
 	for _, k := range jsonLevelKeys {
 		raw, ok := obj[k]
 		if !ok {
@@ -245,6 +254,53 @@ func wordLevel(s string) string {
 		i = j
 	}
 	return LevelUnknown
+}
+
+// continuationGap is how soon after a line with its own time a line
+// without one must be read to count as its continuation (the rest of a
+// stack trace, a multi-line message) and share its time. Later, the line
+// stands alone and keeps the time it was read.
+const continuationGap = time.Second
+
+// stamper gives the lines of one stream their level and time. It is not
+// safe for concurrent use; each stream has its own.
+type stamper struct {
+	last     time.Time // the time of the last line that had one
+	lastRead time.Time // when that line, or a continuation of it, was read
+}
+
+// stamp returns text's level and the time it was logged: the time written
+// in it (LineTime), else the time of the line it continues, else read.
+// A JSON line is decoded once for both.
+func (st *stamper) stamp(text string, read time.Time) (string, time.Time) {
+	level, t, ok := levelAndTime(text, read)
+	switch {
+	case ok:
+		st.last, st.lastRead = t, read
+	case !st.last.IsZero() && read.Sub(st.lastRead) < continuationGap:
+		t, st.lastRead = st.last, read
+	default:
+		t = read
+	}
+	return level, t
+}
+
+// levelAndTime is DetectLevel and LineTime together, decoding a JSON line
+// once.
+func levelAndTime(text string, read time.Time) (string, time.Time, bool) {
+	s := strings.TrimLeft(text, " \t")
+	if strings.HasPrefix(s, "{") {
+		var obj map[string]json.RawMessage
+		if json.Unmarshal([]byte(s), &obj) == nil {
+			t, ok := jsonObjectTime(obj, read)
+			if l, found := jsonObjectLevel(obj); found {
+				return l, t, ok
+			}
+			return textLevel(s), t, ok
+		}
+	}
+	t, ok := LineTime(text, read)
+	return DetectLevel(text), t, ok
 }
 
 // capLine cuts b to MaxLineBytes on a rune boundary and reports whether it
