@@ -18,6 +18,9 @@ type Appended struct {
 	// Duplicate reports that the entry's SourceID was already journaled
 	// and nothing was written for it.
 	Duplicate bool
+	// Waiting reports that the disk refused the write and the entry waits
+	// in memory to be written (see Backlog); it has no Seq yet.
+	Waiting bool
 }
 
 // Append writes e durably (the bbolt commit is fsynced before Append
@@ -54,6 +57,29 @@ func (j *Journal) AppendBatch(entries []Entry) ([]Appended, error) {
 		}
 		norm[i] = n
 	}
+	if queued, err := j.enqueue(norm, nil, false); queued {
+		return waiting(norm), err
+	}
+	out, err := j.commit(norm)
+	if storageFailure(err) {
+		if _, qerr := j.enqueue(norm, err, true); qerr != nil {
+			return nil, qerr
+		}
+		return waiting(norm), nil
+	}
+	return out, err
+}
+
+func waiting(norm []Entry) []Appended {
+	out := make([]Appended, len(norm))
+	for i, e := range norm {
+		out[i] = Appended{Entry: e, Waiting: true}
+	}
+	return out
+}
+
+// commit writes normalized entries in one durable transaction.
+func (j *Journal) commit(norm []Entry) ([]Appended, error) {
 	var out []Appended
 	err := j.update(func(tx *bolt.Tx) error {
 		out = make([]Appended, len(norm)) // reset if bbolt ever retried

@@ -107,6 +107,10 @@ type Journal struct {
 
 	gateMu sync.Mutex // one commit at a time through the gate
 	gate   *gate      // lets readers copy between commits; nil for readers
+
+	backlog   backlog // entries waiting for a disk that refused them
+	imported  int     // entries imported at Open from a fallback file
+	importErr error
 }
 
 // DefaultPath returns $XDG_DATA_HOME/sitrep/journal.db, or
@@ -129,6 +133,9 @@ func DefaultPath() (string, error) {
 func Open(path string, opts Options) (*Journal, error) {
 	if path == "" {
 		return nil, errors.New("open journal: empty path")
+	}
+	if err := checkFile(path); err != nil {
+		return nil, err
 	}
 	timeout := opts.LockTimeout
 	if timeout <= 0 {
@@ -188,8 +195,16 @@ func Open(path string, opts Options) (*Journal, error) {
 		_ = j.Close()
 		return nil, err
 	}
+	if !opts.ReadOnly {
+		j.imported, j.importErr = j.importBacklog()
+	}
 	return j, nil
 }
+
+// Imported reports the entries this Open imported from a fallback file
+// that an earlier sitrep saved when its disk refused them, and an import
+// that failed (the file then stays for the next start).
+func (j *Journal) Imported() (int, error) { return j.imported, j.importErr }
 
 func openError(path string, readOnly bool, err error) error {
 	switch {
@@ -214,10 +229,10 @@ func openError(path string, readOnly bool, err error) error {
 	return fmt.Errorf("open journal %s: %w", path, err)
 }
 
+// corruptError is the one message every command and the cockpit give for
+// a journal that cannot be read (see fileerror.go).
 func corruptError(path string, err error) error {
-	return fmt.Errorf("%w: %s: %v; move it aside (mv %s %s.damaged) to start a new journal, "+
-		"and run `sitrep journal verify --journal %s.damaged` to see what can be read",
-		ErrCorrupt, path, err, path, path, path)
+	return &FileError{Path: path, Problem: "is damaged: " + plainCause(err), Aside: ".damaged", Err: err}
 }
 
 // guard runs fn, turning a panic or a memory fault (bbolt reads pages
@@ -228,7 +243,7 @@ func guard(path string, fn func() error) (err error) {
 	defer func() {
 		debug.SetPanicOnFault(old)
 		if r := recover(); r != nil {
-			err = corruptError(path, fmt.Errorf("%v", r))
+			err = corruptError(path, pageFault{r})
 		}
 	}()
 	return fn()
@@ -300,17 +315,25 @@ func (j *Journal) Path() string { return j.path }
 func (j *Journal) ReadOnly() bool { return j.readOnly }
 
 // Close closes the journal. It is safe to call more than once.
+//
+// Entries that still wait for a disk that refused them (see Backlog) are
+// tried once more, then saved to a fallback file that the next Open
+// imports; the error then says where they are.
 func (j *Journal) Close() error {
+	var saved error
+	if !j.readOnly {
+		saved = j.closeBacklog()
+	}
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	if j.closed {
-		return nil
+		return saved
 	}
 	j.closed = true
 	if j.owner != "" {
 		removeOwner(j.owner)
 	}
-	err := j.db.Close()
+	err := errors.Join(saved, j.db.Close())
 	// The gate's files stay: a reader may hold them, and a new file would
 	// not share its locks.
 	j.gate.close()
