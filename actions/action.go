@@ -97,7 +97,10 @@ type Param struct {
 	HasDef  bool
 	From    string // "", service, env, incident_id, incident_number, caller
 	Help    string
-	re      *regexp.Regexp
+	// AllowLeadingDash lets a value begin with "-". Without it such a value
+	// is refused: as one argv element it is still read as an option.
+	AllowLeadingDash bool
+	re               *regexp.Regexp
 }
 
 // Match reports whether v matches the parameter's anchored pattern.

@@ -16,6 +16,8 @@ type Catalogue struct {
 	runbooks []*Runbook
 	// EnvGuards are the guards per environment ("*" applies to all).
 	EnvGuards map[string]GuardConfig
+	// warnings are things that load but are likely mistakes.
+	warnings []Problem
 }
 
 // Problem is one thing wrong in a catalogue, at a place in a file.
@@ -34,6 +36,11 @@ func (p Problem) String() string {
 
 // Actions lists every action in load order.
 func (c *Catalogue) Actions() []*Action { return slices.Clone(c.actions) }
+
+// Warnings lists what loaded but is likely a mistake (a pattern that
+// admits a value beginning with "-"), sorted by file and line. They do not
+// leave an action out of the catalogue.
+func (c *Catalogue) Warnings() []Problem { return slices.Clone(c.warnings) }
 
 // Runbooks lists the parsed runbooks in load order.
 func (c *Catalogue) Runbooks() []*Runbook { return slices.Clone(c.runbooks) }
@@ -104,7 +111,13 @@ func Load(paths ...string) (*Catalogue, []Problem) {
 		l.loadPath(p)
 	}
 	l.finish()
-	probs := l.problems
+	sortProblems(l.problems)
+	sortProblems(l.warnings)
+	l.cat.warnings = l.warnings
+	return l.cat, l.problems
+}
+
+func sortProblems(probs []Problem) {
 	sort.SliceStable(probs, func(i, j int) bool {
 		if probs[i].File != probs[j].File {
 			return probs[i].File < probs[j].File
@@ -114,7 +127,6 @@ func Load(paths ...string) (*Catalogue, []Problem) {
 		}
 		return probs[i].Column < probs[j].Column
 	})
-	return l.cat, probs
 }
 
 // Check is `sitrep actions check`: every problem in the catalogue at paths.
@@ -126,6 +138,7 @@ func Check(paths ...string) []Problem {
 type loader struct {
 	cat      *Catalogue
 	problems []Problem
+	warnings []Problem
 	seen     map[string]bool // files already read, against include cycles
 	defined  map[string]Pos  // action name → where first defined
 	pending  []pendingUse    // runbook blocks that use a catalogue action

@@ -10,6 +10,10 @@
 //   - every value that reaches a template (given by the user, a default,
 //     taken from the incident or supplied by sitrep) has first matched its
 //     parameter's anchored pattern;
+//   - a value that begins with "-" is refused unless its parameter says
+//     allow_leading_dash: even as one argv element, "--all" is read as an
+//     option by the program that receives it; `sitrep actions check` warns
+//     about a pattern that admits such a value without the opt-in;
 //   - a child process sees only the environment the action names, plus
 //     PATH, HOME and LANG;
 //   - output and records pass through a Redactor before anyone sees them,
@@ -40,6 +44,7 @@
 //	    params:
 //	      service: {pattern: '[a-z0-9-]+', from: service}   # service | env | incident_id | incident_number | caller
 //	      replicas: {pattern: '[2-9]', default: "4", help: how many}
+//	      offset: {pattern: '-?[0-9]+', allow_leading_dash: true}   # values may begin with "-"
 //	    runner: exec                # exec | ansible | http | pagerduty, with the matching block:
 //	    exec: {argv: [kubectl, rollout, restart, "deploy/{{.service}}"], dry_run: [...], env: [KUBECONFIG, "X={{.service}}"]}
 //	    ansible: {playbook: p.yml, inventory: "localhost,", connection: local, limit: "{{.service}}", extra_vars: {k: "{{.v}}"}}
@@ -64,6 +69,7 @@
 //	cachectl flush --service={{.service}} --region={{.region}}
 //	```
 //
+// allow_leading_dash.NAME=true lets NAME's values begin with "-".
 // service, env, incident_id and incident_number need no declaration. A
 // block {use=NAME} with an empty body places a catalogue action in the
 // runbook.

@@ -2,20 +2,30 @@ package actions
 
 import (
 	"fmt"
+	"regexp/syntax"
 	"strconv"
 	"strings"
 )
 
-// ParamError refuses a value that does not match its parameter's pattern.
+// ParamError refuses a value that does not match its parameter's pattern,
+// or that begins with "-" where its parameter does not allow that.
 type ParamError struct {
 	Action  string
 	Param   string
 	Pattern string
 	Value   string // quoted, shortened and redacted for display
 	Source  string // given, default, incident, caller
+	// LeadingDash says the value matched its pattern but begins with "-"
+	// and the parameter has no allow_leading_dash.
+	LeadingDash bool
 }
 
 func (e *ParamError) Error() string {
+	if e.LeadingDash {
+		return fmt.Sprintf("%s: refused parameter %s=%s (%s): it begins with \"-\", so the program it is passed to "+
+			"would read it as an option; if the parameter takes such values, give it allow_leading_dash: true",
+			e.Action, e.Param, e.Value, e.Source)
+	}
 	return fmt.Sprintf("%s: refused parameter %s=%s (%s): it does not match the pattern ^(%s)$",
 		e.Action, e.Param, e.Value, e.Source, e.Pattern)
 }
@@ -51,7 +61,8 @@ func displayValue(v string) string {
 
 // ResolveParams gives every parameter of a its value — given by the user,
 // else from the incident, else from the caller, else its default — and
-// checks every value against the parameter's anchored pattern. Nothing is
+// checks every value against the parameter's anchored pattern, and that it
+// does not begin with "-" unless the parameter allows it. Nothing is
 // rendered or run unless every value passes.
 func ResolveParams(a *Action, given map[string]string, t Target, caller map[string]string, red *Redactor) (map[string]string, error) {
 	known := a.ParamNames()
@@ -94,7 +105,88 @@ func ResolveParams(a *Action, given map[string]string, t Target, caller map[stri
 		if !p.Match(v) {
 			return nil, &ParamError{Action: a.Name, Param: p.Name, Pattern: p.Pattern, Value: red.Redact(displayValue(v)), Source: src}
 		}
+		if strings.HasPrefix(v, "-") && !p.AllowLeadingDash {
+			// Passed as one argv element, "--all" is still an option to
+			// the program that receives it; a pattern that admits a dash
+			// rarely means that.
+			return nil, &ParamError{Action: a.Name, Param: p.Name, Pattern: p.Pattern, Value: red.Redact(displayValue(v)), Source: src, LeadingDash: true}
+		}
 		vals[p.Name] = v
 	}
 	return vals, nil
+}
+
+// admitsLeadingDash reports whether pattern, matched anchored, accepts some
+// value that begins with "-". It walks the parsed expression for the set of
+// characters a match can start with; a pattern that cannot be parsed admits
+// nothing (it is refused elsewhere).
+func admitsLeadingDash(pattern string) bool {
+	re, err := syntax.Parse(pattern, syntax.Perl)
+	if err != nil {
+		return false
+	}
+	can, _ := startsWith(re.Simplify(), '-')
+	return can
+}
+
+// startsWith reports whether a match of re can begin with r, and whether
+// re can match the empty string (so what follows it can begin the match).
+// Zero-width assertions are treated as empty: the answer may say yes
+// where an assertion would forbid it, never no where a match exists.
+func startsWith(re *syntax.Regexp, r rune) (can, empty bool) {
+	switch re.Op {
+	case syntax.OpNoMatch:
+		return false, false
+	case syntax.OpEmptyMatch, syntax.OpBeginLine, syntax.OpEndLine, syntax.OpBeginText, syntax.OpEndText,
+		syntax.OpWordBoundary, syntax.OpNoWordBoundary:
+		return false, true
+	case syntax.OpLiteral:
+		if len(re.Rune) == 0 {
+			return false, true
+		}
+		first := re.Rune[0]
+		fold := re.Flags&syntax.FoldCase != 0 && strings.EqualFold(string(first), string(r))
+		return first == r || fold, false
+	case syntax.OpCharClass:
+		for i := 0; i+1 < len(re.Rune); i += 2 {
+			if re.Rune[i] <= r && r <= re.Rune[i+1] {
+				return true, false
+			}
+		}
+		return false, false
+	case syntax.OpAnyCharNotNL:
+		return r != '\n', false
+	case syntax.OpAnyChar:
+		return true, false
+	case syntax.OpCapture:
+		return startsWith(re.Sub[0], r)
+	case syntax.OpStar, syntax.OpQuest:
+		can, _ := startsWith(re.Sub[0], r)
+		return can, true
+	case syntax.OpPlus:
+		return startsWith(re.Sub[0], r)
+	case syntax.OpRepeat:
+		can, empty := startsWith(re.Sub[0], r)
+		return can && re.Max != 0, empty || re.Min == 0
+	case syntax.OpConcat:
+		for _, sub := range re.Sub {
+			can, empty := startsWith(sub, r)
+			if can {
+				return true, false
+			}
+			if !empty {
+				return false, false
+			}
+		}
+		return false, true
+	case syntax.OpAlternate:
+		can, empty := false, false
+		for _, sub := range re.Sub {
+			c, e := startsWith(sub, r)
+			can, empty = can || c, empty || e
+		}
+		return can, empty
+	}
+	// An operator this walk does not know: assume it could.
+	return true, true
 }

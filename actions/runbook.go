@@ -359,8 +359,13 @@ func (l *loader) runbookAction(file string, pos Pos, lang string, attrs map[stri
 			p.Default, p.HasDef = v, true
 		case "from":
 			p.From = v
+		case "allow_leading_dash":
+			if v != "true" && v != "false" {
+				b.fail(pos, "%s=%q: want true or false", k, v)
+			}
+			p.AllowLeadingDash = v == "true"
 		default:
-			b.fail(pos, "unknown fence attribute %q (parameters are param.NAME, default.NAME, from.NAME)", k)
+			b.fail(pos, "unknown fence attribute %q (parameters are param.NAME, default.NAME, from.NAME, allow_leading_dash.NAME)", k)
 		}
 	}
 	var argv, dry []string

@@ -25,10 +25,11 @@ type rawApplies struct {
 }
 
 type rawParam struct {
-	Pattern string  `yaml:"pattern"`
-	Default *string `yaml:"default"`
-	From    string  `yaml:"from"`
-	Help    string  `yaml:"help"`
+	Pattern          string  `yaml:"pattern"`
+	Default          *string `yaml:"default"`
+	From             string  `yaml:"from"`
+	Help             string  `yaml:"help"`
+	AllowLeadingDash bool    `yaml:"allow_leading_dash"`
 }
 
 type rawExec struct {
@@ -452,7 +453,7 @@ func (b *actionBuilder) params(n ast.Node) []Param {
 			b.l.yamlProblem(b.file, b.name, err)
 			continue
 		}
-		p := Param{Name: name, Pattern: rp.Pattern, From: rp.From, Help: rp.Help}
+		p := Param{Name: name, Pattern: rp.Pattern, From: rp.From, Help: rp.Help, AllowLeadingDash: rp.AllowLeadingDash}
 		if rp.Default != nil {
 			p.Default, p.HasDef = *rp.Default, true
 		}
@@ -486,7 +487,31 @@ func (b *actionBuilder) checkParam(p *Param, patPos, fromPos, defPos Pos) {
 	}
 	if p.HasDef && !re.MatchString(p.Default) {
 		b.fail(defPos, "parameter %s: default %q does not match its pattern %q", p.Name, p.Default, p.Pattern)
+	} else if p.HasDef && strings.HasPrefix(p.Default, "-") && !p.AllowLeadingDash {
+		b.fail(defPos, "parameter %s: default %q begins with \"-\", which is refused when the action runs: %s",
+			p.Name, p.Default, b.dashFix(p.Name))
 	}
+	if !p.AllowLeadingDash && admitsLeadingDash(p.Pattern) {
+		b.warn(patPos, "parameter %s: its pattern %q admits a value that begins with \"-\", which a program reads as an option, "+
+			"so such values are refused when the action runs; make the pattern start with something else (e.g. [a-z0-9] first), "+
+			"or %s", p.Name, p.Pattern, b.dashFix(p.Name))
+	}
+}
+
+// dashFix says how to allow a leading dash where the parameter is declared.
+func (b *actionBuilder) dashFix(name string) string {
+	if b.node == nil {
+		return fmt.Sprintf("if such values are meant, add allow_leading_dash.%s=true to the fence", name)
+	}
+	return "if such values are meant, add allow_leading_dash: true to the parameter"
+}
+
+// warn notes something that works but is likely a mistake.
+func (b *actionBuilder) warn(p Pos, format string, args ...any) {
+	if b.pos != nil {
+		p = *b.pos
+	}
+	b.l.warnings = append(b.l.warnings, Problem{Pos: p, Action: b.name, Msg: fmt.Sprintf(format, args...)})
 }
 
 // validate checks what every action needs, wherever it was defined.
