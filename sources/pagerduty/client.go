@@ -414,7 +414,7 @@ func (c *Client) raw(ctx context.Context, what, method, path string, body []byte
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		var e pd.APIError
 		if json.Unmarshal(data, &e) != nil || !e.APIError.Valid {
-			return fmt.Errorf("%s: PagerDuty answered %s", what, sanitize.Line(resp.Status))
+			return &Error{Msg: fmt.Sprintf("%s: PagerDuty answered %s", what, sanitize.Line(resp.Status)), Err: pd.APIError{StatusCode: resp.StatusCode}}
 		}
 		e.StatusCode = resp.StatusCode
 		return describe(ctx, what, e)

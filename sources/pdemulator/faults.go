@@ -30,6 +30,10 @@ const (
 	// FaultMalformedJSON answers 200 with a JSON content type and a body
 	// that is not JSON.
 	FaultMalformedJSON
+	// FaultSlowAnswer does what the request asks at once, then holds the
+	// answer back for Fault.Delay: a client whose deadline is shorter
+	// gives up on a write that PagerDuty did make.
+	FaultSlowAnswer
 )
 
 func (k FaultKind) String() string {
@@ -44,6 +48,8 @@ func (k FaultKind) String() string {
 		return "truncated"
 	case FaultMalformedJSON:
 		return "malformed-json"
+	case FaultSlowAnswer:
+		return "slow-answer"
 	}
 	return "FaultKind(" + strconv.Itoa(int(k)) + ")"
 }
@@ -74,7 +80,7 @@ type Fault struct {
 // InjectFault queues a fault.
 func (s *Server) InjectFault(f Fault) error {
 	switch f.Kind {
-	case FaultLatency:
+	case FaultLatency, FaultSlowAnswer:
 		if f.Delay <= 0 {
 			return fmt.Errorf("inject %s fault: Delay must be positive", f.Kind)
 		}
@@ -188,6 +194,22 @@ func (s *Server) applyFault(w http.ResponseWriter, r *http.Request, f *Fault) bo
 		_, _ = w.Write(body[:len(body)/2])
 		// Returning with fewer bytes than promised makes net/http close
 		// the connection, which is what a dropped response looks like.
+	case FaultSlowAnswer:
+		rec := httptest.NewRecorder()
+		s.serveAPI(rec, r)
+		t := time.NewTimer(f.Delay)
+		defer t.Stop()
+		select {
+		case <-t.C:
+		case <-r.Context().Done():
+			return true
+		case <-s.done:
+		}
+		for k, v := range rec.Header() {
+			w.Header()[k] = v
+		}
+		w.WriteHeader(rec.Code)
+		_, _ = w.Write(rec.Body.Bytes())
 	case FaultMalformedJSON:
 		w.Header().Set("Content-Type", "application/json; charset=utf-8")
 		w.WriteHeader(http.StatusOK)

@@ -1,0 +1,429 @@
+// Package outbox delivers the engineer's writes to PagerDuty (notes,
+// acknowledgements, resolutions, action announcements) so that none is
+// lost while PagerDuty fails.
+//
+// A write is journaled first, as what the engineer did, and kept in the
+// journal file's outbox bucket until PagerDuty has it. A worker delivers
+// it, retrying with backoff through 5xx answers, refused connections,
+// deadlines and rate limits, across restarts. Delivery is exactly once: a
+// write whose outcome is unknown (the answer did not come before the
+// deadline, or PagerDuty failed after receiving it) is marked unconfirmed,
+// and before it is sent again the worker asks PagerDuty whether it already
+// has it (the note among the incident's notes, the incident's status).
+// A write PagerDuty will never take (a 4xx other than 401, 408 and 429, or
+// an acknowledgement of a resolved incident) is given up once, and the
+// journal says why. Every settlement is journaled, so the export can show
+// each write once with where it got to.
+package outbox
+
+import (
+	"context"
+	crand "crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"sitrep/sources/pagerduty"
+	"sitrep/store/journal"
+)
+
+// Op is what a write asks PagerDuty to do.
+type Op string
+
+// The writes the outbox delivers.
+const (
+	OpNote        Op = "note"
+	OpAcknowledge Op = "acknowledge"
+	OpResolve     Op = "resolve"
+)
+
+// Journal kinds of a settlement.
+const (
+	KindDelivered = "outbox.delivered"
+	KindFailed    = "outbox.failed"
+)
+
+// DataKey is the field of a journal entry's data that names the outbox
+// item delivering it.
+const DataKey = "outbox"
+
+// Write is what the engineer asked for.
+type Write struct {
+	Incident string `json:"incident"` // PagerDuty's incident ID
+	Label    string `json:"label"`    // how people name it: "#9"
+	Op       Op     `json:"op"`
+	Text     string `json:"text,omitempty"` // a note's content
+}
+
+// What says the write in a few words: "note on #9".
+func (w Write) What() string {
+	switch w.Op {
+	case OpNote:
+		return "note on " + w.Label
+	case OpAcknowledge:
+		return "acknowledgement of " + w.Label
+	case OpResolve:
+		return "resolution of " + w.Label
+	}
+	return string(w.Op) + " of " + w.Label
+}
+
+// Item is a write waiting for delivery.
+type Item struct {
+	ID string `json:"id"`
+	Write
+	Created  time.Time `json:"created"`
+	Attempts int       `json:"attempts"`
+	NextTry  time.Time `json:"next_try"`
+	// Unconfirmed says the last attempt's outcome is unknown: PagerDuty
+	// may have it. It is checked before the write is sent again.
+	Unconfirmed bool   `json:"unconfirmed,omitempty"`
+	LastErr     string `json:"last_err,omitempty"`
+}
+
+// Settled is a write that left the outbox.
+type Settled struct {
+	Item      Item
+	Delivered bool
+	Ref       string // PagerDuty's note ID, when it is a note
+	Reason    string // why it was given up
+}
+
+// Snapshot is the outbox as the cockpit shows it: what waits, and what
+// settled since the last snapshot it received.
+type Snapshot struct {
+	Pending []Item
+	Settled []Settled
+}
+
+// PagerDuty is what the outbox writes and reads.
+type PagerDuty interface {
+	Acknowledge(ctx context.Context, id string) error
+	Resolve(ctx context.Context, id string) error
+	AddNote(ctx context.Context, id, content string) (pagerduty.Note, error)
+	Notes(ctx context.Context, id string) ([]pagerduty.Note, error)
+	Incident(ctx context.Context, id string) (pagerduty.Incident, error)
+}
+
+// Recorder journals an entry as the engineer (it fills in the actor).
+type Recorder func(ctx context.Context, e journal.Entry) error
+
+// Outbox holds and delivers the writes of one sitrep process.
+type Outbox struct {
+	j      *journal.Journal
+	pd     PagerDuty
+	record Recorder
+	now    func() time.Time
+
+	// AttemptTimeout bounds one delivery attempt; MinBackoff and
+	// MaxBackoff bound the wait between attempts.
+	AttemptTimeout time.Duration
+	MinBackoff     time.Duration
+	MaxBackoff     time.Duration
+
+	mu      sync.Mutex
+	items   map[string]*Item
+	settled []Settled // not yet handed to Changes
+	wake    chan struct{}
+	changes chan Snapshot
+	// claimed are the notes reconciliation has matched to a write, so two
+	// writes with the same text are not both matched to one note.
+	claimed map[string]bool
+}
+
+// Open loads the writes an earlier sitrep left undelivered in j.
+func Open(j *journal.Journal, pd PagerDuty, record Recorder) (*Outbox, error) {
+	o := &Outbox{
+		j: j, pd: pd, record: record, now: time.Now,
+		AttemptTimeout: 10 * time.Second,
+		MinBackoff:     2 * time.Second,
+		MaxBackoff:     2 * time.Minute,
+		items:          map[string]*Item{},
+		wake:           make(chan struct{}, 1),
+		changes:        make(chan Snapshot, 1),
+		claimed:        map[string]bool{},
+	}
+	err := j.EachOutbox(func(key string, v []byte) error {
+		var it Item
+		if err := json.Unmarshal(v, &it); err != nil || it.ID == "" {
+			return fmt.Errorf("outbox entry %q in %s is damaged (%v); sitrep cannot deliver it", key, j.Path(), err)
+		}
+		// Whatever the last sitrep was doing when it stopped, it may have
+		// reached PagerDuty: check before sending again.
+		if it.Attempts > 0 {
+			it.Unconfirmed = true
+		}
+		it.NextTry = time.Time{}
+		o.items[it.ID] = &it
+		return nil
+	})
+	if len(o.items) > 0 {
+		o.publish()
+	}
+	return o, err
+}
+
+// Changes delivers a snapshot whenever the outbox changes. Snapshots not
+// yet received are merged, so no settlement is missed.
+func (o *Outbox) Changes() <-chan Snapshot { return o.changes }
+
+// Pending is the number of writes waiting.
+func (o *Outbox) Pending() int {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return len(o.items)
+}
+
+// Submit journals e (what the engineer did, with the outbox item's ID in
+// its data) and queues the write for PagerDuty. A journal failure is
+// returned, but the write is queued all the same: it must reach the team.
+func (o *Outbox) Submit(ctx context.Context, w Write, e journal.Entry) (Item, error) {
+	it := Item{ID: newID(), Write: w, Created: o.now()}
+	data := map[string]any{}
+	if len(e.Data) > 0 {
+		_ = json.Unmarshal(e.Data, &data)
+	}
+	data[DataKey] = it.ID
+	e.Data, _ = json.Marshal(data)
+	if e.Incident == "" {
+		e.Incident = w.Incident
+	}
+	var errs []error
+	if o.record != nil {
+		if err := o.record(ctx, e); err != nil {
+			errs = append(errs, fmt.Errorf("journal the %s: %w", w.What(), err))
+		}
+	}
+	if err := o.save(&it); err != nil {
+		errs = append(errs, fmt.Errorf("keep the %s for delivery after a restart: %w (it is delivered while this sitrep runs)", w.What(), err))
+	}
+	o.mu.Lock()
+	o.items[it.ID] = &it
+	o.mu.Unlock()
+	o.publish()
+	o.poke()
+	return it, errors.Join(errs...)
+}
+
+// Run delivers writes until ctx ends.
+func (o *Outbox) Run(ctx context.Context) {
+	timer := time.NewTimer(time.Hour)
+	defer timer.Stop()
+	for {
+		it, wait := o.next()
+		if it != nil && wait <= 0 {
+			o.attempt(ctx, it)
+			continue
+		}
+		if wait <= 0 {
+			wait = time.Hour
+		}
+		timer.Reset(wait)
+		select {
+		case <-ctx.Done():
+			return
+		case <-o.wake:
+		case <-timer.C:
+		}
+		if !timer.Stop() {
+			select {
+			case <-timer.C:
+			default:
+			}
+		}
+	}
+}
+
+// next is the write due first, and how long until it is due.
+func (o *Outbox) next() (*Item, time.Duration) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	var first *Item
+	for _, it := range o.items {
+		if first == nil || it.NextTry.Before(first.NextTry) || it.NextTry.Equal(first.NextTry) && it.Created.Before(first.Created) {
+			first = it
+		}
+	}
+	if first == nil {
+		return nil, 0
+	}
+	cp := *first
+	return &cp, first.NextTry.Sub(o.now())
+}
+
+func (o *Outbox) attempt(ctx context.Context, it *Item) {
+	actx, cancel := context.WithTimeout(ctx, o.AttemptTimeout)
+	defer cancel()
+	if it.Unconfirmed {
+		done, ref, reason, err := o.reconcile(actx, it)
+		switch {
+		case err != nil:
+			o.retry(it, err, true)
+			return
+		case done:
+			o.settle(Settled{Item: *it, Delivered: reason == "", Ref: ref, Reason: reason})
+			return
+		}
+	}
+	ref, err := o.deliver(actx, it)
+	switch {
+	case err == nil:
+		o.settle(Settled{Item: *it, Delivered: true, Ref: ref})
+	case ctx.Err() != nil:
+		// sitrep is stopping: the write stays for the next start, which
+		// checks whether this attempt reached PagerDuty.
+		o.retry(it, err, true)
+	case pagerduty.Permanent(err):
+		o.settle(Settled{Item: *it, Reason: err.Error()})
+	default:
+		// No answer in time, a dropped connection or a 5xx: PagerDuty may
+		// have done it. A 429 was not processed, so it is not in doubt.
+		o.retry(it, err, pagerduty.StatusOf(err) != 429)
+	}
+}
+
+func (o *Outbox) deliver(ctx context.Context, it *Item) (string, error) {
+	switch it.Op {
+	case OpNote:
+		n, err := o.pd.AddNote(ctx, it.Incident, it.Text)
+		return n.ID, err
+	case OpAcknowledge:
+		return "", o.pd.Acknowledge(ctx, it.Incident)
+	case OpResolve:
+		return "", o.pd.Resolve(ctx, it.Incident)
+	}
+	return "", fmt.Errorf("outbox: unknown write %q", it.Op)
+}
+
+// reconcile asks PagerDuty whether an unconfirmed write already took
+// effect. done says the write needs no further attempt: delivered (reason
+// empty) or impossible (reason says why).
+func (o *Outbox) reconcile(ctx context.Context, it *Item) (done bool, ref, reason string, err error) {
+	switch it.Op {
+	case OpNote:
+		notes, err := o.pd.Notes(ctx, it.Incident)
+		if err != nil {
+			return false, "", "", err
+		}
+		o.mu.Lock()
+		defer o.mu.Unlock()
+		want := strings.TrimSpace(it.Text)
+		for _, n := range notes {
+			// PagerDuty's clock and ours may differ a little.
+			if strings.TrimSpace(n.Content) == want && !n.At.Before(it.Created.Add(-5*time.Minute)) && !o.claimed[n.ID] {
+				o.claimed[n.ID] = true
+				return true, n.ID, "", nil
+			}
+		}
+		return false, "", "", nil
+	case OpAcknowledge, OpResolve:
+		in, err := o.pd.Incident(ctx, it.Incident)
+		if err != nil {
+			return false, "", "", err
+		}
+		switch {
+		case in.Status == pagerduty.StatusResolved && it.Op == OpAcknowledge:
+			return true, "", "the incident was resolved before the acknowledgement reached PagerDuty", nil
+		case in.Status == pagerduty.StatusResolved,
+			in.Status == pagerduty.StatusAcknowledged && it.Op == OpAcknowledge:
+			return true, "", "", nil
+		}
+	}
+	return false, "", "", nil
+}
+
+// retry schedules the next attempt with jittered exponential backoff.
+func (o *Outbox) retry(it *Item, err error, unconfirmed bool) {
+	o.mu.Lock()
+	cur, ok := o.items[it.ID]
+	if !ok {
+		o.mu.Unlock()
+		return
+	}
+	cur.Attempts++
+	cur.Unconfirmed = cur.Unconfirmed || unconfirmed
+	cur.LastErr = err.Error()
+	d := o.MinBackoff << min(cur.Attempts-1, 16)
+	if d > o.MaxBackoff || d <= 0 {
+		d = o.MaxBackoff
+	}
+	d = d/2 + rand.N(d/2+1)
+	cur.NextTry = o.now().Add(d)
+	saved := *cur
+	o.mu.Unlock()
+	_ = o.save(&saved) // the copy in memory still delivers it
+	o.publish()
+}
+
+// settle takes a write out of the outbox and journals where it got to.
+func (o *Outbox) settle(s Settled) {
+	o.mu.Lock()
+	if cur, ok := o.items[s.Item.ID]; ok {
+		s.Item.Attempts = cur.Attempts
+	}
+	s.Item.Attempts++
+	delete(o.items, s.Item.ID)
+	o.settled = append(o.settled, s)
+	o.mu.Unlock()
+
+	kind, summary := KindDelivered, s.Item.What()+" delivered to PagerDuty"
+	if !s.Delivered {
+		kind, summary = KindFailed, s.Item.What()+" could not be delivered to PagerDuty: "+s.Reason
+	}
+	if s.Item.Attempts > 1 {
+		summary += fmt.Sprintf(" (after %d attempts)", s.Item.Attempts)
+	}
+	data, _ := json.Marshal(map[string]any{DataKey: s.Item.ID, "op": s.Item.Op, "ref": s.Ref, "reason": s.Reason, "attempts": s.Item.Attempts})
+	_, _ = o.j.Append(journal.Entry{
+		Incident: s.Item.Incident, Kind: kind, Actor: journal.ActorSitrep, Summary: summary, Data: data,
+		SourceID: "outbox:" + s.Item.ID,
+	})
+	_ = o.j.DeleteOutbox(s.Item.ID)
+	o.publish()
+}
+
+func (o *Outbox) save(it *Item) error {
+	b, err := json.Marshal(it)
+	if err != nil {
+		return err
+	}
+	return o.j.PutOutbox(it.ID, b)
+}
+
+// publish hands the cockpit a fresh snapshot, merged with one it has not
+// received yet.
+func (o *Outbox) publish() {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	snap := Snapshot{Pending: make([]Item, 0, len(o.items)), Settled: o.settled}
+	o.settled = nil
+	for _, it := range o.items {
+		snap.Pending = append(snap.Pending, *it)
+	}
+	sort.Slice(snap.Pending, func(a, b int) bool { return snap.Pending[a].Created.Before(snap.Pending[b].Created) })
+	select {
+	case old := <-o.changes:
+		snap.Settled = append(old.Settled, snap.Settled...)
+	default:
+	}
+	o.changes <- snap // the buffer is empty: publishers hold o.mu
+}
+
+func (o *Outbox) poke() {
+	select {
+	case o.wake <- struct{}{}:
+	default:
+	}
+}
+
+func newID() string {
+	var b [8]byte
+	_, _ = crand.Read(b[:])
+	return "ob-" + hex.EncodeToString(b[:])
+}
