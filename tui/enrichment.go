@@ -15,6 +15,7 @@ import (
 	"sitrep/sources/health"
 	"sitrep/sources/logs"
 	"sitrep/sources/pagerduty"
+	"sitrep/sources/sanitize"
 )
 
 // Enricher gathers what the enrichment panes show for an incident: its
@@ -143,7 +144,7 @@ func (m *Model) enrichArrived(msg enrichArrived) tea.Cmd {
 	r := msg.result
 	p := paneData{value: r.Value, fetchedAt: r.FetchedAt, took: r.Took, statuses: r.Statuses}
 	if r.Err != nil {
-		p.err = r.Err.Error()
+		p.err = m.errText(r.Err)
 		if old, ok := st.panes[r.SourceID]; ok {
 			p.value, p.fetchedAt = old.value, old.fetchedAt // keep the last good data beside the error
 		}
@@ -448,6 +449,15 @@ func (m *Model) enrichmentSummary(in pagerduty.Incident) (string, bool) {
 			fmt.Fprintf(&b, "; latest: %s", truncate(last, 160))
 		}
 		have = true
+	}
+	// A source that failed is sitrep's problem, not evidence about the
+	// service: said apart, and marked as sitrep's.
+	for _, name := range []string{paneMetrics, paneLogs, paneDeploys} {
+		for _, st := range es.panes[name].statuses {
+			if st.State == health.Error {
+				fmt.Fprintf(&b, "\n- (sitrep could not read its %s source %s: %s)", name, sanitize.Line(st.Source), truncate(sanitize.Line(st.Reason), 160))
+			}
+		}
 	}
 	return b.String(), have
 }

@@ -67,13 +67,17 @@ func sourceStatusLines(s Styles, statuses []health.Status, width int, full bool)
 		case health.Error:
 			glyph, style = s.Error.Render("✗"), s.Error
 		}
-		head := glyph + " " + strings.Join(g.names, ", ") + ": "
+		names := strings.Join(g.names, ", ")
 		text := g.st.Text()
-		hw := plainWidth(head)
-		if !full || hw+plainWidth(text) <= width || width-hw < 20 {
-			out = append(out, truncate(head+style.Render(text), width))
+		if !full || 2+plainWidth(names)+2+plainWidth(text) <= width {
+			// One line: the names cut to leave the reason room.
+			if g.st.State != health.OK {
+				names = shortLabel(names, max(16, width*2/5))
+			}
+			out = append(out, truncate(glyph+" "+names+": "+style.Render(text), width))
 			continue
 		}
+		head := glyph + " " + names + ":"
 		rows := wrap(text, width-2)
 		// The head on a line of its own, the reason indented under it.
 		out = append(out, truncate(head, width))
@@ -88,6 +92,23 @@ func sourceStatusLines(s Styles, statuses []health.Status, width int, full bool)
 		}
 	}
 	return out
+}
+
+// shortLabel cuts a source's label to w cells: a path (file, git) keeps
+// its end, where files differ; anything else keeps its start.
+func shortLabel(label string, w int) string {
+	if plainWidth(label) <= w || w < 8 {
+		return label
+	}
+	kind, rest, ok := strings.Cut(label, " ")
+	if ok && strings.Contains(rest, "/") && !strings.Contains(rest, " ") {
+		r := []rune(rest)
+		keep := w - plainWidth(kind) - 2
+		if keep > 0 && keep < len(r) {
+			return kind + " …" + string(r[len(r)-keep:])
+		}
+	}
+	return truncate(label, w)
 }
 
 // mergeStatuses overlays what a followed stream says of its sources on

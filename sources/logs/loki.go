@@ -188,8 +188,10 @@ func (l Loki) query(ctx context.Context, startNS, endNS int64, limit int, direct
 	q.Set("end", strconv.FormatInt(endNS, 10))
 	q.Set("limit", strconv.Itoa(max(limit, 1)))
 	q.Set("direction", direction)
-	u.RawQuery = q.Encode()
+	// Messages name the endpoint without the query string: the query is
+	// the source's label already, and the times and limit are noise.
 	shown := u.String() // no credentials: base.User was cleared
+	u.RawQuery = q.Encode()
 
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
 	if err != nil {

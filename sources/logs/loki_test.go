@@ -110,7 +110,7 @@ func TestLokiErrors(t *testing.T) {
 		wantErr []string
 	}{
 		{name: "400 with Loki's text body", status: 400, body: "parse error at line 1, col 2: syntax error: unexpected IDENTIFIER\n",
-			wantErr: []string{"400 Bad Request", "parse error at line 1, col 2", "/loki/api/v1/query_range?"}},
+			wantErr: []string{"400 Bad Request", "parse error at line 1, col 2", "/loki/api/v1/query_range: 400"}},
 		{name: "500 empty body", status: 500, body: "", wantErr: []string{"500 Internal Server Error", "(empty body)"}},
 		{name: "hostile error body sanitized", status: 502, body: "\x1b]52;c;cm0gLXJmIC8K\x07bad gateway", wantErr: []string{"502 Bad Gateway: bad gateway"}},
 		{name: "malformed JSON", status: 200, body: `{"status":"success","data":{"resultType":"streams","result":[`, wantErr: []string{"bad JSON"}},
