@@ -54,16 +54,27 @@ const (
 	StepFailed    = "failed"
 	StepTimedOut  = "timed_out"
 	StepCancelled = "cancelled"
-	StepOutcome   = "outcome"
-	StepEffect    = "effect"
+	// StepInterrupted is written at the next start for a run that sitrep
+	// died during: its processes died with it, its effect is unknown.
+	StepInterrupted = "interrupted"
+	StepOutcome     = "outcome"
+	StepEffect      = "effect"
 )
+
+// ResultInterrupted is the result of a run that sitrep died during.
+const ResultInterrupted = "interrupted — effect unknown"
 
 // MetricChange is one metric's value in a window before an action and in
 // the same window after it ("5xx rate 0.31 → 0.01").
+// A metric that could not be read in one of the windows has NoData set to
+// why ("no data after the action: no series in 03:02:00–03:04:00"), and
+// holds only the value it did read: it is listed, not compared, and does
+// not stop the other metrics from being compared.
 type MetricChange struct {
 	Name   string    `json:"name"`
 	Unit   string    `json:"unit,omitempty"`
 	Before float64   `json:"before"`
 	After  float64   `json:"after"`
 	At     time.Time `json:"at"`
+	NoData string    `json:"no_data,omitempty"`
 }

@@ -155,6 +155,11 @@ func verdict(r actions.Record) string {
 
 func result(r actions.Record, steps []string) string {
 	res := r.Result
+	if len(steps) > 0 && steps[len(steps)-1] == actions.StepInterrupted {
+		// Marked at the next start: whatever the run said before it
+		// went, its end is unknown.
+		return actions.ResultInterrupted
+	}
 	if res == "" && r.ExitCode != nil {
 		res = "exit " + strconv.Itoa(*r.ExitCode)
 	}
@@ -171,10 +176,16 @@ func duration(ms int64) string {
 	return (time.Duration(ms) * time.Millisecond).Round(time.Millisecond).String()
 }
 
-// effect reads "5xx rate 0.31 → 0.01; p95 latency 840ms → 120ms".
+// effect reads "5xx rate 0.31 → 0.01; p95 latency 840ms → 120ms; queue:
+// no data (after it: no series in 03:02:00–03:04:00)": a metric that could
+// not be compared says which window had no data and why.
 func effect(ms []actions.MetricChange) string {
 	var parts []string
 	for _, m := range ms {
+		if m.NoData != "" {
+			parts = append(parts, fmt.Sprintf("%s: no data (%s)", m.Name, m.NoData))
+			continue
+		}
 		parts = append(parts, fmt.Sprintf("%s %s%s → %s%s", m.Name, num(m.Before), m.Unit, num(m.After), m.Unit))
 	}
 	return strings.Join(parts, "; ")
