@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestUnusableFiles checks that an empty file and a directory are refused
@@ -69,5 +70,36 @@ func TestPlainCause(t *testing.T) {
 	}
 	if got := shellQuote("/a b/it's"); got != `'/a b/it'\''s'` {
 		t.Errorf("shellQuote = %s", got)
+	}
+}
+
+// TestDamagedOpenLeavesNoLock damages every page past the meta pages, so
+// that bbolt faults inside its own Open, and checks that the open that
+// failed leaves no lock behind in this process: a second open is told the
+// file is damaged, not that it is in use.
+func TestDamagedOpenLeavesNoLock(t *testing.T) {
+	path := seeded(t, 300)
+	f, err := os.OpenFile(path, os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fi, _ := f.Stat()
+	junk := make([]byte, fi.Size()-2*4096)
+	for i := range junk {
+		junk[i] = 0xff
+	}
+	if _, err := f.WriteAt(junk, 2*4096); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	for i, ro := range []bool{false, false, true, false} {
+		j, err := Open(path, Options{ReadOnly: ro, LockTimeout: 100 * time.Millisecond})
+		if err == nil {
+			j.Close()
+			t.Fatalf("open %d (ReadOnly=%v) of a damaged file succeeded", i, ro)
+		}
+		if errors.Is(err, ErrLocked) || !errors.Is(err, ErrCorrupt) {
+			t.Errorf("open %d (ReadOnly=%v): %v, want the damage named", i, ro, err)
+		}
 	}
 }

@@ -154,6 +154,7 @@ func Open(path string, opts Options) (*Journal, error) {
 	}
 
 	var db *bolt.DB
+	before := fdsOn(path)
 	err := guard(path, func() error {
 		var err error
 		db, err = bolt.Open(path, 0o600, &bolt.Options{
@@ -165,6 +166,9 @@ func Open(path string, opts Options) (*Journal, error) {
 		})
 		return err
 	})
+	if db == nil && errors.Is(err, ErrCorrupt) {
+		unlockStranded(path, before) // bbolt panicked holding the lock
+	}
 	if err != nil && opts.ReadOnly && errors.Is(err, bolterrors.ErrTimeout) {
 		// A running sitrep holds the file: read a snapshot of it instead,
 		// so looking never stops the writer (it holds the writer's commits
