@@ -92,7 +92,8 @@ func (r *HTTPRunner) send(ctx context.Context, req HTTPRequest, out func(Chunk))
 	c := &capture{red: r.Redactor, out: out}
 	start := time.Now()
 	fail := func(format string, args ...any) Result {
-		return Result{ExitCode: -1, Duration: time.Since(start), Text: r.Redactor.Redact(fmt.Sprintf(format, args...)), Output: c.String()}
+		// The error may quote a server or a command: one sanitized line.
+		return Result{ExitCode: -1, Duration: time.Since(start), Text: r.Redactor.Redact(sanitize.Line(fmt.Sprintf(format, args...))), Output: c.String()}
 	}
 	hr, err := http.NewRequestWithContext(ctx, req.Method, req.URL, strings.NewReader(req.Body))
 	if err != nil {
@@ -182,7 +183,9 @@ func (r *HTTPRunner) secret(ctx context.Context, s SecretHeader) (string, error)
 		if !ok || v == "" {
 			return "", fmt.Errorf("environment variable %s is not set", s.Env)
 		}
-		r.Redactor.Add(v)
+		// A header's secret is hidden from every message, not only
+		// this plan's: a server may echo it into any later error.
+		r.Redactor.Root().Add(v)
 		return v, nil
 	}
 	if len(s.TokenCmd) == 0 {
@@ -200,6 +203,8 @@ func (r *HTTPRunner) secret(ctx context.Context, s SecretHeader) (string, error)
 	cmd.WaitDelay = tokenWaitDelay
 	out := &cappedBuffer{max: maxTokenOutput}
 	cmd.Stdout = out
+	stderr := &cappedBuffer{max: 4 << 10}
+	cmd.Stderr = stderr
 	err := cmd.Run()
 	if cmd.Process != nil {
 		// Whatever the command left behind in its group goes with it.
@@ -210,8 +215,21 @@ func (r *HTTPRunner) secret(ctx context.Context, s SecretHeader) (string, error)
 		err = nil
 	}
 	if err != nil {
-		// Never include the command's output: it may be half a token.
-		return "", fmt.Errorf("token_cmd %s failed: %v", s.TokenCmd[0], err)
+		// Never include the command's output: it may be half a token. Its
+		// stderr says why, but is outside text that may echo a secret:
+		// one sanitized line, with anything it printed redacted.
+		quiet := &sanitize.Secrets{}
+		if r.Redactor != nil {
+			quiet.Inherit(&r.Redactor.Secrets)
+		}
+		for _, line := range strings.Split(out.b.String(), "\n") {
+			quiet.Add(line)
+		}
+		msg := fmt.Sprintf("token_cmd %s failed: %v", s.TokenCmd[0], err)
+		if why := quiet.Quote(stderr.b.String(), 200); why != "" {
+			msg += ": " + why
+		}
+		return "", errors.New(msg)
 	}
 	if out.over {
 		return "", fmt.Errorf("token_cmd %s printed more than %d KiB", s.TokenCmd[0], maxTokenOutput>>10)
@@ -220,6 +238,6 @@ func (r *HTTPRunner) secret(ctx context.Context, s SecretHeader) (string, error)
 	if v == "" {
 		return "", fmt.Errorf("token_cmd %s printed nothing", s.TokenCmd[0])
 	}
-	r.Redactor.Add(v)
+	r.Redactor.Root().Add(v)
 	return v, nil
 }

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"sitrep/sources/pagerduty"
+	"sitrep/sources/sanitize"
 )
 
 // Target is what an action runs against.
@@ -64,8 +65,10 @@ type Engine struct {
 	// Announcers are told about runs besides PagerDuty notes and the
 	// action's Slack webhook.
 	Announcers []Announcer
-	// Secrets are values to redact everywhere (tokens sitrep holds).
-	Secrets []string
+	// Secrets are the values to redact everywhere (the tokens sitrep
+	// holds); every plan's Redactor inherits them, and a secret a plan
+	// resolves for a header or a webhook is added to them.
+	Secrets *sanitize.Secrets
 	// Grace is the time between SIGTERM and SIGKILL; zero means DefaultGrace.
 	Grace time.Duration
 }
@@ -187,9 +190,7 @@ func (e *Engine) Prepare(ctx context.Context, name string, given map[string]stri
 		return nil, fmt.Errorf("unknown action %q%s", name, suggestSuffix(name, e.Catalogue.Names()))
 	}
 	red := &Redactor{}
-	for _, s := range e.Secrets {
-		red.Add(s)
-	}
+	red.Inherit(e.Secrets)
 	p := &Plan{RunID: newRunID(), Action: a, Target: t, engine: e, red: red}
 	vals, err := ResolveParams(a, given, t, e.Caller, red)
 	if err != nil {
@@ -589,7 +590,7 @@ func (p *Plan) announce(ctx context.Context, text string) {
 	}
 	if env := p.Action.Announce.SlackWebhookEnv; env != "" {
 		if u, ok := e.lookupEnv(env); ok && u != "" {
-			p.red.Add(u) // a webhook URL is a credential
+			p.red.Root().Add(u) // a webhook URL is a credential
 			targets = append(targets, SlackWebhook{URL: u})
 		}
 	}

@@ -295,7 +295,7 @@ func (m *Model) actionPrepared(msg actionPrepared) tea.Cmd {
 	m.pending = preparation{}
 	if msg.err != nil {
 		m.status = ""
-		m.lastErr = sanitize.Line(msg.name + ": " + msg.err.Error())
+		m.lastErr = msg.name + ": " + m.errText(msg.err)
 		return nil
 	}
 	m.status = ""

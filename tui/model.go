@@ -16,6 +16,7 @@ import (
 	"sitrep/sources/health"
 	"sitrep/sources/logs"
 	"sitrep/sources/pagerduty"
+	"sitrep/sources/sanitize"
 	"sitrep/store/journal"
 )
 
@@ -54,6 +55,9 @@ type Options struct {
 	PaneRefresh time.Duration
 	// Actions is the remediation catalogue; nil means none.
 	Actions Actions
+	// Secrets are masked from everything drawn, whichever answer or
+	// command echoed them; nil masks only what looks like a credential.
+	Secrets *sanitize.Secrets
 }
 
 // Model is the cockpit.
@@ -226,7 +230,7 @@ func (m Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			return m, nil
 		}
 		m.refreshing = false
-		m.lastErr = msg.err.Error()
+		m.lastErr = m.errText(msg.err)
 		m.refreshGen++
 		return m, scheduleRefresh(m.opts.RefreshInterval, m.refreshGen)
 	case detailDue:
@@ -263,7 +267,7 @@ func (m Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		if m.following != nil && m.following.gen == msg.gen {
 			m.following = nil
 			if msg.err != nil {
-				m.lastErr = "logs: " + msg.err.Error()
+				m.lastErr = "logs: " + m.errText(msg.err)
 			}
 			m.logs.follow = false
 		}
@@ -272,7 +276,7 @@ func (m Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		st := m.details[msg.id]
 		st.loading = false
 		if msg.err != nil {
-			st.err = msg.err.Error()
+			st.err = m.errText(msg.err)
 			m.details[msg.id] = st
 			return m, nil
 		}
@@ -296,27 +300,27 @@ func (m Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case noteRecorded:
 		return m.noteRecorded(msg)
 	case journalFailed:
-		m.lastErr = "journal: " + msg.err.Error()
+		m.lastErr = "journal: " + m.errText(msg.err)
 		return m, nil
 	case journalRead:
 		if m.journal != nil && m.journal.incident.ID == msg.id {
 			m.journal.loading = false
 			m.journal.entries = byTime(msg.entries)
 			if msg.err != nil {
-				m.journal.err = msg.err.Error()
+				m.journal.err = m.errText(msg.err)
 			}
 		}
 		return m, nil
 	case exported:
 		if msg.err != nil {
-			m.lastErr = "export " + msg.incident + ": " + msg.err.Error()
+			m.lastErr = "export " + msg.incident + ": " + m.errText(msg.err)
 		} else {
 			m.status = "exported " + msg.incident + " to " + msg.path
 		}
 		return m, nil
 	case urlOpened:
 		if msg.err != nil {
-			m.status = "could not open a browser (" + msg.err.Error() + "): " + msg.url
+			m.status = "could not open a browser (" + m.errText(msg.err) + "): " + msg.url
 		} else {
 			m.status = "opened " + msg.url
 		}
@@ -431,7 +435,7 @@ func (m *Model) withResolvedHere(incidents []pagerduty.Incident, now time.Time) 
 func (m Model) operationDone(msg operationDone) (tea.Model, tea.Cmd) {
 	if msg.err != nil {
 		m.status = ""
-		m.lastErr = msg.err.Error()
+		m.lastErr = m.errText(msg.err)
 		return m, nil
 	}
 	m.status = msg.incident + " " + msg.op
@@ -456,7 +460,7 @@ func (m Model) operationDone(msg operationDone) (tea.Model, tea.Cmd) {
 func (m Model) noteRecorded(msg noteRecorded) (tea.Model, tea.Cmd) {
 	if msg.err != nil {
 		m.status = ""
-		m.lastErr = "note on " + msg.incident + ": " + msg.err.Error()
+		m.lastErr = "note on " + msg.incident + ": " + m.errText(msg.err)
 		return m, nil
 	}
 	cmds := []tea.Cmd{}

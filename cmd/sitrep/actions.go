@@ -15,6 +15,7 @@ import (
 	"sitrep/sources/metrics"
 	"sitrep/sources/metrics/effect"
 	"sitrep/sources/pagerduty"
+	"sitrep/sources/sanitize"
 	"sitrep/store/journal"
 	"sitrep/tui"
 )
@@ -125,7 +126,7 @@ func (p *effectProbe) ReadyAt(done time.Time) time.Time {
 
 // newEngine builds the actions engine over a catalogue, journaling every
 // step of every run against its incident.
-func newEngine(cat *actions.Catalogue, j *journal.Journal, feed *pagerduty.Client, secrets []string, readOnly bool) *actions.Engine {
+func newEngine(cat *actions.Catalogue, j *journal.Journal, feed *pagerduty.Client, secrets *sanitize.Secrets, readOnly bool) *actions.Engine {
 	e := &actions.Engine{
 		Catalogue: cat,
 		ReadOnly:  readOnly,

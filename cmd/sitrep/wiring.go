@@ -11,6 +11,7 @@ import (
 	"sitrep/actions"
 	actionsdemo "sitrep/actions/demo"
 	"sitrep/sources/pagerduty"
+	"sitrep/sources/sanitize"
 	"sitrep/store/journal"
 	"sitrep/store/recorder"
 	"sitrep/tui"
@@ -26,7 +27,9 @@ type environment struct {
 	enricher    *enricher
 	remediation *remediation
 	recorder    *recorder.Recorder
-	closers     []func()
+	// secrets are redacted from everything shown, journaled or exported.
+	secrets *sanitize.Secrets
+	closers []func()
 }
 
 func (e *environment) Close() {
@@ -89,7 +92,10 @@ func catalogueDirs(dir string) []string {
 
 // assemble wires the parts over a feed, a journal and a catalogue.
 func assemble(cfg *config, token string, feed *pagerduty.Client, j *journal.Journal, cat *actions.Catalogue, caller map[string]string, readOnly bool) (*environment, error) {
-	env := &environment{cfg: cfg, token: token, feed: feed, journal: j}
+	if cat == nil {
+		cat, _ = actions.Load()
+	}
+	env := &environment{cfg: cfg, token: token, feed: feed, journal: j, secrets: knownSecrets(cfg, token, cat)}
 	env.closers = append(env.closers, func() { j.Close() })
 	enr, err := newEnricher(cfg, feed, token)
 	if err != nil {
@@ -100,10 +106,8 @@ func assemble(cfg *config, token string, feed *pagerduty.Client, j *journal.Jour
 	env.closers = append(env.closers, enr.Close) // before the journal closes
 	env.recorder = recorder.New(j, feed, filepath.Join(filepath.Dir(j.Path()), "exports"))
 	env.recorder.SetChanges(enr)
-	if cat == nil {
-		cat, _ = actions.Load()
-	}
-	engine := newEngine(cat, j, feed, []string{token}, readOnly || j.ReadOnly())
+	env.recorder.SetSecrets(env.secrets)
+	engine := newEngine(cat, j, feed, env.secrets, readOnly || j.ReadOnly())
 	engine.Caller = caller
 	env.remediation = &remediation{engine: engine, cfg: cfg, prom: enr.prom, feed: feed}
 	return env, nil
@@ -119,6 +123,7 @@ func (e *environment) tuiOptions(scope pagerduty.Scope, readOnly bool) tui.Optio
 		Enricher:        e.enricher,
 		Actions:         e.remediation,
 		ReadOnly:        readOnly || e.journal.ReadOnly(),
+		Secrets:         e.secrets,
 	}
 	if cached, at, err := e.journal.LoadIncidents(scope.String()); err == nil && len(cached) > 0 {
 		opts.Cached, opts.CachedAt = cached, at

@@ -10,11 +10,12 @@ import (
 )
 
 // The conversions below are the only place go-pagerduty's wire structs are
-// read. Every string from PagerDuty passes through sanitize here.
+// read. Every string from PagerDuty passes through sanitize here, IDs too:
+// an ID is drawn, searched and exported like any other text.
 
 func fromIncident(in pd.Incident) Incident {
 	out := Incident{
-		ID:               in.ID,
+		ID:               sanitize.Line(in.ID),
 		Number:           in.IncidentNumber,
 		Title:            sanitize.Line(firstNonEmpty(in.Title, in.Summary)),
 		Status:           sanitize.Line(in.Status),
@@ -43,7 +44,7 @@ func fromIncident(in pd.Incident) Incident {
 
 func fromAlert(a pd.IncidentAlert) Alert {
 	out := Alert{
-		ID:        a.ID,
+		ID:        sanitize.Line(a.ID),
 		Summary:   sanitize.Line(a.Summary),
 		Status:    sanitize.Line(a.Status),
 		Severity:  sanitize.Line(a.Severity),
@@ -75,7 +76,7 @@ func fromAlert(a pd.IncidentAlert) Alert {
 func fromLogEntry(e pd.LogEntry) LogEntry {
 	agent := ref(pd.APIObject(e.Agent))
 	return LogEntry{
-		ID:        e.ID,
+		ID:        sanitize.Line(e.ID),
 		Type:      sanitize.Line(e.Type),
 		Summary:   sanitize.Line(e.Summary),
 		At:        parseTime(e.CreatedAt),
@@ -86,11 +87,11 @@ func fromLogEntry(e pd.LogEntry) LogEntry {
 }
 
 func fromNote(n pd.IncidentNote) Note {
-	return Note{ID: n.ID, Content: sanitize.Text(n.Content), User: ref(n.User), At: parseTime(n.CreatedAt)}
+	return Note{ID: sanitize.Line(n.ID), Content: sanitize.Text(n.Content), User: ref(n.User), At: parseTime(n.CreatedAt)}
 }
 
 func ref(o pd.APIObject) Ref {
-	return Ref{ID: o.ID, Name: sanitize.Line(o.Summary)}
+	return Ref{ID: sanitize.Line(o.ID), Name: sanitize.Line(o.Summary)}
 }
 
 func parseTime(s string) time.Time {

@@ -14,6 +14,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"sitrep/sources/sanitize"
 )
 
 // Transport is the http.RoundTripper under the go-pagerduty client. It is
@@ -96,6 +98,9 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		}
 		wait, retry := t.shouldRetry(resp, err, attempt, retryable)
 		if !retry {
+			if err == nil && resp.StatusCode >= 400 {
+				scrubEcho(resp, req.Header.Get("Authorization"))
+			}
 			return t.capBody(resp), err
 		}
 		if deadline, ok := ctx.Deadline(); ok && time.Until(deadline) < wait {
@@ -284,6 +289,36 @@ func roughly(d time.Duration) string {
 		return fmt.Sprintf("%dm%02ds", secs/60, secs%60)
 	}
 	return fmt.Sprintf("%ds", secs)
+}
+
+// maxErrorBody is the most of an error answer kept: PagerDuty's error
+// objects are a few hundred bytes.
+const maxErrorBody = 64 << 10
+
+// scrubEcho masks the request's credentials in an error answer. A proxy
+// or server that echoes the Authorization header back would otherwise
+// carry the token into an error message, and from there to the screen.
+// The answer is cut to maxErrorBody; only its meaning is needed.
+func scrubEcho(resp *http.Response, auth string) {
+	if resp.Body == nil || resp.Body == http.NoBody {
+		return
+	}
+	body, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
+	resp.Body.Close()
+	if auth != "" {
+		secrets := &sanitize.Secrets{}
+		secrets.Add(auth)
+		// "Token token=<t>" or "Bearer <t>": the token on its own too.
+		if _, tok, ok := strings.Cut(auth, "token="); ok {
+			secrets.Add(tok)
+		} else if f := strings.Fields(auth); len(f) > 0 {
+			secrets.Add(f[len(f)-1])
+		}
+		body = []byte(secrets.RedactValues(string(body)))
+	}
+	resp.Body = io.NopCloser(bytes.NewReader(body))
+	resp.ContentLength = int64(len(body))
+	resp.Header.Del("Content-Length")
 }
 
 // capBody makes reading more than MaxBody bytes of resp's body an error

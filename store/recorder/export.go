@@ -86,14 +86,21 @@ func (r *Recorder) ExportTo(ctx context.Context, w io.Writer, incidentID string)
 	if err != nil {
 		return fmt.Errorf("export %s: %w", incidentID, err)
 	}
-	return postmortem.Render(w, postmortem.Input{
+	// Rendered whole, then redacted: entries journaled before a secret
+	// was known, and PagerDuty's own text, may still hold one.
+	var doc bytes.Buffer
+	if err := postmortem.Render(&doc, postmortem.Input{
 		Detail:       detail,
 		Entries:      entries,
 		Changes:      changes,
 		ChangeWindow: ChangeWindow,
 		Generated:    r.now().UTC(),
 		Audit:        postmortem.AuditFor(entries, head),
-	})
+	}); err != nil {
+		return err
+	}
+	_, err = io.WriteString(w, r.secrets.RedactValuesAs(doc.String(), "[redacted]"))
+	return err
 }
 
 // detailFromJournal rebuilds what is known of an incident from its journal:

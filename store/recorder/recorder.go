@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"sitrep/sources/pagerduty"
+	"sitrep/sources/sanitize"
 	"sitrep/store/journal"
 	"sitrep/store/observe"
 )
@@ -30,6 +31,7 @@ type Recorder struct {
 	changes   Changes
 	exportDir string
 	now       func() time.Time
+	secrets   *sanitize.Secrets
 
 	mu          sync.Mutex
 	actor       string
@@ -74,7 +76,7 @@ func (r *Recorder) Record(ctx context.Context, e journal.Entry) error {
 	if e.Actor == "" {
 		e.Actor = r.actorName(ctx)
 	}
-	_, err := r.j.Append(e)
+	_, err := r.j.Append(r.redact(e))
 	return err
 }
 
