@@ -16,6 +16,10 @@ type Command struct {
 	Env    []string      // KEY=value pairs added to sitrep's environment, less its secrets (see childEnv)
 	Source string        // Line.Source; empty means the program's base name
 	Grace  time.Duration // between SIGTERM and SIGKILL when stopped; zero means DefaultGrace
+	// Background, when set, keeps the command running between fetches
+	// while a Follow holds it, one process for every fetch and follow
+	// of the same command (see Background).
+	Background *Background
 }
 
 // Follow streams the command's output into ring until the command exits or
@@ -28,14 +32,21 @@ func (c Command) Follow(ctx context.Context, ring *Ring) error {
 	if ring == nil {
 		return errNilRing
 	}
+	if c.Background != nil {
+		return c.Background.follow(ctx, c, ring)
+	}
 	return c.proc().run(ctx, c.emitTo(ring))
 }
 
 // Fetch runs the command to completion and returns the last n lines of its
 // output (n < 1 or n > MaxFetchLines: the last MaxFetchLines). If ctx ends
 // first, the command is cut off as in Follow and the lines read so far are
-// returned with the error.
+// returned with the error. With a Background, a command that a Follow
+// holds answers at once with its newest lines instead.
 func (c Command) Fetch(ctx context.Context, n int) ([]Line, error) {
+	if c.Background != nil {
+		return c.Background.fetch(ctx, c, n)
+	}
 	ring := NewRing(fetchCap(n))
 	err := c.proc().run(ctx, c.emitTo(ring))
 	return ring.Snapshot(), err
@@ -62,7 +73,11 @@ func (c Command) source() string {
 	return sanitize.Line(c.proc().name())
 }
 
-func (c Command) emitTo(ring *Ring) func(stream, []byte, bool) {
+// appender is where a command's lines go: a Ring, or a background run
+// that copies them to its followers.
+type appender interface{ Append(lines ...Line) }
+
+func (c Command) emitTo(ring appender) func(stream, []byte, bool) {
 	src := c.source()
 	errSrc := src + StderrSuffix
 	// proc calls emit one line at a time, so the stampers need no lock.
