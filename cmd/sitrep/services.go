@@ -163,3 +163,43 @@ func writeServicesJSON(w io.Writer, svcs []pagerduty.Service, teams []pagerduty.
 	enc.SetIndent("", "  ")
 	return enc.Encode(out)
 }
+
+// serviceKeyCheck is the cockpit's start-up check: the doctor's service-key
+// rows in one line, so that a key PagerDuty does not know shows before its
+// empty panes are noticed.
+func serviceKeyCheck(cfg *config, feed *pagerduty.Client) func(context.Context) (string, error) {
+	var keys []string
+	for k := range cfg.Services {
+		if k != "default" {
+			keys = append(keys, k)
+		}
+	}
+	sort.Strings(keys)
+	return func(ctx context.Context) (string, error) {
+		if len(keys) == 0 {
+			return "", nil
+		}
+		svcs, err := feed.Services(ctx)
+		if err != nil {
+			return "", err
+		}
+		var bad []string
+		for _, k := range keys {
+			if _, ok := matchService(svcs, k); ok {
+				continue
+			}
+			s := fmt.Sprintf("%q", k)
+			if near := nearestServices(svcs, k, 1); len(near) > 0 {
+				s += " (nearest: " + strings.Fields(near[0])[0] + ")"
+			}
+			bad = append(bad, s)
+		}
+		switch len(bad) {
+		case 0:
+			return "", nil
+		case 1:
+			return "services: " + bad[0] + " matches no PagerDuty service, so its panes stay empty: run sitrep doctor", nil
+		}
+		return fmt.Sprintf("services: %d keys match no PagerDuty service (%s): run sitrep doctor", len(bad), strings.Join(bad, ", ")), nil
+	}
+}
