@@ -58,9 +58,6 @@ type Options struct {
 	// Secrets are masked from everything drawn, whichever answer or
 	// command echoed them; nil masks only what looks like a credential.
 	Secrets *sanitize.Secrets
-	// StartupCheck runs once, in the background, at start (see
-	// startup.go); a notice it returns shows in the status line.
-	StartupCheck func(ctx context.Context) (notice string, err error)
 }
 
 // Model is the cockpit.
@@ -190,7 +187,7 @@ func New(feed Feed, opts Options) Model {
 
 // Init starts the first refresh and the clock.
 func (m Model) Init() tea.Cmd {
-	return tea.Batch(m.loadIncidents(), tickClock(), tea.RequestBackgroundColor, m.selectionChanged(), m.startupCheck())
+	return tea.Batch(m.loadIncidents(), tickClock(), tea.RequestBackgroundColor, m.selectionChanged())
 }
 
 // Update handles one message. It returns at once: anything slow is a Cmd.
@@ -220,8 +217,6 @@ func (m Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case clockTicked:
 		m.now = m.opts.Now()
 		return m, tickClock()
-	case startupChecked:
-		return m.startupChecked(msg), nil
 	case refreshDue:
 		if msg.gen != m.refreshGen || m.refreshing {
 			return m, nil

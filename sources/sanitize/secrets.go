@@ -105,9 +105,15 @@ func (s *Secrets) known() []string {
 // for the journal, where what was written must stay as it was but for the
 // secrets in it.
 func (s *Secrets) RedactValues(text string) string {
+	return s.RedactValuesAs(text, Mask)
+}
+
+// RedactValuesAs is RedactValues with another mask, for documents in
+// which Mask would mean something (in markdown, *** is a rule).
+func (s *Secrets) RedactValuesAs(text, mask string) string {
 	for _, v := range s.known() {
 		if strings.Contains(text, v) {
-			text = strings.ReplaceAll(text, v, Mask)
+			text = strings.ReplaceAll(text, v, mask)
 		}
 	}
 	return text
