@@ -7,6 +7,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 
 	"sitrep/sources/pagerduty"
+	"sitrep/store/outbox"
 )
 
 // Every call to the outside world is here, in a tea.Cmd with a deadline.
@@ -41,6 +42,9 @@ func (m *Model) loadDetail(id string) tea.Cmd {
 }
 
 func (m *Model) acknowledge(in pagerduty.Incident) tea.Cmd {
+	if m.opts.Outbox != nil {
+		return m.operationWrite(in, outbox.OpAcknowledge, "acknowledged")
+	}
 	feed := m.feed
 	ctx, cancel := m.callContext()
 	return func() tea.Msg {
@@ -50,6 +54,9 @@ func (m *Model) acknowledge(in pagerduty.Incident) tea.Cmd {
 }
 
 func (m *Model) resolve(in pagerduty.Incident) tea.Cmd {
+	if m.opts.Outbox != nil {
+		return m.operationWrite(in, outbox.OpResolve, "resolved")
+	}
 	feed := m.feed
 	ctx, cancel := m.callContext()
 	return func() tea.Msg {

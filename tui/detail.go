@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"sitrep/sources/pagerduty"
+	"sitrep/sources/sanitize"
+	"sitrep/store/outbox"
 )
 
 // detailView is the selected incident's detail: tabs of sections, drawn
@@ -35,7 +37,7 @@ func (d *detailView) view(s Styles, in pagerduty.Incident, st detailState, width
 	}
 	det := st.detail
 	have := det.Incident.ID == in.ID
-	tabs := d.tabBar(s, det, have)
+	tabs := d.tabBar(s, det, have, len(st.pendingNotes))
 	lines := d.lines(s, in, st, width, now)
 	// Scrolling stops at the last page so the pane never shows blank.
 	body := height - 1
@@ -63,7 +65,7 @@ func (d *detailView) lines(s Styles, in pagerduty.Incident, st detailState, widt
 		case "Timeline":
 			lines = timelineLines(s, det.LogEntries, width, now)
 		case "Notes":
-			lines = noteLines(s, det.Notes, width, now)
+			lines = noteLines(s, det.Notes, st.pendingNotes, width, now)
 		}
 	}
 	if have && st.err != "" {
@@ -72,7 +74,7 @@ func (d *detailView) lines(s Styles, in pagerduty.Incident, st detailState, widt
 	return lines
 }
 
-func (d *detailView) tabBar(s Styles, det pagerduty.Detail, have bool) string {
+func (d *detailView) tabBar(s Styles, det pagerduty.Detail, have bool, pendingNotes int) string {
 	var parts []string
 	for i, name := range detailTabs {
 		label := name
@@ -84,6 +86,9 @@ func (d *detailView) tabBar(s Styles, det pagerduty.Detail, have bool) string {
 				label += fmt.Sprintf(" %d", len(det.LogEntries))
 			case "Notes":
 				label += fmt.Sprintf(" %d", len(det.Notes))
+				if pendingNotes > 0 {
+					label += fmt.Sprintf("+%d", pendingNotes)
+				}
 			}
 		}
 		if i == d.tab {
@@ -186,11 +191,21 @@ func sortEntriesNewestFirst(es []pagerduty.LogEntry) {
 	}
 }
 
-func noteLines(s Styles, notes []pagerduty.Note, width int, now time.Time) []string {
-	if len(notes) == 0 {
+func noteLines(s Styles, notes []pagerduty.Note, pending []outbox.Item, width int, now time.Time) []string {
+	if len(notes) == 0 && len(pending) == 0 {
 		return []string{s.Dim.Render("No notes. Press n to add one.")}
 	}
 	var lines []string
+	for _, it := range pending {
+		mark := "pending: not in PagerDuty yet"
+		if it.Unconfirmed {
+			mark = "pending: not confirmed by PagerDuty yet"
+		}
+		lines = append(lines, s.Dim.Render(it.Created.UTC().Format("15:04:05")+" you ")+s.Warn.Render(mark))
+		for _, l := range wrap(sanitize.Line(it.Text), max(1, width-2)) {
+			lines = append(lines, "  "+l)
+		}
+	}
 	for _, n := range notes {
 		lines = append(lines, s.Dim.Render(n.At.UTC().Format("15:04:05")+" "+n.User.Name))
 		for _, l := range wrap(n.Content, max(1, width-2)) {

@@ -3,12 +3,14 @@ package tui
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/ansi"
 
 	"sitrep/sources/deploys"
 	"sitrep/sources/enrich"
@@ -78,10 +80,13 @@ type (
 		total    uint64
 		statuses []health.Status // the followed sources' own states
 	}
+	// followEnded says a stream stopped on its own (every source ended or
+	// failed), with what its ring held last.
 	followEnded struct {
-		id  string
-		gen int
-		err error
+		id   string
+		gen  int
+		err  error
+		last logsTicked
 	}
 )
 
@@ -178,19 +183,38 @@ func enrichTab(tab int) bool {
 	return false
 }
 
-// follow is the running log stream of the logs pane.
+// The log stream: every log source of the selected incident's service,
+// followed into a ring for as long as the incident stays selected and its
+// detail is on screen, whichever tab shows and whether the pane follows or
+// is paused. A log command that never ends (kubectl logs -f) so has lines
+// to show at any time, and runs as one process that the pane's fetches
+// read too (logs.Background). The stream stops when the selection moves,
+// a screen or J covers the detail, or sitrep quits; one that ends on its
+// own starts again only when the engineer asks (r, f, a tab, selecting
+// the incident again).
+//
+// Following, the pane shows the newest lines at every frame; paused, its
+// view holds still and takes in what arrived at the pane's refresh, on r,
+// or when f follows again.
+
+// follow is the running log stream of the selected incident.
 type follow struct {
 	id     string
 	gen    int
 	cancel context.CancelFunc
 	ring   *logs.Ring
+	ticks  int // frames delivered so far
 }
 
 // followRing is how many followed lines the pane keeps.
 const followRing = 5000
 
-// startFollow streams the selected incident's logs while the logs pane is
-// visible and follow is on.
+// followSettle is how many frames a paused pane keeps taking lines after
+// the stream starts: the sources' backlogs arrive over the first second
+// or so, and a view frozen on half of one would mislead.
+const followSettle = 4
+
+// startFollow starts the stream of the selected incident's logs.
 func (m *Model) startFollow(in pagerduty.Incident) tea.Cmd {
 	if m.opts.Enricher == nil || (m.following != nil && m.following.id == in.ID) {
 		return nil
@@ -202,7 +226,10 @@ func (m *Model) startFollow(in pagerduty.Incident) tea.Cmd {
 	m.following = f
 	e := m.opts.Enricher
 	return tea.Batch(
-		func() tea.Msg { return followEnded{id: in.ID, gen: f.gen, err: e.Follow(ctx, in, f.ring)} },
+		func() tea.Msg {
+			err := e.Follow(ctx, in, f.ring)
+			return followEnded{id: in.ID, gen: f.gen, err: err, last: f.snapshot()}
+		},
 		tickLogs(f),
 	)
 }
@@ -219,9 +246,68 @@ func (m *Model) stopFollow() {
 const logsFrame = 500 * time.Millisecond
 
 func tickLogs(f *follow) tea.Cmd {
-	return tea.Tick(logsFrame, func(time.Time) tea.Msg {
-		return logsTicked{id: f.id, gen: f.gen, lines: f.ring.Last(1000), total: f.ring.Total(), statuses: f.ring.Statuses()}
-	})
+	return tea.Tick(logsFrame, func(time.Time) tea.Msg { return f.snapshot() })
+}
+
+// snapshot takes the ring's newest lines, ordered by when they were
+// logged: lines of several sources arrive interleaved as they are read,
+// and a line's own time is what tells their order. It runs in a Cmd, off
+// the update loop; a stable sort keeps lines of the same time in the
+// order they came.
+func (f *follow) snapshot() logsTicked {
+	lines := f.ring.Last(1000)
+	byTime := func(a, b logs.Line) int { return a.T.Compare(b.T) }
+	if !slices.IsSortedFunc(lines, byTime) {
+		slices.SortStableFunc(lines, byTime)
+	}
+	return logsTicked{id: f.id, gen: f.gen, lines: lines, total: f.ring.Total(), statuses: f.ring.Statuses()}
+}
+
+// logsArrived takes a frame of the stream: into the view when following,
+// while the stream settles, or when a refresh asked for it; a paused view
+// otherwise holds still.
+func (m *Model) logsArrived(msg logsTicked) tea.Cmd {
+	f := m.following
+	if f == nil || f.gen != msg.gen {
+		return nil
+	}
+	f.ticks++
+	m.takeFrame(msg, f.ticks <= followSettle)
+	return tickLogs(f)
+}
+
+func (m *Model) takeFrame(msg logsTicked, settling bool) {
+	m.followedStatuses = msg.statuses
+	if m.logs.follow || settling || m.takeLogs || m.followedFor != msg.id || len(m.followed) == 0 {
+		m.followed, m.followedN, m.followedFor = msg.lines, msg.total, msg.id
+		m.takeLogs = false
+	}
+}
+
+// followStopped handles a stream that ended by itself. It is not started
+// again until the engineer asks; its failure is the header's only when
+// the engineer was following, since each source's own state is in the
+// pane's statuses already.
+func (m *Model) followStopped(msg followEnded) {
+	if m.following == nil || m.following.gen != msg.gen {
+		return
+	}
+	m.following = nil
+	m.streamFor = ""
+	m.takeFrame(msg.last, false)
+	if msg.err != nil && m.logs.follow {
+		m.lastErr = "logs: " + m.errText(msg.err)
+	}
+	m.logs.follow = false
+}
+
+// wantStream asks for the selected incident's stream: the engineer is
+// looking at that incident.
+func (m *Model) wantStream() tea.Cmd {
+	if in, ok := m.list.selected(); ok {
+		m.streamFor = in.ID
+	}
+	return m.syncFollow()
 }
 
 // syncFollow starts or stops the stream to match what is on screen.
@@ -234,17 +320,14 @@ func (m *Model) syncFollow() tea.Cmd {
 	return m.startFollow(in)
 }
 
-// followWanted says whether the logs pane is on screen, following, for the
-// selected incident: nothing covers it and sitrep is not quitting.
+// followWanted says whether the selected incident's stream should run:
+// it was asked for, nothing covers the detail and sitrep is not quitting.
 func (m *Model) followWanted() bool {
 	in, ok := m.list.selected()
 	if !ok || m.quitting || m.journal != nil || m.screen != nil || m.opts.Enricher == nil {
 		return false
 	}
-	if m.following != nil && m.following.id != in.ID {
-		return false
-	}
-	return detailTabs[m.detail.tab] == "Logs" && m.logs.follow
+	return m.streamFor == in.ID
 }
 
 // tabChanged starts what the new tab needs: the enrichment for a pane, the
@@ -255,9 +338,9 @@ func (m *Model) tabChanged() tea.Cmd {
 		return nil
 	}
 	if !m.enrichTabVisible() {
-		return m.syncFollow()
+		return m.wantStream()
 	}
-	return tea.Batch(m.fetchEnrichment(in, false), m.schedulePaneRefresh(), m.syncFollow())
+	return tea.Batch(m.fetchEnrichment(in, false), m.schedulePaneRefresh(), m.wantStream())
 }
 
 // paneKey handles the keys of the pane on screen: follow and errors-only
@@ -270,7 +353,7 @@ func (m *Model) paneKey(msg tea.KeyPressMsg) (tea.Cmd, bool) {
 	switch {
 	case key.Matches(msg, k.Follow):
 		m.logs.toggleFollow()
-		return m.syncFollow(), true
+		return m.wantStream(), true
 	case key.Matches(msg, k.ErrorsOnly):
 		m.logs.toggleErrors()
 		return nil, true
@@ -295,7 +378,7 @@ func (m *Model) paneKey(msg tea.KeyPressMsg) (tea.Cmd, bool) {
 func (m *Model) enrichPane(in pagerduty.Incident, width, height int) string {
 	s := m.styles
 	st := m.details[in.ID]
-	tabs := m.detail.tabBar(s, st.detail, st.detail.Incident.ID == in.ID)
+	tabs := m.detail.tabBar(s, st.detail, st.detail.Incident.ID == in.ID, len(m.pendingNotes(in.ID)))
 	if height < 2 {
 		return padLines(tabs, width, height)
 	}
@@ -324,25 +407,17 @@ func (m *Model) enrichPane(in pagerduty.Incident, width, height int) string {
 	if p.err != "" && len(p.statuses) == 0 {
 		err = errorString(p.err)
 	}
-	statuses := p.statuses
 	status := paneStatus(s, loading || (es == nil), p.fetchedAt, err, m.now, width)
 	if name == paneLogs && m.following != nil {
 		status = paneStatus(s, false, m.now, nil, m.now, width)
 	}
-	if name == paneLogs && m.followedFor == in.ID {
-		statuses = mergeStatuses(statuses, m.followedStatuses)
-	}
-	// The sources' statuses: beside the pane's own when every source is
-	// ok, else a line per source under it.
-	var extra []string
+	statuses := m.paneStatuses(in, name)
 	if allOK(statuses) {
-		status = truncate(status+s.Dim.Render(" · ")+okSummary(s, statuses), width)
-		status = strings.TrimRight(status, " ")
-	} else if len(statuses) > 0 {
-		extra = sourceStatusLines(s, statuses, width, m.detail.focused)
-		// Keep at least a line of content under them.
-		extra = extra[:min(len(extra), max(0, body-2))]
+		// Every source answered: said beside the pane's own status (a
+		// dim line, redrawn without its padding), taking no row.
+		status = truncate(s.Dim.Render(strings.TrimRight(ansi.Strip(status), " ")+" · ")+okSummary(s, statuses), width)
 	}
+	extra := m.statusRows(statuses, width, body)
 	rows := body - 1 - len(extra)
 	var content string
 	switch name {
@@ -360,6 +435,31 @@ func (m *Model) enrichPane(in pagerduty.Incident, width, height int) string {
 		head += "\n" + strings.Join(extra, "\n")
 	}
 	return padLines(head+"\n"+content, width, height)
+}
+
+// paneStatuses are the statuses of a pane's sources: the last fetch's,
+// and for the logs pane what the followed stream says since.
+func (m *Model) paneStatuses(in pagerduty.Incident, name string) []health.Status {
+	es := m.enrichment[in.ID]
+	if es == nil {
+		return nil
+	}
+	statuses := es.panes[name].statuses
+	if name == paneLogs && m.followedFor == in.ID {
+		statuses = mergeStatuses(statuses, m.followedStatuses)
+	}
+	return statuses
+}
+
+// statusRows are the lines the sources' statuses take under the pane's
+// status line: none when all are ok, else one per source (more for a
+// reason wrapped in the focused pane), leaving a line of content.
+func (m *Model) statusRows(statuses []health.Status, width, body int) []string {
+	if len(statuses) == 0 || allOK(statuses) {
+		return nil
+	}
+	rows := sourceStatusLines(m.styles, statuses, width, m.detail.focused)
+	return rows[:min(len(rows), max(0, body-2))]
 }
 
 // logLines are the lines the logs pane shows: the followed stream while
@@ -544,7 +644,8 @@ func (m *Model) clampDetailScroll() {
 	if detailTabs[m.detail.tab] == "Metrics" {
 		if es := m.enrichment[in.ID]; es != nil {
 			charts, _ := es.panes[paneMetrics].value.(enrich.Charts)
-			m.detail.scroll = clampMetricsScroll(charts, body-1, m.detail.scroll)
+			extra := m.statusRows(m.paneStatuses(in, paneMetrics), max(20, m.width), body)
+			m.detail.scroll = clampMetricsScroll(charts, body-1-len(extra), m.detail.scroll)
 		}
 		return
 	}

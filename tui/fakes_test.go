@@ -49,3 +49,6 @@ func (r *memoryRecorder) kind(kind string) []journal.Entry {
 	}
 	return out
 }
+
+// Backlog reports nothing waiting: the memory journal never refuses.
+func (r *memoryRecorder) Backlog() (int, error) { return 0, nil }

@@ -14,6 +14,7 @@ import (
 	"sitrep/sources/pagerduty"
 	"sitrep/sources/sanitize"
 	"sitrep/store/journal"
+	"sitrep/store/outbox"
 )
 
 // journalScreen is J: the journal of one incident, oldest first, with the
@@ -24,6 +25,9 @@ type journalScreen struct {
 	err      string
 	loading  bool
 	scroll   int
+	// pending are the outbox items not yet delivered to PagerDuty: their
+	// entries are marked.
+	pending map[string]bool
 }
 
 func (j *journalScreen) view(s Styles, width, height int) string {
@@ -48,7 +52,11 @@ func (j *journalScreen) view(s Styles, width, height int) string {
 		for _, e := range j.entries {
 			rel := relative(e.At, j.incident.CreatedAt)
 			row := fit(e.At.UTC().Format(layout), timeW) + " " + fit(rel, 9) + " " + fit(e.Kind, kindW) + " " + fit(sanitize.Line(e.Actor), actorW) + " "
-			lines = append(lines, truncate(row+sanitize.Line(e.Summary), width))
+			summary := sanitize.Line(e.Summary)
+			if id := outboxOf(e); id != "" && j.pending[id] && e.Kind != outbox.KindDelivered {
+				summary = s.Warn.Render("[pending]") + " " + summary
+			}
+			lines = append(lines, truncate(row+summary, width))
 		}
 	}
 	body := height - 2
@@ -128,7 +136,7 @@ func (m *Model) journalKeys(msg tea.KeyPressMsg, in pagerduty.Incident) (tea.Cmd
 			m.status = "no journal"
 			return nil, true
 		}
-		m.journal = &journalScreen{incident: in, loading: true}
+		m.journal = &journalScreen{incident: in, loading: true, pending: pendingIDs(m.pendingWrites)}
 		return m.readJournal(in.ID), true
 	}
 	return nil, false

@@ -18,6 +18,7 @@ import (
 	"sitrep/sources/pagerduty"
 	"sitrep/sources/sanitize"
 	"sitrep/store/journal"
+	"sitrep/store/outbox"
 )
 
 // Feed is what the cockpit needs from PagerDuty. cmd/sitrep hands in the
@@ -55,9 +56,15 @@ type Options struct {
 	PaneRefresh time.Duration
 	// Actions is the remediation catalogue; nil means none.
 	Actions Actions
+	// Outbox delivers notes, acknowledgements and resolutions to
+	// PagerDuty after journaling them; nil writes directly.
+	Outbox Outbox
 	// Secrets are masked from everything drawn, whichever answer or
 	// command echoed them; nil masks only what looks like a credential.
 	Secrets *sanitize.Secrets
+	// StartupCheck runs once, in the background, at start (see
+	// startup.go); a notice it returns shows in the status line.
+	StartupCheck func(ctx context.Context) (notice string, err error)
 }
 
 // Model is the cockpit.
@@ -109,6 +116,11 @@ type Model struct {
 	followedFor string // the incident m.followed belongs to
 	// followedStatuses are the followed sources' own states.
 	followedStatuses []health.Status
+	// streamFor is the incident whose log stream the engineer asked for
+	// by looking at it (its detail came due, a tab, f, r); takeLogs asks
+	// a paused logs view to take in the stream's next frame.
+	streamFor string
+	takeLogs  bool
 
 	// quitting stops every stream on the way out.
 	quitting bool
@@ -129,6 +141,14 @@ type Model struct {
 
 	// dialog is on top of everything while it is open.
 	dialog dialog
+
+	// pendingWrites are the writes the outbox has not delivered yet;
+	// journalWaiting the journal entries waiting for the disk.
+	pendingWrites  []outbox.Item
+	journalWaiting int
+
+	// typeAhead holds keys back from what has not been seen yet.
+	typeAhead typeAhead
 }
 
 // detailState is what is known of one incident's detail.
@@ -140,6 +160,9 @@ type detailState struct {
 	// version is the incident's Version when the detail was fetched; a
 	// refresh that shows another version refetches it.
 	version string
+	// pendingNotes are the notes the outbox has not delivered yet, filled
+	// in when the detail is drawn.
+	pendingNotes []outbox.Item
 }
 
 // New builds the cockpit.
@@ -187,20 +210,29 @@ func New(feed Feed, opts Options) Model {
 
 // Init starts the first refresh and the clock.
 func (m Model) Init() tea.Cmd {
-	return tea.Batch(m.loadIncidents(), tickClock(), tea.RequestBackgroundColor, m.selectionChanged())
+	return tea.Batch(m.loadIncidents(), tickClock(), tea.RequestBackgroundColor, m.selectionChanged(), m.startupCheck(),
+		waitOutbox(m.opts.Outbox))
 }
 
 // Update handles one message. It returns at once: anything slow is a Cmd.
 func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	// Keys typed before what they were meant for is on screen are held
+	// back; what this message brings on top shuts the gate (typeahead.go).
+	now := m.opts.Now()
+	held := m.holdsKeys(now)
+	if held && m.holdKey(msg) {
+		return m, nil
+	}
+	m.keyPassed(msg)
+	before, pendingBefore := m.top(), m.pending.id
 	next, cmd := m.update(msg)
 	nm := next.(Model)
-	// A log stream runs only while its pane is what the engineer sees:
-	// whatever this message changed (a screen, J, a refresh, quitting),
-	// stop a stream nobody is watching.
-	if nm.following != nil && !nm.followWanted() {
-		nm.stopFollow()
-	}
-	return nm, cmd
+	nm.noteOpened(before, pendingBefore, held, now)
+	// A log stream runs only while its incident's detail is what the
+	// engineer sees: whatever this message changed (a screen, J, a
+	// refresh, quitting), stop a stream nobody is watching, and start it
+	// again when the detail is back.
+	return nm, tea.Batch(cmd, nm.syncFollow())
 }
 
 func (m Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
@@ -216,7 +248,19 @@ func (m Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, nil
 	case clockTicked:
 		m.now = m.opts.Now()
-		return m, tickClock()
+		return m, tea.Batch(tickClock(), m.checkBacklog())
+	case writeSubmitted:
+		return m.writeSubmitted(msg)
+	case outboxChanged:
+		return m.outboxChanged(msg)
+	case journalBacklog:
+		if msg.n > 0 && m.journalWaiting == 0 {
+			m.lastErr = "journal: the disk refuses writes (" + m.errText(msg.cause) + "); entries wait in memory"
+		}
+		m.journalWaiting = msg.n
+		return m, nil
+	case startupChecked:
+		return m.startupChecked(msg), nil
 	case refreshDue:
 		if msg.gen != m.refreshGen || m.refreshing {
 			return m, nil
@@ -235,7 +279,7 @@ func (m Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, scheduleRefresh(m.opts.RefreshInterval, m.refreshGen)
 	case detailDue:
 		if in, ok := m.list.selected(); ok && in.ID == msg.id {
-			return m, tea.Batch(m.fetchDetail(in, false), m.fetchEnrichment(in, false), m.syncFollow())
+			return m, tea.Batch(m.fetchDetail(in, false), m.fetchEnrichment(in, false), m.wantStream())
 		}
 		return m, nil
 	case enrichStarted:
@@ -255,22 +299,12 @@ func (m Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		if !ok || !m.enrichTabVisible() {
 			return m, nil // no pane on screen: stop until one is
 		}
+		m.takeLogs = true // a paused logs view takes in what arrived
 		return m, tea.Batch(m.fetchEnrichment(in, false), m.schedulePaneRefresh())
 	case logsTicked:
-		if m.following == nil || m.following.gen != msg.gen {
-			return m, nil
-		}
-		m.followed, m.followedN, m.followedFor = msg.lines, msg.total, msg.id
-		m.followedStatuses = msg.statuses
-		return m, tickLogs(m.following)
+		return m, m.logsArrived(msg)
 	case followEnded:
-		if m.following != nil && m.following.gen == msg.gen {
-			m.following = nil
-			if msg.err != nil {
-				m.lastErr = "logs: " + m.errText(msg.err)
-			}
-			m.logs.follow = false
-		}
+		m.followStopped(msg)
 		return m, nil
 	case detailLoaded:
 		st := m.details[msg.id]
@@ -495,6 +529,7 @@ func (m *Model) selectionChanged() tea.Cmd {
 	m.detail.scroll = 0
 	m.logs.scroll = 0
 	m.stopFollow()
+	m.streamFor = ""
 	m.followed, m.followedN, m.followedFor, m.followedStatuses = nil, 0, "", nil
 	if in, ok := m.list.selected(); ok {
 		return scheduleDetail(in.ID)
@@ -596,7 +631,8 @@ func (m Model) key(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 		m.refreshing = true
 		cmds := []tea.Cmd{m.loadIncidents()}
 		if in, ok := m.list.selected(); ok {
-			cmds = append(cmds, m.fetchDetail(in, true), m.fetchEnrichment(in, true))
+			m.takeLogs = true
+			cmds = append(cmds, m.fetchDetail(in, true), m.fetchEnrichment(in, true), m.wantStream())
 		}
 		return m, tea.Batch(cmds...)
 	}
@@ -647,7 +683,7 @@ func (m Model) key(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 			m.status = number(in) + " is resolved already"
 			return m, nil
 		}
-		m.dialog = newConfirmDialog(m.opts.Now(), "resolve", in,
+		m.dialog = newConfirmDialog("resolve", in,
 			"Resolve "+number(in)+" "+in.Title+"?")
 		return m, nil
 	case key.Matches(msg, k.EnrichNote):
@@ -660,7 +696,7 @@ func (m Model) key(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 			m.status = "nothing gathered yet for " + number(in) + ": open the Metrics, Logs or Deploys pane first"
 			return m, nil
 		}
-		d := newConfirmDialog(m.opts.Now(), "enrich", in, "Attach this to "+number(in)+" as a PagerDuty note?\n\n"+summary)
+		d := newConfirmDialog("enrich", in, "Attach this to "+number(in)+" as a PagerDuty note?\n\n"+summary)
 		d.text = summary
 		m.dialog = d
 		return m, nil

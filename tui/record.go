@@ -9,6 +9,7 @@ import (
 
 	"sitrep/sources/pagerduty"
 	"sitrep/store/journal"
+	"sitrep/store/outbox"
 )
 
 // Recorder keeps the journal: the incident cache, what sitrep observes,
@@ -25,6 +26,9 @@ type Recorder interface {
 	Entries(ctx context.Context, incidentID string) ([]journal.Entry, error)
 	// Export writes the incident's post-mortem draft and returns its path.
 	Export(ctx context.Context, incidentID string) (string, error)
+	// Backlog is how many entries wait for a disk that refused them, and
+	// its last refusal.
+	Backlog() (int, error)
 }
 
 // Messages from the journal.
@@ -112,6 +116,11 @@ func (m *Model) export(in pagerduty.Incident) tea.Cmd {
 // addNote journals a note and, when the engineer chose it, posts it to
 // PagerDuty first, so the journal says whether the team can see it.
 func (m *Model) addNote(in pagerduty.Incident, text string, toPagerDuty bool) tea.Cmd {
+	if toPagerDuty && m.opts.Outbox != nil {
+		// Journaled now, delivered when PagerDuty takes it.
+		return m.submit(outbox.Write{Incident: in.ID, Label: number(in), Op: outbox.OpNote, Text: text},
+			journal.Entry{Incident: in.ID, Kind: "note", Summary: text, Data: mustJSON(map[string]any{"text": text, "pagerduty": true})})
+	}
 	feed, r, now := m.feed, m.opts.Recorder, m.opts.Now
 	ctx, cancel := m.callContext()
 	return func() tea.Msg {

@@ -80,7 +80,9 @@ func (m *Model) detailPane(width, height int) string {
 	if m.enrichTabVisible() {
 		return m.enrichPane(in, width, height)
 	}
-	return m.detail.view(m.styles, in, m.details[in.ID], width, height, m.now)
+	st := m.details[in.ID]
+	st.pendingNotes = m.pendingNotes(in.ID)
+	return m.detail.view(m.styles, in, st, width, height, m.now)
 }
 
 func (m *Model) header(width int) string {
@@ -95,6 +97,7 @@ func (m *Model) header(width int) string {
 	if m.opts.ReadOnly {
 		left += " " + s.Warn.Render("[read-only]")
 	}
+	left += m.outboxBadges()
 	var right string
 	switch {
 	case m.lastRefresh.IsZero() && m.refreshing:

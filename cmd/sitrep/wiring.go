@@ -13,6 +13,7 @@ import (
 	"sitrep/sources/pagerduty"
 	"sitrep/sources/sanitize"
 	"sitrep/store/journal"
+	"sitrep/store/outbox"
 	"sitrep/store/recorder"
 	"sitrep/tui"
 )
@@ -27,9 +28,12 @@ type environment struct {
 	enricher    *enricher
 	remediation *remediation
 	recorder    *recorder.Recorder
+	outbox      *outbox.Outbox // nil when read-only
 	// secrets are redacted from everything shown, journaled or exported.
 	secrets *sanitize.Secrets
-	closers []func()
+	// startHead bounds the search for interrupted runs (interrupted.go).
+	startHead uint64
+	closers   []func()
 }
 
 func (e *environment) Close() {
@@ -95,7 +99,7 @@ func assemble(cfg *config, token string, feed *pagerduty.Client, j *journal.Jour
 	if cat == nil {
 		cat, _ = actions.Load()
 	}
-	env := &environment{cfg: cfg, token: token, feed: feed, journal: j, secrets: knownSecrets(cfg, token, cat)}
+	env := &environment{cfg: cfg, token: token, feed: feed, journal: j, secrets: knownSecrets(cfg, token, cat), startHead: startHead(j)}
 	env.closers = append(env.closers, func() { j.Close() })
 	enr, err := newEnricher(cfg, feed, token)
 	if err != nil {
@@ -110,6 +114,9 @@ func assemble(cfg *config, token string, feed *pagerduty.Client, j *journal.Jour
 	engine := newEngine(cat, j, feed, env.secrets, readOnly || j.ReadOnly())
 	engine.Caller = caller
 	env.remediation = &remediation{engine: engine, cfg: cfg, prom: enr.prom, feed: feed}
+	if !readOnly {
+		env.startOutbox()
+	}
 	return env, nil
 }
 
@@ -124,6 +131,10 @@ func (e *environment) tuiOptions(scope pagerduty.Scope, readOnly bool) tui.Optio
 		Actions:         e.remediation,
 		ReadOnly:        readOnly || e.journal.ReadOnly(),
 		Secrets:         e.secrets,
+		StartupCheck:    e.markInterrupted,
+	}
+	if e.outbox != nil {
+		opts.Outbox = e.outbox
 	}
 	if cached, at, err := e.journal.LoadIncidents(scope.String()); err == nil && len(cached) > 0 {
 		opts.Cached, opts.CachedAt = cached, at

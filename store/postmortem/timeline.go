@@ -1,11 +1,13 @@
 package postmortem
 
 import (
+	"encoding/json"
 	"sort"
 	"strings"
 	"time"
 
 	"sitrep/store/journal"
+	"sitrep/store/outbox"
 )
 
 // row is one line of the timeline.
@@ -131,10 +133,21 @@ func buildTimeline(in Input, f *facts) []row {
 		}
 		return best, best >= 0
 	}
+	delivery := deliveries(in.Entries)
 	seenSource := map[string]bool{}
 	for _, e := range in.Entries {
-		if timelineSkips[e.Kind] {
+		if timelineSkips[e.Kind] || e.Kind == outbox.KindDelivered || e.Kind == outbox.KindFailed {
 			continue
+		}
+		where := ""
+		if id := outboxID(e); id != "" {
+			d, settled := delivery[id]
+			if i, ok := index["pd:note:"+d.ref]; ok && settled && d.ref != "" {
+				// The note PagerDuty has is this write: show it once.
+				rows[i].Source, rows[i].merged = srcBoth, true
+				continue
+			}
+			where = d.text()
 		}
 		if e.SourceID != "" {
 			if i, ok := index[e.SourceID]; ok {
@@ -164,7 +177,7 @@ func buildTimeline(in Input, f *facts) []row {
 		if e.Kind == KindPin {
 			text = "Pinned: " + text
 		}
-		rows = append(rows, row{At: e.At, Source: srcJournal, Who: e.Actor, Text: text})
+		rows = append(rows, row{At: e.At, Source: srcJournal, Who: e.Actor, Text: text + where})
 	}
 	marks := []struct {
 		at    time.Time
@@ -198,4 +211,54 @@ func keyOf(prefix, id string) string {
 		return ""
 	}
 	return prefix + id
+}
+
+// delivery is where a write sent through the outbox got to.
+type delivery struct {
+	delivered, failed bool
+	ref, reason       string
+}
+
+// text says it after the write's own words in the timeline.
+func (d delivery) text() string {
+	switch {
+	case d.delivered:
+		return " (delivered to PagerDuty)"
+	case d.failed:
+		return " (not delivered to PagerDuty: " + d.reason + ")"
+	}
+	return " (not yet delivered to PagerDuty when this was exported)"
+}
+
+// deliveries reads the outbox's settlements from the journal.
+func deliveries(entries []journal.Entry) map[string]delivery {
+	out := map[string]delivery{}
+	for _, e := range entries {
+		if e.Kind != outbox.KindDelivered && e.Kind != outbox.KindFailed {
+			continue
+		}
+		var d struct {
+			ID     string `json:"outbox"`
+			Ref    string `json:"ref"`
+			Reason string `json:"reason"`
+		}
+		if json.Unmarshal(e.Data, &d) != nil || d.ID == "" {
+			continue
+		}
+		out[d.ID] = delivery{delivered: e.Kind == outbox.KindDelivered, failed: e.Kind == outbox.KindFailed, ref: d.Ref, reason: d.Reason}
+	}
+	return out
+}
+
+// outboxID is the outbox item that delivered an entry's write, if any.
+func outboxID(e journal.Entry) string {
+	if !strings.Contains(string(e.Data), `"`+outbox.DataKey+`"`) {
+		return ""
+	}
+	var d map[string]any
+	if json.Unmarshal(e.Data, &d) != nil {
+		return ""
+	}
+	id, _ := d[outbox.DataKey].(string)
+	return id
 }

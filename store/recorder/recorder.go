@@ -118,3 +118,7 @@ func (r *Recorder) actorName(ctx context.Context) string {
 	r.actor = me.Name
 	return r.actor
 }
+
+// Backlog is how many journal entries wait for a disk that refused them,
+// and its last refusal.
+func (r *Recorder) Backlog() (int, error) { return r.j.Backlog() }

@@ -1,0 +1,66 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"time"
+
+	"sitrep/sources/pagerduty"
+	"sitrep/store/journal"
+	"sitrep/store/outbox"
+)
+
+// drainOnExit bounds how long sitrep waits on its way out for writes that
+// are still going to PagerDuty; what is left is delivered by the next
+// sitrep.
+const drainOnExit = 5 * time.Second
+
+// startOutbox opens the journal's outbox and delivers its writes in the
+// background until the environment closes. A read-only sitrep writes
+// nothing and starts none.
+func (e *environment) startOutbox() {
+	if e.journal.ReadOnly() || e.feed == nil {
+		return
+	}
+	ob, err := outbox.Open(e.journal, e.feed, e.recorder.Record)
+	if err != nil {
+		// The readable writes still go out; the damaged one is named.
+		fmt.Fprintln(os.Stderr, "sitrep:", err)
+	}
+	e.outbox = ob
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { ob.Run(ctx); close(done) }()
+	e.closers = append(e.closers, func() {
+		deadline := time.Now().Add(drainOnExit)
+		for ob.Pending() > 0 && time.Now().Before(deadline) {
+			time.Sleep(50 * time.Millisecond)
+		}
+		cancel()
+		<-done
+		if n := ob.Pending(); n > 0 {
+			fmt.Fprintf(os.Stderr, "sitrep: %d write(s) to PagerDuty not delivered yet; they are kept in %s and the next sitrep delivers them\n", n, e.journal.Path())
+		}
+	})
+	if e.remediation != nil && e.remediation.engine != nil && e.remediation.engine.PagerDuty != nil {
+		e.remediation.engine.PagerDuty = outboxWriter{Writer: pagerduty.Writer{Client: e.feed}, ob: ob}
+	}
+}
+
+// outboxWriter sends an action's notes (its announcement, the pagerduty
+// runner's note) through the outbox, so a PagerDuty outage delays them
+// instead of losing them. The other writes are an action's own result and
+// are shown as such.
+type outboxWriter struct {
+	pagerduty.Writer
+	ob *outbox.Outbox
+}
+
+// AddNote queues the note; it is journaled at once and delivered when
+// PagerDuty takes it.
+func (w outboxWriter) AddNote(ctx context.Context, id, content string) error {
+	_, err := w.ob.Submit(ctx, outbox.Write{Incident: id, Label: id, Op: outbox.OpNote, Text: content},
+		journal.Entry{Incident: id, Kind: "announcement", Actor: journal.ActorSitrep, Summary: content})
+	return err
+}
