@@ -30,7 +30,7 @@ func TestOutboxWritesShowOnceWithWhereTheyGot(t *testing.T) {
 	for text, want := range map[string]int{
 		"delivered an hour late": 1,
 		"acknowledge #1 through sitrep (not delivered to PagerDuty: PagerDuty answered 400 Incident Already Resolved)": 1,
-		"still waiting (not yet delivered to PagerDuty when this was exported)":                                       1,
+		"still waiting (not yet delivered to PagerDuty when this was exported)":                                        1,
 		"note delivered": 0,
 		"failed":         0,
 	} {
