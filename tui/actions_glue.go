@@ -310,7 +310,7 @@ func (m *Model) actionPrepared(msg actionPrepared) tea.Cmd {
 	case *previewScreen:
 		old.cancel()
 	}
-	p := newPreviewScreen(msg.plan, msg.incident, m.opts.Now())
+	p := newPreviewScreen(msg.plan, msg.incident)
 	p.readOnly = m.opts.ReadOnly
 	p.prepareID = msg.id
 	m.screen = p

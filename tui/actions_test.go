@@ -183,8 +183,8 @@ func (p *fakeProbe) After(_ context.Context, done time.Time) ([]actions.MetricCh
 func (p *fakeProbe) ReadyAt(done time.Time) time.Time { return done }
 
 // actHarness drives a model through the remediation flow: it runs the
-// Cmds that Update and the glue return, feeds their messages back, and
-// stands in for the lead's wiring of actionPrepared and actionConfirmed.
+// Cmds that Update returns and feeds their messages back through Update,
+// on a clock that moves only when the test says (wait).
 type actHarness struct {
 	t     *testing.T
 	m     Model
@@ -286,37 +286,19 @@ func (hn *actHarness) exec(cmd tea.Cmd) {
 	}()
 }
 
-// deliver hands one message to the model, as the program would with
-// the lead's wiring, and runs what comes back.
+// deliver hands one message to the model, as the program would, and
+// runs what comes back.
 func (hn *actHarness) deliver(msg tea.Msg) {
 	hn.t.Helper()
-	var cmd tea.Cmd
-	switch msg := msg.(type) {
-	case actionPrepared:
-		cmd = hn.m.actionPrepared(msg)
-	case actionConfirmed:
-		cmd = hn.m.startRun(msg)
-	case tea.KeyPressMsg:
-		if hn.m.dialog != nil {
-			d, res := hn.m.dialog.key(msg, hn.now)
-			hn.m.dialog = d
-			switch r := res.(type) {
-			case actionChosen:
-				cmd = hn.m.prepareAction(r)
-			case dialogCmd:
-				cmd = r.cmd
-			}
-			break
-		}
-		next, c := hn.m.Update(msg)
-		hn.m, cmd = next.(Model), c
+	switch msg.(type) {
+	case tea.KeyPressMsg, actionPrepared, actionConfirmed:
 	default:
 		if hn.m.screen == nil {
 			return // a stray tick after the screen closed
 		}
-		next, c := hn.m.Update(msg)
-		hn.m, cmd = next.(Model), c
 	}
+	next, cmd := hn.m.Update(msg)
+	hn.m = next.(Model)
 	hn.exec(cmd)
 	hn.fits()
 }
@@ -599,6 +581,7 @@ func TestTypedConfirmation(t *testing.T) {
 	hn.wait()
 	hn.press("enter")
 	hn.until("the run's end", func() bool { return hn.runView() != nil && hn.runView().done })
+	hn.wait() // the run view has been on screen for a while
 	s := hn.screen()
 	if !strings.Contains(s, "restarting payment-gateway in prod") || !strings.Contains(s, "Result: exit 0") {
 		t.Errorf("the run's output or exit status is missing:\n%s", s)
@@ -668,6 +651,7 @@ func TestCancelRun(t *testing.T) {
 	hn.wait()
 	hn.press("enter") // confirm: none
 	hn.until("the run view", func() bool { return hn.runView() != nil && hn.runView().running })
+	hn.wait() // the run view has been on screen for a while
 	// Find the sleep by its process group: the runner makes one per run.
 	var pid int
 	hn.until("the sleep process", func() bool {
@@ -713,6 +697,7 @@ func TestRunMeasuresEffect(t *testing.T) {
 	hn.wait()
 	hn.press("enter")
 	hn.until("the effect", func() bool { return hn.runView() != nil && hn.runView().measured })
+	hn.wait() // the run view has been on screen for a while
 	s := hn.screen()
 	if !strings.Contains(s, "5xx rate 0.31 → 0.01") || !strings.Contains(s, "flushed eu-1") {
 		t.Errorf("the effect or the output is missing:\n%s", s)
@@ -807,6 +792,7 @@ func TestActionScreensFitAnySize(t *testing.T) {
 	hn.typeText("payment-gateway")
 	hn.press("enter")
 	hn.until("the run's end", func() bool { return hn.runView() != nil && hn.runView().done })
+	hn.wait() // the run view has been on screen for a while
 	for _, size := range []struct{ w, h int }{{80, 24}, {120, 40}} {
 		hn.width, hn.h = size.w, size.h
 		hn.m = step(t, hn.m, tea.WindowSizeMsg{Width: size.w, Height: size.h})
@@ -897,6 +883,7 @@ func TestCancelWhileMeasuringBeforeRunsNothing(t *testing.T) {
 	hn.wait()
 	hn.press("enter") // confirm: none
 	hn.until("the run view", func() bool { return hn.runView() != nil })
+	hn.wait() // the run view has been on screen for a while
 	if r := hn.runView(); !r.baselining || r.running {
 		t.Fatalf("the run view is not measuring before: baselining %v, running %v", r.baselining, r.running)
 	}

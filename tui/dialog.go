@@ -35,28 +35,22 @@ type (
 	dialogCmd struct{ cmd tea.Cmd }
 )
 
-// gracePeriod is how long a new confirmation ignores keys, so that keys
-// typed ahead for the screen before cannot confirm it.
-const gracePeriod = 500 * time.Millisecond
-
-// confirmDialog asks y/N; the default, and any key but y, is No.
+// confirmDialog asks y/N; the default, and any key but y, is No. Keys
+// typed ahead never reach it: the model holds them back until it has been
+// on screen for gracePeriod (typeahead.go).
 type confirmDialog struct {
 	action   string
 	incident pagerduty.Incident
 	question string
 	text     string
-	opened   time.Time
 }
 
-func newConfirmDialog(now time.Time, action string, in pagerduty.Incident, question string) *confirmDialog {
-	return &confirmDialog{action: action, incident: in, question: question, opened: now}
+func newConfirmDialog(action string, in pagerduty.Incident, question string) *confirmDialog {
+	return &confirmDialog{action: action, incident: in, question: question}
 }
 
 func (d *confirmDialog) key(msg tea.KeyPressMsg, now time.Time) (dialog, any) {
-	if now.Sub(d.opened) < gracePeriod {
-		return d, nil
-	}
-	if msg.String() == "y" || msg.String() == "Y" {
+	if key.Matches(msg, confirmKeys.Yes) {
 		return nil, confirmed{action: d.action, incident: d.incident, text: d.text}
 	}
 	return nil, nil

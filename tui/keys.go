@@ -68,3 +68,19 @@ func (k keyMap) FullHelp() [][]key.Binding {
 		{k.Help, k.Quit},
 	}
 }
+
+// typeAheadKeyMap is what still works while keys typed ahead are held
+// back (see typeahead.go): everything else is swallowed.
+type typeAheadKeyMap struct {
+	Abandon, Quit key.Binding
+}
+
+var typeAheadKeys = typeAheadKeyMap{
+	Abandon: key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "abandon the preparation")),
+	Quit:    key.NewBinding(key.WithKeys("ctrl+c"), key.WithHelp("ctrl+c", "quit")),
+}
+
+// confirmKeys answer a y/N question; every other key is No.
+var confirmKeys = struct{ Yes key.Binding }{
+	Yes: key.NewBinding(key.WithKeys("y", "Y"), key.WithHelp("y", "yes")),
+}

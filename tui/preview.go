@@ -20,11 +20,12 @@ import (
 // the command or request, the target, the blast radius, the dry run's
 // result and the guards' verdict. It runs nothing but the dry run; the
 // engineer confirms here, and only after the dry run has ended and the
-// grace period has passed, so keys typed ahead cannot confirm.
+// grace period has passed, so keys typed ahead cannot confirm. (Keys typed
+// before it opened never reach it: the model holds them back, see
+// typeahead.go.)
 type previewScreen struct {
 	plan     *actions.Plan
 	incident pagerduty.Incident
-	opened   time.Time
 	readOnly bool
 	// prepareID is the preparation this preview answers; a later answer
 	// to an earlier request must not replace it.
@@ -58,7 +59,7 @@ type previewScreen struct {
 
 // newPreviewScreen opens the preview of a prepared plan. Its start Cmd
 // runs the dry run when the plan has one.
-func newPreviewScreen(plan *actions.Plan, in pagerduty.Incident, now time.Time) *previewScreen {
+func newPreviewScreen(plan *actions.Plan, in pagerduty.Incident) *previewScreen {
 	life, cancel := context.WithCancel(context.Background())
 	ti := textinput.New()
 	ti.Prompt = "> "
@@ -67,7 +68,7 @@ func newPreviewScreen(plan *actions.Plan, in pagerduty.Incident, now time.Time) 
 	ti.SetWidth(40)
 	ti.Focus()
 	p := &previewScreen{
-		plan: plan, incident: in, opened: now, life: life, cancel: cancel,
+		plan: plan, incident: in, life: life, cancel: cancel,
 		hasDryRun: plan.Runner().HasDryRun(),
 		spin:      spinner.New(spinner.WithSpinner(spinner.MiniDot)),
 		verdict:   plan.Verdict,
@@ -158,9 +159,6 @@ func (p *previewScreen) update(msg tea.Msg, now time.Time) (screen, tea.Cmd) {
 }
 
 func (p *previewScreen) key(msg tea.KeyPressMsg, now time.Time) (screen, tea.Cmd) {
-	if now.Sub(p.opened) < gracePeriod {
-		return p, nil // type-ahead from the screen before
-	}
 	k := msg.String()
 	switch k {
 	case "esc":

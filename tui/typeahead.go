@@ -1,0 +1,158 @@
+package tui
+
+import (
+	"fmt"
+	"reflect"
+	"time"
+	"unicode/utf8"
+
+	"charm.land/bubbles/v2/key"
+	tea "charm.land/bubbletea/v2"
+)
+
+// Keys typed ahead. A script, a paste or fast fingers send keys faster
+// than sitrep can show what the first of them asked for: after "!" and
+// enter, the rest of the burst arrives while the action is prepared, and
+// the incident list underneath would take "a" as acknowledge and "n" as a
+// note. So from the moment the engineer asks for something that opens a
+// screen or a dialog until it is on screen and gracePeriod has passed,
+// the model holds every key back, counts it and says so once on the
+// status line. Only esc (which abandons a pending preparation, or leaves
+// what just opened) and ctrl+c get through.
+//
+// This is one gate in front of every screen and dialog, not a check in
+// each of them: Update notices what comes on top, whatever opened it.
+
+// gracePeriod is how long whatever just opened ignores keys, so that keys
+// typed for the screen before cannot act on it.
+const gracePeriod = 500 * time.Millisecond
+
+// typeAhead is the gate's state.
+type typeAhead struct {
+	until time.Time // when the grace period of what opened last ends
+	what  string    // what the held keys were typed before: "the preview"
+	held  int       // keys held back since the engineer last asked for something
+}
+
+// holdsKeys reports whether keys are held back now: a preparation is
+// pending, or what opened last is within its grace period.
+func (m *Model) holdsKeys(now time.Time) bool {
+	return m.pending.id != 0 || now.Before(m.typeAhead.until)
+}
+
+// holdKey holds back a key or a paste that arrives while the gate is
+// shut; it reports whether msg was one. esc abandons a pending
+// preparation here; otherwise esc and ctrl+c pass to whatever is on top.
+func (m *Model) holdKey(msg tea.Msg) bool {
+	switch msg := msg.(type) {
+	case tea.KeyPressMsg:
+		k := typeAheadKeys
+		switch {
+		case key.Matches(msg, k.Quit):
+			return false
+		case key.Matches(msg, k.Abandon):
+			return m.abandonPreparation()
+		}
+		m.typeAhead.held++
+	case tea.PasteMsg:
+		m.typeAhead.held += max(1, utf8.RuneCountInString(msg.Content))
+	default:
+		return false
+	}
+	m.status = m.typeAhead.report(m.pending)
+	return true
+}
+
+// keyPassed is a key that got through the gate: the count of the keys
+// held before it has been read, and goes.
+func (m *Model) keyPassed(msg tea.Msg) {
+	if _, ok := msg.(tea.KeyPressMsg); !ok || m.typeAhead.held == 0 {
+		return
+	}
+	if m.status == m.typeAhead.report(m.pending) {
+		m.status = ""
+	}
+	m.typeAhead.held = 0
+}
+
+// noteOpened shuts the gate for gracePeriod when this message brought a
+// new kind of screen or dialog on top, or answered the preparation the
+// gate was waiting for, and starts a new count when the engineer asked
+// for something while the gate was open. before is what was on top and
+// pendingBefore the preparation pending before the message; held says
+// whether the gate was shut then.
+func (m *Model) noteOpened(before any, pendingBefore uint64, held bool, now time.Time) {
+	asked := m.pending.id != 0 && m.pending.id != pendingBefore
+	answered := pendingBefore != 0 && m.pending.id != pendingBefore
+	top := m.top()
+	opened := top != nil && (reflect.TypeOf(top) != reflect.TypeOf(before) || answered)
+	if !asked && !opened {
+		return
+	}
+	if !held {
+		m.typeAhead.held = 0
+	}
+	if asked {
+		m.typeAhead.what = "the preview"
+	}
+	if opened {
+		m.typeAhead.until = now.Add(gracePeriod)
+		m.typeAhead.what = layerName(top)
+	}
+	if m.typeAhead.held > 0 {
+		m.status = m.typeAhead.report(m.pending)
+	}
+}
+
+// report is the status line about the keys held back.
+func (t typeAhead) report(pending preparation) string {
+	keys := "keys"
+	if t.held == 1 {
+		keys = "key"
+	}
+	if pending.id != 0 {
+		return fmt.Sprintf("preparing %s… ignored %d %s typed before the preview opened (esc abandons)", pending.name, t.held, keys)
+	}
+	return fmt.Sprintf("ignored %d %s typed before %s opened", t.held, keys, t.what)
+}
+
+// top is what takes the keys now: a dialog, else a screen, else J's
+// screen; nil is the incident list.
+func (m *Model) top() any {
+	switch {
+	case m.dialog != nil:
+		return m.dialog
+	case m.screen != nil:
+		return m.screen
+	case m.journal != nil:
+		return m.journal
+	}
+	return nil
+}
+
+// layerName names what opened, for the status line.
+func layerName(top any) string {
+	switch top.(type) {
+	case *previewScreen:
+		return "the preview"
+	case *runScreen:
+		return "the run view"
+	case *runbookScreen:
+		return "the runbook"
+	case *journalScreen:
+		return "the journal"
+	case *paletteDialog:
+		return "the palette"
+	case *commandLine:
+		return "the command line"
+	case *confirmDialog:
+		return "the question"
+	case *noteDialog:
+		return "the note"
+	case *helpDialog:
+		return "help"
+	case *logFilterDialog:
+		return "the log filter"
+	}
+	return "the screen"
+}
