@@ -27,7 +27,8 @@ type Team struct {
 func (c *Client) Services(ctx context.Context) ([]Service, error) {
 	ctx, cancel := c.withDeadline(ctx)
 	defer cancel()
-	opts := pd.ListServiceOptions{Limit: pageLimit, Includes: []string{"teams", "escalation_policies"}}
+	// The references' summaries are the names: no include[] needed.
+	opts := pd.ListServiceOptions{Limit: pageLimit}
 	var out []Service
 	for page := 0; page < maxPages; page++ {
 		opts.Offset = uint(page * pageLimit)

@@ -285,6 +285,9 @@ func TestResponsesMatchPublishedSchema(t *testing.T) {
 		{"escalation policy", "GET", "/escalation_policies/{id}", "/escalation_policies/" + f.paymentsEP, "", nil},
 		{"services", "GET", "/services", "/services", "", nil},
 		{"teams", "GET", "/teams", "/teams", "", nil},
+		// As sitrep services and sitrep doctor ask.
+		{"services paged", "GET", "/services", "/services?limit=100&offset=0", "", nil},
+		{"teams paged", "GET", "/teams", "/teams?limit=100&offset=0", "", nil},
 		{"priorities", "GET", "/priorities", "/priorities", "", nil},
 		{"acknowledge", "PUT", "/incidents", "/incidents", `{"incidents":[{"id":"` + snoozed.IncidentID + `","type":"incident_reference","status":"acknowledged"}]}`, from},
 		{"snooze", "POST", "/incidents/{id}/snooze", "/incidents/" + snoozed.IncidentID + "/snooze", `{"duration":600}`, from},
