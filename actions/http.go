@@ -21,6 +21,9 @@ type HTTPRequest struct {
 	URL     string
 	Headers map[string]string // plain headers; secrets are kept apart
 	Body    string
+	// base is where the URL's template says the request goes; a request
+	// built otherwise may go only to its own URL's scheme and host.
+	base urlBase
 }
 
 // HTTPRunner sends one request. Secret headers are resolved only when the
@@ -101,6 +104,11 @@ func (r *HTTPRunner) send(ctx context.Context, req HTTPRequest, out func(Chunk))
 	}
 	for k, v := range req.Headers {
 		hr.Header.Set(k, v)
+	}
+	// The URL as it will be sent must still go where the template says,
+	// or no secret header is attached and nothing is sent.
+	if err := checkURL(hr.URL.String(), req.target()); err != nil {
+		return fail("refused %s: %v", displayValue(req.URL), err)
 	}
 	for _, k := range keys(r.Secrets) {
 		v, err := r.secret(ctx, r.Secrets[k])

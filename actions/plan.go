@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"net/url"
 	"os"
 	"strings"
 	"sync"
@@ -358,12 +357,10 @@ func (p *Plan) buildRunner(ctx context.Context, vals map[string]string) error {
 func renderRequest(method, rawURL, body string, headers map[string]string, isJSON bool, vals map[string]string) (HTTPRequest, error) {
 	req := HTTPRequest{Method: method, Headers: map[string]string{}}
 	var err error
-	if req.URL, err = render("url", rawURL, vals); err != nil {
+	// Built, not only rendered: values fill path segments and query
+	// values, and never move the request off the host the template names.
+	if req.URL, req.base, err = buildURL("url", rawURL, vals); err != nil {
 		return req, err
-	}
-	u, err := url.Parse(req.URL)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return req, fmt.Errorf("url %q is not an http(s) URL", req.URL)
 	}
 	for k, v := range headers {
 		if req.Headers[k], err = render("header "+k, v, vals); err != nil {

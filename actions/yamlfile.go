@@ -589,6 +589,9 @@ func (b *actionBuilder) validate(a *Action, pos map[string]Pos) {
 		}
 		s.Method = strings.ToUpper(s.Method)
 		tpl(pos["http"], "http.url", s.URL)
+		if err := checkURLTemplate(s.URL); err != nil {
+			b.fail(b.at("http", "url"), "http.url: %v", err)
+		}
 		tpl(pos["http"], "http.body", s.Body)
 		for k, v := range s.Headers {
 			tpl(pos["http"], "http.headers."+k, v)
@@ -607,6 +610,9 @@ func (b *actionBuilder) validate(a *Action, pos map[string]Pos) {
 				b.fail(pos["http"], "http.dry_run needs a url")
 			}
 			tpl(pos["http"], "http.dry_run.url", d.URL)
+			if err := checkURLTemplate(d.URL); d.URL != "" && err != nil {
+				b.fail(b.at("http", "dry_run", "url"), "http.dry_run.url: %v", err)
+			}
 			tpl(pos["http"], "http.dry_run.body", d.Body)
 		}
 	case RunnerPagerDuty:
