@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"sitrep/sources/pagerduty"
+	"sitrep/sources/sanitize"
 	"sitrep/store/journal"
 	"sitrep/store/recorder"
 )
@@ -38,6 +39,13 @@ works from what the journal kept of the incident.`,
 				return err
 			}
 			defer j.Close()
+			// Runs an earlier sitrep died during are marked before they
+			// are exported, as any start marks them.
+			if runs, err := recorder.MarkInterrupted(cmd.Context(), j, startHead(j)); err != nil {
+				fmt.Fprintf(cmd.ErrOrStderr(), "sitrep: %v\n", err)
+			} else if n := recorder.InterruptedNotice(runs); n != "" {
+				fmt.Fprintf(cmd.ErrOrStderr(), "sitrep: %s\n", sanitize.Line(n))
+			}
 
 			var feed recorder.Feed // nil: journal only
 			if cfg, err := g.settings(cmd); err == nil {

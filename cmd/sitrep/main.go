@@ -106,6 +106,7 @@ func runLive(ctx context.Context, cmd *cobra.Command, g globalFlags) error {
 	scope, _ := pagerduty.ParseScope(env.cfg.Scope)
 	opts := env.tuiOptions(scope, g.readOnly)
 	opts.OpenURL = openBrowser
+	opts.StartupCheck = joinChecks(opts.StartupCheck, serviceKeyCheck(env.cfg, env.feed))
 	return runTUI(env.feed, opts)
 }
 

@@ -135,6 +135,11 @@ func runAction(cmd *cobra.Command, g *globalFlags, name, incidentID string, give
 		return err
 	}
 	defer env.Close()
+	if notice, err := env.markInterrupted(ctx); notice != "" {
+		fmt.Fprintf(cmd.ErrOrStderr(), "sitrep: %s\n\n", sanitize.Line(notice))
+	} else if err != nil {
+		fmt.Fprintf(cmd.ErrOrStderr(), "sitrep: %v\n\n", err)
+	}
 	d, err := env.feed.Detail(ctx, incidentID)
 	if err != nil {
 		return err
