@@ -54,6 +54,15 @@ func (d *detailView) lines(s Styles, in pagerduty.Incident, st detailState, widt
 	switch {
 	case detailTabs[d.tab] == "Overview":
 		lines = overview(s, in, det, have, width, now)
+	case !have && detailTabs[d.tab] == "Notes" && len(st.pendingNotes) > 0:
+		// What the engineer wrote shows even while PagerDuty cannot be
+		// read: that is when notes wait.
+		lines = noteLines(s, nil, st.pendingNotes, width, now)
+		if st.err != "" {
+			lines = append(lines, s.Error.Render(fit("PagerDuty's notes: "+st.err, width)))
+		} else {
+			lines = append(lines, s.Dim.Render("loading PagerDuty's notes…"))
+		}
 	case !have && st.err != "":
 		lines = []string{s.Error.Render(fit("detail: "+st.err, width))}
 	case !have:
@@ -90,6 +99,9 @@ func (d *detailView) tabBar(s Styles, det pagerduty.Detail, have bool, pendingNo
 					label += fmt.Sprintf("+%d", pendingNotes)
 				}
 			}
+		}
+		if !have && name == "Notes" && pendingNotes > 0 {
+			label += fmt.Sprintf(" +%d", pendingNotes)
 		}
 		if i == d.tab {
 			parts = append(parts, s.TabActive.Render(label))
