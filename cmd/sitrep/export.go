@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
 
 	"github.com/spf13/cobra"
@@ -17,7 +16,10 @@ import (
 )
 
 func newExportCmd(g *globalFlags) *cobra.Command {
-	var out string
+	var (
+		out   string
+		force bool
+	)
 	cmd := &cobra.Command{
 		Use:   "export INCIDENT_ID",
 		Short: "Write an incident's post-mortem draft as markdown (stdout, or -o FILE)",
@@ -64,8 +66,8 @@ works from what the journal kept of the incident.`,
 					return err
 				}
 			} else {
-				if err := os.WriteFile(out, buf.Bytes(), 0o644); err != nil {
-					return fmt.Errorf("write the export: %w", err)
+				if err := recorder.WriteExport(out, buf.Bytes(), force); err != nil {
+					return exportWriteError(out, err)
 				}
 				where, _ = filepath.Abs(out)
 				fmt.Fprintf(cmd.ErrOrStderr(), "wrote %s\n", where)
@@ -77,6 +79,21 @@ works from what the journal kept of the incident.`,
 			return nil
 		},
 	}
-	cmd.Flags().StringVarP(&out, "output", "o", "", "write to FILE instead of stdout")
+	cmd.Flags().StringVarP(&out, "output", "o", "", "write to FILE (created 0600; never through a symbolic link) instead of stdout")
+	cmd.Flags().BoolVar(&force, "force", false, "replace FILE if it exists")
 	return cmd
+}
+
+// exportWriteError says why the export could not be written to file and
+// what to do instead.
+func exportWriteError(file string, err error) error {
+	switch {
+	case errors.Is(err, recorder.ErrExportExists):
+		return fmt.Errorf("%s already exists: add --force to replace it, or give another path with -o", file)
+	case errors.Is(err, recorder.ErrExportSymlink):
+		return fmt.Errorf("refusing to write %s: it is a symbolic link, and an export never follows one; give the file it points to, or another path, with -o", file)
+	case errors.Is(err, recorder.ErrExportNotRegular):
+		return fmt.Errorf("refusing to write %s: it is not a plain file (a directory, device, pipe, or a file with other hard links); give another path with -o", file)
+	}
+	return fmt.Errorf("write the export to %s: %w; give another path with -o", file, err)
 }

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"syscall"
 	"time"
 
 	"sitrep/sources/deploys"
@@ -141,20 +142,89 @@ func writeNew(dir, base string, data []byte) (string, error) {
 			name = fmt.Sprintf("%s-%d.md", base, i)
 		}
 		path := filepath.Join(dir, name)
-		f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+		err := WriteExport(path, data, false)
 		if errors.Is(err, os.ErrExist) {
 			continue
 		}
 		if err != nil {
 			return "", err
 		}
-		_, err = f.Write(data)
-		if cerr := f.Close(); err == nil {
-			err = cerr
-		}
-		return path, err
+		return path, nil
 	}
 	return "", fmt.Errorf("%s: too many exports with the same name", filepath.Join(dir, base))
+}
+
+// Why WriteExport refuses a path.
+var (
+	// ErrExportExists wraps os.ErrExist: the file is there and overwrite
+	// was not asked for.
+	ErrExportExists = fmt.Errorf("the file exists: %w", os.ErrExist)
+	// ErrExportSymlink: an export never follows a symbolic link, which
+	// could point it at any file the user can write.
+	ErrExportSymlink = errors.New("it is a symbolic link, and an export never follows one")
+	// ErrExportNotRegular: a directory, device, FIFO or socket, or a file
+	// with other names (hard links) that an overwrite would change too.
+	ErrExportNotRegular = errors.New("it is not a plain file")
+)
+
+// WriteExport writes an export to path as a file only its owner can read
+// (0600). It never follows a symbolic link, not even in a race (the final
+// component is opened O_NOFOLLOW), writes only to a plain file, and
+// replaces an existing one only when overwrite is set. Errors are
+// *os.PathError naming path, wrapping one of the ErrExport errors where
+// the path itself is the reason.
+func WriteExport(path string, data []byte, overwrite bool) error {
+	fail := func(err error) error { return &os.PathError{Op: "write export", Path: path, Err: err} }
+	if fi, err := os.Lstat(path); err == nil {
+		switch {
+		case fi.Mode()&os.ModeSymlink != 0:
+			return fail(ErrExportSymlink)
+		case !fi.Mode().IsRegular():
+			return fail(ErrExportNotRegular)
+		case !overwrite:
+			return fail(ErrExportExists)
+		}
+	}
+	// O_NONBLOCK: a FIFO put in place after the check must not hang us.
+	flags := os.O_WRONLY | os.O_CREATE | syscall.O_NOFOLLOW | syscall.O_NONBLOCK
+	if !overwrite {
+		flags |= os.O_EXCL
+	}
+	f, err := os.OpenFile(path, flags, 0o600)
+	switch {
+	case errors.Is(err, os.ErrExist):
+		return fail(ErrExportExists)
+	case errors.Is(err, syscall.ELOOP):
+		return fail(ErrExportSymlink)
+	case err != nil:
+		return err
+	}
+	// What was opened is what is written: a plain file with no other name.
+	fi, err := f.Stat()
+	if err == nil && (!fi.Mode().IsRegular() || linkCount(fi) > 1) {
+		err = fail(ErrExportNotRegular)
+	}
+	if err == nil && overwrite {
+		err = f.Truncate(0)
+		if err == nil {
+			err = f.Chmod(0o600)
+		}
+	}
+	if err == nil {
+		_, err = f.Write(data)
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+// linkCount is how many names the file has; 1 where the system cannot say.
+func linkCount(fi os.FileInfo) uint64 {
+	if st, ok := fi.Sys().(*syscall.Stat_t); ok {
+		return uint64(st.Nlink)
+	}
+	return 1
 }
 
 // safeName keeps an incident ID usable as a file name.
