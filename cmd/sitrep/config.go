@@ -16,6 +16,7 @@ import (
 	"github.com/goccy/go-yaml"
 
 	"sitrep/sources/pagerduty"
+	"sitrep/sources/sanitize"
 )
 
 // config is config.yaml. Every field is optional.
@@ -188,11 +189,21 @@ func (c *config) token(ctx context.Context) (string, error) {
 		cmd.Stderr = &stderr
 		out, err := cmd.Output()
 		if err != nil {
-			return "", fmt.Errorf("token_cmd %s failed: %v: %s", c.TokenCmd[0], err, firstLine(stderr.String()))
+			// Its stderr is outside text: escape sequences in it would
+			// reach the terminal, and it may echo what it printed.
+			quiet := &sanitize.Secrets{}
+			for _, line := range strings.Split(string(out), "\n") {
+				quiet.Add(line)
+			}
+			msg := fmt.Sprintf("token_cmd %s failed: %v", sanitize.Line(c.TokenCmd[0]), err)
+			if why := quiet.Quote(stderr.String(), 300); why != "" {
+				msg += ": " + why
+			}
+			return "", errors.New(msg)
 		}
 		t := strings.TrimSpace(string(out))
 		if t == "" {
-			return "", fmt.Errorf("token_cmd %s printed nothing; it must print the API token", c.TokenCmd[0])
+			return "", fmt.Errorf("token_cmd %s printed nothing; it must print the API token", sanitize.Line(c.TokenCmd[0]))
 		}
 		return t, nil
 	}
@@ -200,12 +211,4 @@ func (c *config) token(ctx context.Context) (string, error) {
 		return c.Token, nil
 	}
 	return "", errors.New("no PagerDuty token: set PAGERDUTY_TOKEN, or token_cmd in " + c.path + " (or try the demo: sitrep demo)")
-}
-
-func firstLine(s string) string {
-	s = strings.TrimSpace(s)
-	if i := strings.IndexByte(s, '\n'); i >= 0 {
-		s = s[:i]
-	}
-	return s
 }
