@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"sort"
@@ -84,6 +85,30 @@ func (r *remediation) Parse(line string) (actions.Command, error) {
 
 func (r *remediation) Complete(line string) []string {
 	return actions.Complete(line, r.engine.Catalogue)
+}
+
+// checkCatalogue is `sitrep actions check`: every problem and warning at
+// its file:line:column. Problems fail the check; warnings (a pattern that
+// admits a leading "-") are printed and do not.
+func checkCatalogue(w io.Writer, paths []string) error {
+	cat, problems := actions.Load(paths...)
+	for _, p := range problems {
+		fmt.Fprintln(w, sanitize.Line(p.String()))
+	}
+	warnings := cat.Warnings()
+	for _, p := range warnings {
+		fmt.Fprintln(w, sanitize.Line(p.Pos.String()+": warning: "+strings.TrimPrefix(p.String(), p.Pos.String()+": ")))
+	}
+	where := strings.Join(paths, ", ")
+	if len(problems) > 0 {
+		return fmt.Errorf("%d problem(s) in %s", len(problems), where)
+	}
+	if len(warnings) > 0 {
+		fmt.Fprintf(w, "ok: %s (%d warning(s))\n", where, len(warnings))
+		return nil
+	}
+	fmt.Fprintf(w, "ok: %s\n", where)
+	return nil
 }
 
 // effectWindow is the window measured before an action and after it.

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -10,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"sitrep/actions"
 	actionsdemo "sitrep/actions/demo"
 )
 
@@ -138,5 +140,54 @@ func TestActionsLs(t *testing.T) {
 	}
 	if !strings.Contains(out, "runbook: payment-gateway 5xx spike (payment-gateway) — ") {
 		t.Errorf("ls lacks the payment-gateway runbook:\n%s", out)
+	}
+}
+
+func TestActionsCheckWarnsLeadingDash(t *testing.T) {
+	dir := filepath.Join("..", "..", "testdata", "actions", "dash")
+	out, err := runRoot(t, "actions", "check", dir)
+	if err != nil {
+		t.Fatalf("warnings failed the check: %v\n%s", err, out)
+	}
+	lines := strings.Split(strings.TrimSuffix(out, "\n"), "\n")
+	want := []string{
+		filepath.Join(dir, "actions.yaml") + `:7:24: warning: action tag: parameter label: its pattern "[a-z0-9-]{1,20}" admits a value that begins with "-"`,
+		filepath.Join(dir, "runbooks", "dash.md") + `:8: warning: action say: parameter word: its pattern "[-a-z]+" admits`,
+		"ok: " + dir + " (2 warning(s))",
+	}
+	if len(lines) != len(want) {
+		t.Fatalf("check printed %d lines, want %d:\n%s", len(lines), len(want), out)
+	}
+	for i, w := range want {
+		if !strings.HasPrefix(lines[i], w) {
+			t.Errorf("line %d = %q, want it to start with %q", i+1, lines[i], w)
+		}
+	}
+	// Each warning says how to fix it, in the form its file uses.
+	if !strings.Contains(lines[0], "add allow_leading_dash: true to the parameter") || !strings.Contains(lines[1], "add allow_leading_dash.word=true to the fence") {
+		t.Errorf("the warnings do not give the fix:\n%s", out)
+	}
+}
+
+func TestRunRefusesLeadingDash(t *testing.T) {
+	rw := startRunWorld(t, filepath.Join("testdata", "run"))
+	recorder := filepath.Join(t.TempDir(), "sitrep-test-recorder")
+	script := "#!/bin/sh\nprintf '%s\\n' \"$@\" >>\"$HOME/canary\"\n"
+	if err := os.WriteFile(recorder, []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("PATH", filepath.Dir(recorder)+string(os.PathListSeparator)+os.Getenv("PATH"))
+
+	// label's pattern, [a-z0-9-]{1,20}, admits "--all".
+	out, err := rw.run(t, "annotate", map[string]string{"label": "--all"}, false, "payment-gateway", false, "")
+	var pe *actions.ParamError
+	if !errors.As(err, &pe) || !pe.LeadingDash {
+		t.Fatalf("label=--all: err = %v, want a leading-dash refusal\n%s", err, out)
+	}
+	if msg := err.Error(); !strings.Contains(msg, `refused parameter label="--all"`) || !strings.Contains(msg, "allow_leading_dash: true") {
+		t.Errorf("the refusal does not name the parameter and the fix: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(rw.home, "canary")); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("a refused run reached the recorder: %v", err)
 	}
 }

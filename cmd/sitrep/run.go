@@ -28,15 +28,7 @@ func newActionsCmd(g *globalFlags) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			problems := actions.Check(paths...)
-			for _, p := range problems {
-				fmt.Fprintln(cmd.OutOrStdout(), sanitize.Line(p.String()))
-			}
-			if len(problems) > 0 {
-				return fmt.Errorf("%d problem(s) in %s", len(problems), strings.Join(paths, ", "))
-			}
-			fmt.Fprintf(cmd.OutOrStdout(), "ok: %s\n", strings.Join(paths, ", "))
-			return nil
+			return checkCatalogue(cmd.OutOrStdout(), paths)
 		},
 	})
 	cmd.AddCommand(&cobra.Command{
