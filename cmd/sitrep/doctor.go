@@ -823,51 +823,83 @@ func (d *doctor) journalProbe() probe {
 			}
 			return passed, "not created yet; sitrep creates it on its first start", ""
 		}
-		if err == nil && !fi.Mode().IsRegular() || err == nil && fi.Size() == 0 {
-			// Open explains these the same way every command does.
-			_, err = journal.Open(path, journal.Options{ReadOnly: true})
-		}
 		if err != nil {
 			return failed, err.Error(), ""
 		}
-		j, err := journal.Open(path, journal.Options{})
-		held := ""
-		if errors.Is(err, journal.ErrLocked) {
-			held = err.Error()
-			j, err = journal.Open(path, journal.Options{ReadOnly: true})
-		}
+		// Read-only, so that looking changes nothing: beside a running
+		// sitrep this reads a snapshot, which says the file is held.
+		j, err := journal.Open(path, journal.Options{ReadOnly: true})
 		if err != nil {
-			return failed, err.Error(), ""
+			return journalFailure(path, err)
 		}
 		defer j.Close()
+		if !fi.Mode().IsRegular() {
+			return failed, "is not a regular file", ""
+		}
+		if f, err := os.OpenFile(path, os.O_WRONLY, 0); err != nil {
+			return failed, "not writable by you: " + plainPathError(err), fmt.Sprintf("make it yours and private: chmod 600 %s (and chown it if another user owns it)", path)
+		} else {
+			f.Close()
+		}
 		rep, err := j.Verify(ctx)
 		if err != nil {
+			if errors.Is(err, journal.ErrCorrupt) {
+				return journalFailure(path, err)
+			}
 			if errors.Is(err, journal.ErrBroken) {
 				return failed, rep.String(), fmt.Sprintf("keep the evidence and start a new journal: mv %s %s.broken", path, path)
 			}
 			return failed, err.Error(), ""
 		}
 		found := fmt.Sprintf("chain intact, %d entries", rep.Entries)
-		switch {
-		case held == "":
+		if !j.Snapshot() {
 			return passed, "writable; " + found, ""
-		case d.demoPID > 0 && heldBy(path, d.demoPID):
+		}
+		o := journalOwner(path)
+		if d.demoPID > 0 && o.PID == d.demoPID {
 			return passed, fmt.Sprintf("in use by the running demo (pid %d); %s", d.demoPID, found), ""
 		}
-		return warned, found + "; " + held, ""
+		who := "another process"
+		if o.PID > 0 {
+			who = fmt.Sprintf("%s (pid %d) since %s", orDash(o.Command), o.PID, o.Since.Local().Format(time.DateTime))
+		}
+		return warned, found + "; held by " + who + ": a second sitrep opens it read-only", "none if that is your running sitrep; else close that process"
 	}}
 }
 
-// heldBy reports whether the journal's owner file names pid.
-func heldBy(path string, pid int) bool {
-	b, err := os.ReadFile(path + ".owner")
-	if err != nil {
-		return false
+// journalFailure is the row of a journal that cannot be opened: the
+// journal's own message, split into what is wrong and the fix.
+func journalFailure(path string, err error) (verdict, string, string) {
+	var fe *journal.FileError
+	if errors.As(err, &fe) {
+		return failed, strings.TrimPrefix(fe.Problem, "is "), fmt.Sprintf("move it aside to start a new journal: mv %s %s%s", path, path, fe.Aside)
 	}
-	var o struct {
-		PID int `json:"pid"`
+	if errors.Is(err, journal.ErrLocked) {
+		return warned, err.Error(), ""
 	}
-	return json.Unmarshal(b, &o) == nil && o.PID == pid
+	return failed, err.Error(), ""
+}
+
+func plainPathError(err error) string {
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		return pe.Err.Error()
+	}
+	return err.Error()
+}
+
+// journalOwner reads the sidecar in which a journal's writer records
+// itself.
+func journalOwner(path string) (o struct {
+	PID     int       `json:"pid"`
+	Since   time.Time `json:"since"`
+	Command string    `json:"command"`
+}) {
+	if b, err := os.ReadFile(path + ".owner"); err == nil && len(b) < 4096 {
+		_ = json.Unmarshal(b, &o)
+	}
+	o.Command = sanitize.Line(o.Command)
+	return o
 }
 
 // writableDir reports whether a file can be created in dir.

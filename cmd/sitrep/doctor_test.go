@@ -13,6 +13,7 @@ import (
 
 	"sitrep/sources/demo"
 	"sitrep/sources/metrics/promtest"
+	"sitrep/store/journal"
 )
 
 // doctorRow finds the printed row of a check about subject (with what was
@@ -193,6 +194,11 @@ func TestDoctorLiveRows(t *testing.T) {
 			t.Fatalf("git %v: %v\n%s", args, err, out)
 		}
 	}
+	history := filepath.Join(dir, "deploy-history")
+	script := "#!/bin/sh\necho '{\"id\": \"d1\", \"summary\": \"deploy v2.14.0\", \"at\": \"2026-01-01T00:00:00Z\"}'\n"
+	if err := os.WriteFile(history, []byte(script), 0o700); err != nil {
+		t.Fatal(err)
+	}
 	body := fmt.Sprintf(`api_url: %s
 prometheus: {url: %q}
 services:
@@ -205,9 +211,11 @@ services:
     logs:
       - file: %s
       - command: [echo, "hello from the log"]
+      - command: [false]
     deploys:
       - git: {repo: %s}
-`, w.PagerDutyURL, prom.URL, promtest.SpikeMetric, promtest.SpikeMetric, promtest.SpikeMetric, logFile, repo)
+      - command: [%s]
+`, w.PagerDutyURL, prom.URL, promtest.SpikeMetric, promtest.SpikeMetric, promtest.SpikeMetric, logFile, repo, history)
 	cfg := writeDoctorConfig(t, body)
 	out, err := runRoot(t, "doctor", "--config", cfg, "--journal", filepath.Join(dir, "journal.db"), "--timeout", "30s")
 	if !errors.Is(err, errDoctorFailed) {
@@ -222,6 +230,8 @@ services:
 		{"log file", logFile, "✓", "readable"},
 		{"log command", "echo hello from the log", "✓", "prints log lines"},
 		{"git", repo, "✓", "1 tag in the last 30 days"},
+		{"deploy command", history, "✓", "1 change"},
+		{"log command", "false", "✗", "exit status 1"},
 		{"journal", "journal.db", "✓", "not created yet"},
 	}
 	for _, c := range checks {
@@ -242,5 +252,127 @@ services:
 	}
 	if rep.OK || len(rep.Checks) < len(checks) || rep.Checks[0].Check != "token" || rep.Checks[0].Status != "ok" {
 		t.Errorf("--json = %+v", rep)
+	}
+}
+
+// TestDoctorJournalRows checks the journal row for a healthy journal, one
+// another process holds, one whose chain was altered, and unusable files.
+func TestDoctorJournalRows(t *testing.T) {
+	seed := func(t *testing.T, path string) {
+		t.Helper()
+		j, err := journal.Open(path, journal.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer j.Close()
+		for _, s := range []string{"one", "two", "three"} {
+			if _, err := j.Append(journal.Entry{Incident: "P1", Kind: "note", Summary: s}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	cases := []struct {
+		name        string
+		prepare     func(t *testing.T, path string)
+		glyph, says string
+		fix         string
+	}{
+		{"healthy", seed, "✓", "writable; chain intact, 3 entries", ""},
+		{"held", func(t *testing.T, path string) {
+			seed(t, path)
+			j, err := journal.Open(path, journal.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { j.Close() })
+		}, "⚠", "chain intact, 3 entries; held by", ""},
+		{"altered", func(t *testing.T, path string) {
+			seed(t, path)
+			tamper(t, path, "two", "TWO")
+		}, "✗", "BROKEN at seq 2", "mv {path} {path}.broken"},
+		{"empty", func(t *testing.T, path string) { writeBytes(t, path, nil) }, "✗", "empty (0 bytes)", "mv {path} {path}.empty"},
+		{"directory", func(t *testing.T, path string) {
+			if err := os.Mkdir(path, 0o700); err != nil {
+				t.Fatal(err)
+			}
+		}, "✗", "a directory", "mv {path} {path}.dir"},
+		{"damaged", func(t *testing.T, path string) {
+			writeBytes(t, path, []byte(strings.Repeat("not a journal\n", 2000)))
+		}, "✗", "damaged: it does not start like a journal", "mv {path} {path}.damaged"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			dir := t.TempDir()
+			t.Setenv("PAGERDUTY_TOKEN", "")
+			path := filepath.Join(dir, "journal.db")
+			c.prepare(t, path)
+			cfg := writeDoctorConfig(t, "refresh_interval: 30s\n")
+			out, _ := runRoot(t, "doctor", "--config", cfg, "--journal", path)
+			row, fix := doctorRow(t, out, "journal", path)
+			if !strings.HasPrefix(row, c.glyph) || !strings.Contains(row, c.says) {
+				t.Errorf("journal row = %q, want %s and %q", row, c.glyph, c.says)
+			}
+			if want := strings.ReplaceAll(c.fix, "{path}", path); !strings.Contains(fix, want) {
+				t.Errorf("journal fix = %q, want %q", fix, want)
+			}
+		})
+	}
+}
+
+// TestDoctorEnvironmentRows checks the variables the catalogue and the
+// endpoints name: a missing secret header or bearer token is a failure, a
+// missing pass-through variable or Slack webhook a warning.
+func TestDoctorEnvironmentRows(t *testing.T) {
+	dir := t.TempDir()
+	catalogue := `actions:
+  - name: restart
+    explain: Restarts the service.
+    params:
+      service: {pattern: '[a-z0-9-]+', from: service}
+    runner: exec
+    exec: {argv: [echo, "restart {{.service}}"], env: [KUBECONFIG_FOR_DOCTOR_TEST]}
+    risk: low
+    announce: {pagerduty: false, slack_webhook_env: SLACK_FOR_DOCTOR_TEST}
+  - name: block
+    explain: Blocks an address.
+    params:
+      ip: {pattern: '[0-9.]+'}
+    runner: http
+    http:
+      method: post
+      url: "https://edge.example.com/blocks"
+      secret_headers:
+        Authorization: {env: EDGE_TOKEN_FOR_DOCTOR_TEST, prefix: "Bearer "}
+      body: '{{.ip}}'
+    risk: medium
+    announce: {pagerduty: false}
+`
+	if err := os.WriteFile(filepath.Join(dir, "actions.yaml"), []byte(catalogue), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg := writeDoctorConfig(t, fmt.Sprintf("actions: {dir: %s}\nprometheus: {url: 'http://%s', bearer_token_env: PROM_TOKEN_FOR_DOCTOR_TEST}\n", dir, deadAddress(t)))
+	for _, v := range []string{"KUBECONFIG_FOR_DOCTOR_TEST", "SLACK_FOR_DOCTOR_TEST", "EDGE_TOKEN_FOR_DOCTOR_TEST", "PROM_TOKEN_FOR_DOCTOR_TEST"} {
+		t.Setenv(v, "")
+	}
+	out, _ := runRoot(t, "doctor", "--config", cfg, "--journal", filepath.Join(dir, "journal.db"))
+	if row, _ := doctorRow(t, out, "actions", dir); !strings.HasPrefix(row, "✓") || !strings.Contains(row, "2 actions") {
+		t.Errorf("actions row: %s", row)
+	}
+	want := []struct{ name, glyph, says string }{
+		{"EDGE_TOKEN_FOR_DOCTOR_TEST", "✗", "action block cannot work without it"},
+		{"KUBECONFIG_FOR_DOCTOR_TEST", "⚠", "optional for action restart"},
+		{"PROM_TOKEN_FOR_DOCTOR_TEST", "✗", "prometheus.bearer_token_env cannot work without it"},
+		{"SLACK_FOR_DOCTOR_TEST", "⚠", "the Slack announcement of action restart"},
+	}
+	for _, w := range want {
+		row, fix := doctorRow(t, out, "environment", w.name)
+		if !strings.HasPrefix(row, w.glyph) || !strings.Contains(row, w.says) || !strings.Contains(fix, "export "+w.name+"=") {
+			t.Errorf("%s: row %q fix %q, want %s %q", w.name, row, fix, w.glyph, w.says)
+		}
+	}
+	t.Setenv("EDGE_TOKEN_FOR_DOCTOR_TEST", "secret-value")
+	out, _ = runRoot(t, "doctor", "--config", cfg, "--journal", filepath.Join(dir, "journal.db"))
+	if row, _ := doctorRow(t, out, "environment", "EDGE_TOKEN_FOR_DOCTOR_TEST"); !strings.HasPrefix(row, "✓") || strings.Contains(out, "secret-value") {
+		t.Errorf("a set variable: %s\n%s", row, out)
 	}
 }
