@@ -22,7 +22,12 @@
 //     --service or --env say;
 //   - ansible extra vars reach ansible-playbook from a private file, every
 //     value tagged !unsafe, so Jinja never evaluates a parameter's value;
-//   - an HTTP runner never follows a redirect.
+//   - an HTTP runner never follows a redirect, and its URL is built, not
+//     only rendered: the template names the scheme, host, port and base
+//     path (written out, or one value that is the whole base URL); values
+//     fill path segments, percent-encoded, and query values; a "." or ".."
+//     segment, however encoded, is refused; and the URL is checked against
+//     that base again before any secret header is attached.
 //
 // # actions.yaml
 //
