@@ -180,6 +180,9 @@ func (r *PagerDutyRunner) Run(ctx context.Context, out func(Chunk)) Result {
 	switch {
 	case err == nil:
 		res.OK, res.Text = true, "PagerDuty "+r.Op+" done"
+		if q, ok := r.Writer.(interface{ Queues() bool }); ok && q.Queues() {
+			res.Text = "PagerDuty " + r.Op + " journaled and queued: sitrep delivers it, retrying while PagerDuty fails (the header counts what is on its way)"
+		}
 	case ctx.Err() != nil:
 		res.Cancelled, res.Text, res.ExitCode = true, "cancelled", -1
 	case cctx.Err() == context.DeadlineExceeded:

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"strconv"
 	"time"
 
 	"sitrep/sources/pagerduty"
@@ -63,4 +64,40 @@ func (w outboxWriter) AddNote(ctx context.Context, id, content string) error {
 	_, err := w.ob.Submit(ctx, outbox.Write{Incident: id, Label: id, Op: outbox.OpNote, Text: content},
 		journal.Entry{Incident: id, Kind: "announcement", Actor: journal.ActorSitrep, Summary: content})
 	return err
+}
+
+// Queues tells the pagerduty runner that its writes are queued, so its
+// result says so rather than "done".
+func (w outboxWriter) Queues() bool { return true }
+
+func (w outboxWriter) queue(ctx context.Context, id string, op outbox.Op, args map[string]string, what string) error {
+	_, err := w.ob.Submit(ctx, outbox.Write{Incident: id, Label: id, Op: op, Args: args},
+		journal.Entry{Incident: id, Kind: "pagerduty.request", Actor: journal.ActorSitrep, Summary: what + " (queued for PagerDuty)"})
+	return err
+}
+
+// Reassign queues the reassignment.
+func (w outboxWriter) Reassign(ctx context.Context, id, userID string) error {
+	return w.queue(ctx, id, outbox.OpReassign, map[string]string{"user_id": userID}, "reassign "+id+" to "+userID)
+}
+
+// Escalate queues the escalation.
+func (w outboxWriter) Escalate(ctx context.Context, id string, level uint) error {
+	l := strconv.FormatUint(uint64(level), 10)
+	return w.queue(ctx, id, outbox.OpEscalate, map[string]string{"level": l}, "escalate "+id+" to level "+l)
+}
+
+// Snooze queues the snooze.
+func (w outboxWriter) Snooze(ctx context.Context, id string, d time.Duration) error {
+	return w.queue(ctx, id, outbox.OpSnooze, map[string]string{"seconds": strconv.Itoa(int(d.Seconds()))}, "snooze "+id+" for "+d.String())
+}
+
+// SetUrgency queues the urgency change.
+func (w outboxWriter) SetUrgency(ctx context.Context, id, urgency string) error {
+	return w.queue(ctx, id, outbox.OpUrgency, map[string]string{"urgency": urgency}, "set the urgency of "+id+" to "+urgency)
+}
+
+// SetPriority queues the priority change.
+func (w outboxWriter) SetPriority(ctx context.Context, id, priorityID string) error {
+	return w.queue(ctx, id, outbox.OpPriority, map[string]string{"priority_id": priorityID}, "set the priority of "+id+" to "+priorityID)
 }

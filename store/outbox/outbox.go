@@ -25,6 +25,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -41,6 +42,15 @@ const (
 	OpNote        Op = "note"
 	OpAcknowledge Op = "acknowledge"
 	OpResolve     Op = "resolve"
+	// The pagerduty runner's writes that set a state, so that sending one
+	// again changes nothing more. (Merges, responder requests and status
+	// updates are not repeatable and are sent directly, their failure the
+	// action's result.)
+	OpReassign Op = "reassign"    // Args: user_id
+	OpEscalate Op = "escalate"    // Args: level
+	OpSnooze   Op = "snooze"      // Args: seconds
+	OpUrgency  Op = "set_urgency" // Args: urgency
+	OpPriority Op = "set_priority"
 )
 
 // Journal kinds of a settlement.
@@ -59,6 +69,8 @@ type Write struct {
 	Label    string `json:"label"`    // how people name it: "#9"
 	Op       Op     `json:"op"`
 	Text     string `json:"text,omitempty"` // a note's content
+	// Args are the operation's arguments (see the Op constants).
+	Args map[string]string `json:"args,omitempty"`
 }
 
 // What says the write in a few words: "note on #9".
@@ -71,7 +83,7 @@ func (w Write) What() string {
 	case OpResolve:
 		return "resolution of " + w.Label
 	}
-	return string(w.Op) + " of " + w.Label
+	return strings.ReplaceAll(string(w.Op), "_", " ") + " of " + w.Label
 }
 
 // Item is a write waiting for delivery.
@@ -109,6 +121,11 @@ type PagerDuty interface {
 	AddNote(ctx context.Context, id, content string) (pagerduty.Note, error)
 	Notes(ctx context.Context, id string) ([]pagerduty.Note, error)
 	Incident(ctx context.Context, id string) (pagerduty.Incident, error)
+	Reassign(ctx context.Context, id, userID string) error
+	Escalate(ctx context.Context, id string, level uint) error
+	Snooze(ctx context.Context, id string, d time.Duration) error
+	SetUrgency(ctx context.Context, id, urgency string) error
+	SetPriority(ctx context.Context, id, priorityID string) error
 }
 
 // Recorder journals an entry as the engineer (it fills in the actor).
@@ -279,7 +296,7 @@ func (o *Outbox) attempt(ctx context.Context, it *Item) {
 		// sitrep is stopping: the write stays for the next start, which
 		// checks whether this attempt reached PagerDuty.
 		o.retry(it, err, true)
-	case pagerduty.Permanent(err):
+	case pagerduty.Permanent(err), errors.As(err, new(permanentError)):
 		o.settle(Settled{Item: *it, Reason: err.Error()})
 	default:
 		// No answer in time, a dropped connection or a 5xx: PagerDuty may
@@ -297,8 +314,26 @@ func (o *Outbox) deliver(ctx context.Context, it *Item) (string, error) {
 		return "", o.pd.Acknowledge(ctx, it.Incident)
 	case OpResolve:
 		return "", o.pd.Resolve(ctx, it.Incident)
+	case OpReassign:
+		return "", o.pd.Reassign(ctx, it.Incident, it.Args["user_id"])
+	case OpEscalate:
+		level, err := strconv.ParseUint(it.Args["level"], 10, 32)
+		if err != nil {
+			return "", fmt.Errorf("escalate %s: level %q is not a number", it.Incident, it.Args["level"])
+		}
+		return "", o.pd.Escalate(ctx, it.Incident, uint(level))
+	case OpSnooze:
+		secs, err := strconv.Atoi(it.Args["seconds"])
+		if err != nil {
+			return "", fmt.Errorf("snooze %s: %q is not a number of seconds", it.Incident, it.Args["seconds"])
+		}
+		return "", o.pd.Snooze(ctx, it.Incident, time.Duration(secs)*time.Second)
+	case OpUrgency:
+		return "", o.pd.SetUrgency(ctx, it.Incident, it.Args["urgency"])
+	case OpPriority:
+		return "", o.pd.SetPriority(ctx, it.Incident, it.Args["priority_id"])
 	}
-	return "", fmt.Errorf("outbox: unknown write %q", it.Op)
+	return "", permanentError{fmt.Errorf("this sitrep does not know the write %q; a newer sitrep queued it", it.Op)}
 }
 
 // reconcile asks PagerDuty whether an unconfirmed write already took
@@ -334,7 +369,21 @@ func (o *Outbox) reconcile(ctx context.Context, it *Item) (done bool, ref, reaso
 			in.Status == pagerduty.StatusAcknowledged && it.Op == OpAcknowledge:
 			return true, "", "", nil
 		}
+	case OpReassign, OpUrgency:
+		in, err := o.pd.Incident(ctx, it.Incident)
+		if err != nil {
+			return false, "", "", err
+		}
+		if it.Op == OpUrgency && in.Urgency == it.Args["urgency"] {
+			return true, "", "", nil
+		}
+		for _, a := range in.Assignees {
+			if it.Op == OpReassign && a.ID == it.Args["user_id"] {
+				return true, "", "", nil
+			}
+		}
 	}
+	// The others set a state: sending them again is harmless.
 	return false, "", "", nil
 }
 
@@ -421,6 +470,11 @@ func (o *Outbox) poke() {
 	default:
 	}
 }
+
+// permanentError is a write no attempt can deliver.
+type permanentError struct{ error }
+
+func (e permanentError) Unwrap() error { return e.error }
 
 func newID() string {
 	var b [8]byte

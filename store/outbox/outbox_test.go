@@ -295,3 +295,43 @@ func TestPendingWritesSurviveRestart(t *testing.T) {
 		t.Fatalf("last entry %+v", es[len(es)-1])
 	}
 }
+
+// The pagerduty runner's state-setting writes go the same way: a
+// reassignment made while PagerDuty fails lands once it recovers.
+func TestReassignThroughAnOutageLands(t *testing.T) {
+	w := setup(t)
+	bob, _ := w.pd.AddUser(pdemulator.User{Name: "Bob Okafor", Email: "bob@example.com"})
+	if err := w.pd.InjectFault(pdemulator.Fault{Method: "PUT", Path: "/incidents", Kind: pdemulator.FaultServerError, Times: 6}); err != nil {
+		t.Fatal(err)
+	}
+	o := w.outbox(t)
+	if _, err := o.Submit(context.Background(), outbox.Write{Incident: w.id, Label: "#1", Op: outbox.OpReassign, Args: map[string]string{"user_id": bob}},
+		journal.Entry{Kind: "pagerduty.request", Summary: "reassign to Bob"}); err != nil {
+		t.Fatal(err)
+	}
+	run(t, o)
+	if s := settled(t, o); !s.Delivered {
+		t.Fatalf("settled %+v; want delivered", s)
+	}
+	info, err := w.pd.Incident(w.id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(info.AssigneeIDs) != 1 || info.AssigneeIDs[0] != bob {
+		t.Fatalf("assignees %v, want only Bob (%s)", info.AssigneeIDs, bob)
+	}
+}
+
+// A write this sitrep does not know (queued by a newer one) is given up
+// with the reason, not retried forever.
+func TestUnknownWriteIsGivenUp(t *testing.T) {
+	w := setup(t)
+	o := w.outbox(t)
+	if _, err := o.Submit(context.Background(), outbox.Write{Incident: w.id, Label: "#1", Op: "teleport"}, journal.Entry{Kind: "pagerduty.request"}); err != nil {
+		t.Fatal(err)
+	}
+	run(t, o)
+	if s := settled(t, o); s.Delivered || !strings.Contains(s.Reason, "does not know") {
+		t.Fatalf("settled %+v; want given up, saying why", s)
+	}
+}
