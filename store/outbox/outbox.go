@@ -298,6 +298,12 @@ func (o *Outbox) attempt(ctx context.Context, it *Item) {
 		o.retry(it, err, true)
 	case pagerduty.Permanent(err), errors.As(err, new(permanentError)):
 		o.settle(Settled{Item: *it, Reason: err.Error()})
+	case errors.As(err, new(*pagerduty.RateLimitError)):
+		// A rate-limited request was not processed: wait for the window,
+		// not a backoff that would ask again inside it.
+		var rl *pagerduty.RateLimitError
+		errors.As(err, &rl)
+		o.retryAfter(it, err, rl.RetryIn)
 	default:
 		// No answer in time, a dropped connection or a 5xx: PagerDuty may
 		// have done it. A 429 was not processed, so it is not in doubt.
@@ -389,6 +395,23 @@ func (o *Outbox) reconcile(ctx context.Context, it *Item) (done bool, ref, reaso
 
 // retry schedules the next attempt with jittered exponential backoff.
 func (o *Outbox) retry(it *Item, err error, unconfirmed bool) {
+	o.reschedule(it, err, unconfirmed, func(attempts int) time.Duration {
+		d := o.MinBackoff << min(attempts-1, 16)
+		if d > o.MaxBackoff || d <= 0 {
+			d = o.MaxBackoff
+		}
+		return d/2 + rand.N(d/2+1)
+	})
+}
+
+// retryAfter schedules the next attempt once a rate limit's window resets.
+func (o *Outbox) retryAfter(it *Item, err error, reset time.Duration) {
+	o.reschedule(it, err, false, func(int) time.Duration {
+		return max(reset, o.MinBackoff) + rand.N(o.MinBackoff/2+1)
+	})
+}
+
+func (o *Outbox) reschedule(it *Item, err error, unconfirmed bool, wait func(attempts int) time.Duration) {
 	o.mu.Lock()
 	cur, ok := o.items[it.ID]
 	if !ok {
@@ -398,12 +421,7 @@ func (o *Outbox) retry(it *Item, err error, unconfirmed bool) {
 	cur.Attempts++
 	cur.Unconfirmed = cur.Unconfirmed || unconfirmed
 	cur.LastErr = err.Error()
-	d := o.MinBackoff << min(cur.Attempts-1, 16)
-	if d > o.MaxBackoff || d <= 0 {
-		d = o.MaxBackoff
-	}
-	d = d/2 + rand.N(d/2+1)
-	cur.NextTry = o.now().Add(d)
+	cur.NextTry = o.now().Add(wait(cur.Attempts))
 	saved := *cur
 	o.mu.Unlock()
 	_ = o.save(&saved) // the copy in memory still delivers it

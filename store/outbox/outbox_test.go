@@ -335,3 +335,50 @@ func TestUnknownWriteIsGivenUp(t *testing.T) {
 		t.Fatalf("settled %+v; want given up, saying why", s)
 	}
 }
+
+// A rate limit is waited out until its reset, not retried inside the
+// window, and a rate-limited note is not in doubt (PagerDuty did not
+// process it).
+func TestRateLimitedNoteWaitsForTheWindow(t *testing.T) {
+	w := setup(t)
+	if err := w.pd.InjectFault(pdemulator.Fault{Method: "POST", Path: "/incidents/*/notes", Kind: pdemulator.FaultRateLimit, RetryAfter: 3 * time.Second}); err != nil {
+		t.Fatal(err)
+	}
+	o := w.outbox(t)
+	// The attempt's deadline is shorter than the reset: the transport
+	// hands back a rate-limit error instead of waiting.
+	o.AttemptTimeout = time.Second
+	wr, e := note(w, "rate limited")
+	if _, err := o.Submit(context.Background(), wr, e); err != nil {
+		t.Fatal(err)
+	}
+	run(t, o)
+	deadline := time.After(30 * time.Second)
+	for {
+		var snap outbox.Snapshot
+		select {
+		case snap = <-o.Changes():
+		case <-deadline:
+			t.Fatal("never settled")
+		}
+		for _, p := range snap.Pending {
+			if p.Attempts > 0 {
+				if p.Unconfirmed {
+					t.Fatalf("a rate-limited note is marked unconfirmed: %+v", p)
+				}
+				if wait := time.Until(p.NextTry); wait < 2*time.Second {
+					t.Fatalf("next try in %s, inside the 3 s rate-limit window (%s)", wait, p.LastErr)
+				}
+			}
+		}
+		if len(snap.Settled) > 0 {
+			if !snap.Settled[0].Delivered {
+				t.Fatalf("settled %+v", snap.Settled[0])
+			}
+			break
+		}
+	}
+	if n := w.notes(t, "rate limited"); n != 1 {
+		t.Fatalf("PagerDuty has the note %d times, want once", n)
+	}
+}
