@@ -77,7 +77,7 @@ func waitCount(t *testing.T, f *followEnricher, want int) {
 	}
 }
 
-// A log stream runs only while its pane is on screen.
+// A log stream runs only while its incident's detail is on screen.
 func TestFollowStopsWhenThePaneIsCoveredAndOnQuit(t *testing.T) {
 	for _, cover := range []string{"J", "q"} {
 		t.Run(cover, func(t *testing.T) {
@@ -85,12 +85,13 @@ func TestFollowStopsWhenThePaneIsCoveredAndOnQuit(t *testing.T) {
 			m := New(nil, Options{Now: fixedClock, Recorder: &memoryRecorder{}, Enricher: fe})
 			m = step(t, m, tea.WindowSizeMsg{Width: 120, Height: 40})
 			m = step(t, m, incidentsLoaded{scope: pagerduty.ScopeMine, incidents: fixture(3), at: t0})
+			var cmds []tea.Cmd
 			for detailTabs[m.detail.tab] != "Logs" {
-				m = press(t, m, "tab")
+				next, cmd := m.Update(keyMsg("tab"))
+				m = next.(Model)
+				cmds = append(cmds, cmd)
 			}
-			next, cmd := m.Update(keyMsg("f"))
-			m = next.(Model)
-			startFollowCmds(cmd)
+			startFollowCmds(tea.Batch(cmds...))
 			waitCount(t, fe, 1)
 			m = press(t, m, cover)
 			waitCount(t, fe, 0)
@@ -108,9 +109,7 @@ func startFollowCmds(cmd tea.Cmd) {
 		msg := cmd()
 		if b, ok := msg.(tea.BatchMsg); ok {
 			for _, c := range b {
-				if c != nil {
-					go c()
-				}
+				startFollowCmds(c)
 			}
 		}
 	}()

@@ -68,6 +68,8 @@ type runScreen struct {
 
 	measuring  bool
 	measureErr string
+	// secrets are masked from the errors this screen shows.
+	secrets *sanitize.Secrets
 	attempts   int
 	effect     []actions.MetricChange
 	measured   bool
@@ -138,7 +140,7 @@ func (r *runScreen) update(msg tea.Msg, now time.Time) (screen, tea.Cmd) {
 			return r, nil
 		}
 		if msg.err != nil {
-			r.baselineErr = sanitize.Line(msg.err.Error())
+			r.baselineErr = displayErr(r.secrets, msg.err)
 		}
 		return r, r.run()
 	case outputStreamed:
@@ -176,9 +178,13 @@ func (r *runScreen) update(msg tea.Msg, now time.Time) (screen, tea.Cmd) {
 		}
 		r.measuring = false
 		if msg.err != nil {
-			r.measureErr = sanitize.Line(msg.err.Error())
+			r.measureErr = displayErr(r.secrets, msg.err)
 			if r.attempts < measureRetries {
 				return r, tea.Tick(5*time.Second, func(time.Time) tea.Msg { return effectDue{runID: id} })
+			}
+			if len(msg.changes) > 0 {
+				// No metric could be compared, but each says why.
+				r.measured, r.effect = true, msg.changes
 			}
 			return r, nil
 		}
@@ -211,7 +217,7 @@ func (r *runScreen) finished(msg outputStreamed) tea.Cmd {
 		if errors.Is(msg.err, context.Canceled) && r.life.Err() != nil {
 			return nil
 		}
-		r.runErr = sanitize.Line(msg.err.Error())
+		r.runErr = displayErr(r.secrets, msg.err)
 		return nil // nothing ran: no effect to measure, no outcome to give
 	}
 	r.result = msg.result
@@ -407,7 +413,18 @@ func (r *runScreen) effectLines(s Styles, width int) []string {
 	case r.measured && len(r.effect) == 0:
 		return []string{s.Dim.Render(truncate("Effect: no metric measured", width))}
 	case r.measured:
-		return []string{truncate("Effect: "+effectText(r.effect), width)}
+		// The compared metrics on one line, then each metric without data
+		// on its own, with why: one missing series must not hide the rest.
+		var lines []string
+		if text := effectText(r.effect); text != "" {
+			lines = append(lines, truncate("Effect: "+text, width))
+		}
+		for _, c := range r.effect {
+			if c.NoData != "" {
+				lines = append(lines, s.Warn.Render(truncate("Effect: "+sanitize.Line(c.Name)+": no data — "+sanitize.Line(c.NoData), width)))
+			}
+		}
+		return lines
 	case r.measureErr != "" && !r.measuring:
 		return []string{s.Warn.Render(truncate("Effect: could not measure: "+r.measureErr, width))}
 	}
@@ -422,6 +439,9 @@ func (r *runScreen) effectLines(s Styles, width int) []string {
 func effectText(changes []actions.MetricChange) string {
 	parts := make([]string, 0, len(changes))
 	for _, c := range changes {
+		if c.NoData != "" {
+			continue // drawn on a line of its own
+		}
 		unit := ""
 		if c.Unit != "" {
 			unit = " " + c.Unit

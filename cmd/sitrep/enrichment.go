@@ -39,6 +39,10 @@ type enricher struct {
 	root    context.Context
 	stop    context.CancelFunc
 	streams sync.WaitGroup
+	// background keeps each log command running while the TUI follows
+	// the incident's logs, so fetches read it instead of starting it
+	// again (a kubectl logs -f never ends on its own).
+	background logs.Background
 }
 
 // logLines is how many recent lines each log source contributes.
@@ -99,7 +103,7 @@ func bearerToken(cfg *config, field, env string) (string, error) {
 func (e *enricher) Close() {
 	e.stop()
 	done := make(chan struct{})
-	go func() { e.streams.Wait(); close(done) }()
+	go func() { e.streams.Wait(); e.background.Close(); close(done) }()
 	select {
 	case <-done:
 	case <-time.After(logs.DefaultGrace + time.Second):
@@ -175,7 +179,7 @@ func (e *enricher) logFetchers(ls []logConfig) []logFetcher {
 		case l.Loki != "":
 			out = append(out, logs.Loki{BaseURL: e.loki, Query: l.Loki, Client: e.http, Header: e.lokiHeader})
 		case len(l.Command) > 0:
-			out = append(out, logs.Command{Argv: l.Command})
+			out = append(out, logs.Command{Argv: l.Command, Background: &e.background})
 		case l.File != "":
 			out = append(out, logs.File{Path: l.File, Seen: e.seen})
 		case l.Journald != nil:
