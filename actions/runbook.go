@@ -338,7 +338,10 @@ func (l *loader) runbookAction(file string, pos Pos, lang string, attrs map[stri
 	}
 	declared := map[string]*Param{}
 	var order []string
-	for k, v := range attrs {
+	// In a fixed order: the problems and the parameters come out the same
+	// on every load.
+	for _, k := range keys(attrs) {
+		v := attrs[k]
 		kind, pname, ok := strings.Cut(k, ".")
 		if !ok {
 			if !knownFenceAttrs[k] {
