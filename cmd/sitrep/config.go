@@ -93,7 +93,8 @@ func configError(path string, err error) error {
 	var ye yaml.Error
 	if errors.As(err, &ye) && ye.GetToken() != nil {
 		pos := ye.GetToken().Position
-		msg := ye.GetMessage()
+		// The message quotes the file, which may hold anything.
+		msg := sanitize.Line(ye.GetMessage())
 		if strings.Contains(msg, "unknown field") {
 			if pos.Column == 1 {
 				msg += " (known fields: " + strings.Join(topLevelFields, ", ") + ")"
@@ -103,7 +104,7 @@ func configError(path string, err error) error {
 		}
 		return fmt.Errorf("%s:%d:%d: %s", path, pos.Line, pos.Column, msg)
 	}
-	return fmt.Errorf("%s: %v", path, err)
+	return fmt.Errorf("%s: %s", path, sanitize.Line(err.Error()))
 }
 
 // checkPrivate refuses a secret in a file others can read.
