@@ -104,15 +104,25 @@ through the state file the demo writes.`,
 				d   *doctor
 				err error
 			)
+			var rows []finding
 			if demoMode {
 				d, err = g.demoDoctor(stateFile)
 			} else {
 				d, err = g.liveDoctor(cmd)
+				var cfgErr *configLoadError
+				if errors.As(err, &cfgErr) {
+					// Nothing else can be checked against a config that
+					// does not load: its row says why, with the line.
+					rows, err = []finding{{Status: failed, Check: "config", Subject: cfgErr.path, Found: sanitize.Line(cfgErr.err.Error()),
+						Fix: "correct the file (README.md: Configuration lists every field)"}}, nil
+				}
 			}
 			if err != nil {
 				return err
 			}
-			rows := d.run(cmd.Context(), timeout)
+			if d != nil {
+				rows = d.run(cmd.Context(), timeout)
+			}
 			if asJSON {
 				err = writeDoctorJSON(cmd.OutOrStdout(), rows)
 			} else {
@@ -159,9 +169,7 @@ type doctor struct {
 func (g globalFlags) liveDoctor(cmd *cobra.Command) (*doctor, error) {
 	cfg, err := g.settings(cmd)
 	if err != nil {
-		// Nothing else can be checked against a config that does not
-		// load; its error names the line.
-		return nil, err
+		return nil, &configLoadError{path: cfg.path, err: err}
 	}
 	d := &doctor{cfg: &cfg}
 	d.token, d.tokenErr = cfg.token(cmd.Context())
@@ -181,6 +189,15 @@ func (g globalFlags) liveDoctor(cmd *cobra.Command) (*doctor, error) {
 	d.catalogueDirs = catalogueDirs(cfg.actionsDir())
 	return d, nil
 }
+
+// configLoadError is a config file that did not load.
+type configLoadError struct {
+	path string
+	err  error
+}
+
+func (e *configLoadError) Error() string { return e.err.Error() }
+func (e *configLoadError) Unwrap() error { return e.err }
 
 // demoDoctor checks the world of a running `sitrep demo`: its emulator and
 // token, its metrics and logs endpoints, its catalogue and its journal.
@@ -275,7 +292,7 @@ func runProbe(ctx context.Context, p probe, timeout time.Duration) finding {
 // probes lists the checks in the order they are printed.
 func (d *doctor) probes() []probe {
 	c := d.cfg
-	out := []probe{d.tokenProbe()}
+	out := []probe{d.configProbe(), d.tokenProbe()}
 	keys := make([]string, 0, len(c.Services))
 	for k := range c.Services {
 		keys = append(keys, k)
@@ -347,6 +364,23 @@ func (c *config) keyWhere(parent, key string) string {
 		}
 	}
 	return c.where(parent + "." + quoteKey(key))
+}
+
+func (d *doctor) configProbe() probe {
+	return probe{check: "config", subject: d.cfg.path, run: func(context.Context) (verdict, string, string) {
+		n := len(d.cfg.Services)
+		if _, ok := d.cfg.Services["default"]; ok {
+			n--
+		}
+		what := fmt.Sprintf("%d %s", n, plural(n, "service"))
+		if _, ok := d.cfg.Services["default"]; ok {
+			what += " and a default"
+		}
+		if len(d.cfg.data) == 0 && d.demoPID == 0 {
+			return passed, "no file: the defaults, and no services configured", ""
+		}
+		return passed, "loaded: " + what, ""
+	}}
 }
 
 func (d *doctor) tokenProbe() probe {

@@ -250,7 +250,7 @@ services:
 	if err := json.Unmarshal([]byte(out), &rep); err != nil {
 		t.Fatalf("--json: %v\n%s", err, out)
 	}
-	if rep.OK || len(rep.Checks) < len(checks) || rep.Checks[0].Check != "token" || rep.Checks[0].Status != "ok" {
+	if rep.OK || len(rep.Checks) < len(checks) || rep.Checks[1].Check != "token" || rep.Checks[1].Status != "ok" {
 		t.Errorf("--json = %+v", rep)
 	}
 }
@@ -374,5 +374,20 @@ func TestDoctorEnvironmentRows(t *testing.T) {
 	out, _ = runRoot(t, "doctor", "--config", cfg, "--journal", filepath.Join(dir, "journal.db"))
 	if row, _ := doctorRow(t, out, "environment", "EDGE_TOKEN_FOR_DOCTOR_TEST"); !strings.HasPrefix(row, "✓") || strings.Contains(out, "secret-value") {
 		t.Errorf("a set variable: %s\n%s", row, out)
+	}
+}
+
+func TestDoctorConfigThatDoesNotLoad(t *testing.T) {
+	cfg := writeDoctorConfig(t, "refresh_interval: 30s\nservices:\n  payment-gateway:\n    env: prdo\n")
+	out, err := runRoot(t, "doctor", "--config", cfg)
+	if !errors.Is(err, errDoctorFailed) {
+		t.Fatalf("doctor = %v\n%s", err, out)
+	}
+	row, fix := doctorRow(t, out, "config", cfg)
+	if !strings.HasPrefix(row, "✗") || !strings.Contains(row, cfg+":4:") || !strings.Contains(row, `"prdo" is not an environment`) || fix == "" {
+		t.Errorf("config row %q, fix %q", row, fix)
+	}
+	if strings.Contains(out, "token") {
+		t.Errorf("checks ran against a config that did not load:\n%s", out)
 	}
 }
