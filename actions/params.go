@@ -22,8 +22,8 @@ type ParamError struct {
 
 func (e *ParamError) Error() string {
 	if e.LeadingDash {
-		return fmt.Sprintf("%s: refused parameter %s=%s (%s): it begins with \"-\", so the program it is passed to "+
-			"would read it as an option; if the parameter takes such values, give it allow_leading_dash: true",
+		return fmt.Sprintf("%s: refused parameter %s=%s (%s): a leading \"-\" would be read as an option "+
+			"(a parameter that takes such values says allow_leading_dash: true)",
 			e.Action, e.Param, e.Value, e.Source)
 	}
 	return fmt.Sprintf("%s: refused parameter %s=%s (%s): it does not match the pattern ^(%s)$",
