@@ -133,7 +133,7 @@ through the state file the demo writes.`,
 			}
 			for _, r := range rows {
 				if r.Status == failed {
-					return errDoctorFailed
+					return fmt.Errorf("%w (rows marked ✗)", errDoctorFailed)
 				}
 			}
 			return nil
@@ -759,14 +759,16 @@ func (d *doctor) catalogueProbe() probe {
 			return failed, fmt.Sprintf("%d problem(s); first: %s", len(problems), problems[0]), "run sitrep actions check " + strings.Join(d.catalogueDirs, " ") + " to see them all"
 		}
 		cat, _ := actions.Load(d.catalogueDirs...)
-		return passed, fmt.Sprintf("%d actions, %d runbooks, no problems", len(cat.Actions()), len(cat.Runbooks())), ""
+		na, nr := len(cat.Actions()), len(cat.Runbooks())
+		return passed, fmt.Sprintf("%d %s, %d %s, no problems", na, plural(na, "action"), nr, plural(nr, "runbook")), ""
 	}}
 }
 
 // envNeed is an environment variable something needs.
 type envNeed struct {
-	hard  bool     // without it the thing fails, rather than runs without it
-	users []string // who needs it
+	hard    bool     // without it something fails, rather than runs without it
+	users   []string // who uses it
+	without []string // what happens without it
 }
 
 // envProbes checks every environment variable the config and the catalogue
@@ -774,7 +776,7 @@ type envNeed struct {
 // ansible actions pass through, Slack webhooks.
 func (d *doctor) envProbes() []probe {
 	needs := map[string]*envNeed{}
-	need := func(name, user string, hard bool) {
+	need := func(name, user, without string, hard bool) {
 		n := needs[name]
 		if n == nil {
 			n = &envNeed{}
@@ -784,12 +786,15 @@ func (d *doctor) envProbes() []probe {
 		if !slices.Contains(n.users, user) {
 			n.users = append(n.users, user)
 		}
+		if !slices.Contains(n.without, without) {
+			n.without = append(n.without, without)
+		}
 	}
 	if e := d.cfg.Prometheus.BearerTokenEnv; e != "" {
-		need(e, "prometheus.bearer_token_env", true)
+		need(e, "prometheus.bearer_token_env", "sitrep refuses to start (prometheus.bearer_token_env names it)", true)
 	}
 	if e := d.cfg.Loki.BearerTokenEnv; e != "" {
-		need(e, "loki.bearer_token_env", true)
+		need(e, "loki.bearer_token_env", "sitrep refuses to start (loki.bearer_token_env names it)", true)
 	}
 	if len(d.catalogueDirs) > 0 {
 		cat, _ := actions.Load(d.catalogueDirs...)
@@ -803,18 +808,18 @@ func (d *doctor) envProbes() []probe {
 			}
 			for _, e := range pass {
 				if !strings.Contains(e, "=") {
-					need(e, "action "+a.Name, false)
+					need(e, "action "+a.Name, "action "+a.Name+" runs without it", false)
 				}
 			}
 			if a.HTTP != nil {
-				for _, s := range a.HTTP.Secrets {
+				for h, s := range a.HTTP.Secrets {
 					if s.Env != "" {
-						need(s.Env, "action "+a.Name, true)
+						need(s.Env, "action "+a.Name, "action "+a.Name+" fails: its "+h+" header has no value", true)
 					}
 				}
 			}
 			if e := a.Announce.SlackWebhookEnv; e != "" {
-				need(e, "the Slack announcement of action "+a.Name, false)
+				need(e, "action "+a.Name+" (Slack)", "action "+a.Name+" is not announced to Slack", false)
 			}
 		}
 	}
@@ -831,11 +836,12 @@ func (d *doctor) envProbes() []probe {
 			if strings.TrimSpace(os.Getenv(name)) != "" {
 				return passed, "set; used by " + users, ""
 			}
+			found := "not set: " + strings.Join(n.without, "; ")
 			fix := "export " + name + "=… before starting sitrep"
 			if n.hard {
-				return failed, "not set; " + users + " cannot work without it", fix
+				return failed, found, fix
 			}
-			return warned, "not set; optional for " + users + ", which run without it", fix + ", if they need it"
+			return warned, found, fix + ", if that is not what you want"
 		}})
 	}
 	return out

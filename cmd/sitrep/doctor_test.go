@@ -359,10 +359,10 @@ func TestDoctorEnvironmentRows(t *testing.T) {
 		t.Errorf("actions row: %s", row)
 	}
 	want := []struct{ name, glyph, says string }{
-		{"EDGE_TOKEN_FOR_DOCTOR_TEST", "✗", "action block cannot work without it"},
-		{"KUBECONFIG_FOR_DOCTOR_TEST", "⚠", "optional for action restart"},
-		{"PROM_TOKEN_FOR_DOCTOR_TEST", "✗", "prometheus.bearer_token_env cannot work without it"},
-		{"SLACK_FOR_DOCTOR_TEST", "⚠", "the Slack announcement of action restart"},
+		{"EDGE_TOKEN_FOR_DOCTOR_TEST", "✗", "not set: action block fails: its Authorization header has no value"},
+		{"KUBECONFIG_FOR_DOCTOR_TEST", "⚠", "not set: action restart runs without it"},
+		{"PROM_TOKEN_FOR_DOCTOR_TEST", "✗", "not set: sitrep refuses to start (prometheus.bearer_token_env names it)"},
+		{"SLACK_FOR_DOCTOR_TEST", "⚠", "not set: action restart is not announced to Slack"},
 	}
 	for _, w := range want {
 		row, fix := doctorRow(t, out, "environment", w.name)
