@@ -222,7 +222,11 @@ func (e *enricher) Follow(ctx context.Context, in pagerduty.Incident, ring *logs
 			errs[i] = f.Follow(ctx, ring)
 			if errs[i] != nil && ctx.Err() == nil {
 				// The source stopped on its own: its status says why,
-				// while the others go on.
+				// while the others go on. A failed command's stderr was
+				// its complaint, now in the status, not the service's.
+				if c, ok := f.(logs.Command); ok {
+					ring.DropSource(c.StderrSource())
+				}
 				ring.SetStatus(health.Failed(f.Label(), errs[i], time.Now()))
 			}
 		})

@@ -188,14 +188,15 @@ func (l Loki) query(ctx context.Context, startNS, endNS int64, limit int, direct
 	q.Set("end", strconv.FormatInt(endNS, 10))
 	q.Set("limit", strconv.Itoa(max(limit, 1)))
 	q.Set("direction", direction)
-	// Messages name the endpoint without the query string: the query is
-	// the source's label already, and the times and limit are noise.
-	shown := u.String() // no credentials: base.User was cleared
+	// Messages name the server as configured, without the API's path and
+	// query string: the query is the source's label already, and the rest
+	// would push the reason itself out of an 80-column status line.
+	shown := base.String() // no credentials: base.User was cleared
 	u.RawQuery = q.Encode()
 
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
 	if err != nil {
-		return nil, 0, fmt.Errorf("loki GET %s: %w", shown, err)
+		return nil, 0, fmt.Errorf("loki %s: %w", shown, err)
 	}
 	for k, vs := range l.Header {
 		for _, v := range vs {
@@ -217,28 +218,28 @@ func (l Loki) query(ctx context.Context, startNS, endNS int64, limit int, direct
 		if errors.As(err, &ue) {
 			err = ue.Err // its URL may carry the user name; ours does not
 		}
-		return nil, 0, fmt.Errorf("loki GET %s: %w", shown, err)
+		return nil, 0, fmt.Errorf("loki %s: %w", shown, err)
 	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, maxLokiBody+1))
 	if err != nil {
-		return nil, 0, fmt.Errorf("loki GET %s: read body: %w", shown, err)
+		return nil, 0, fmt.Errorf("loki %s: read body: %w", shown, err)
 	}
 	if len(body) > maxLokiBody {
-		return nil, 0, fmt.Errorf("loki GET %s: response larger than %d bytes", shown, maxLokiBody)
+		return nil, 0, fmt.Errorf("loki %s: response larger than %d bytes", shown, maxLokiBody)
 	}
 	if resp.StatusCode != http.StatusOK {
-		return nil, 0, fmt.Errorf("loki GET %s: %s: %s", shown, sanitize.Line(resp.Status), bodySnippet(body))
+		return nil, 0, fmt.Errorf("loki %s: %s: %s", shown, sanitize.Line(resp.Status), bodySnippet(body))
 	}
 	var r lokiResponse
 	if err := json.Unmarshal(body, &r); err != nil {
-		return nil, 0, fmt.Errorf("loki GET %s: bad JSON: %v", shown, err)
+		return nil, 0, fmt.Errorf("loki %s: bad JSON: %v", shown, err)
 	}
 	if r.Status != "" && r.Status != "success" {
-		return nil, 0, fmt.Errorf("loki GET %s: status %q: %s", shown, sanitize.Line(r.Status), sanitize.Line(capString(r.Error, 300)))
+		return nil, 0, fmt.Errorf("loki %s: status %q: %s", shown, sanitize.Line(r.Status), sanitize.Line(capString(r.Error, 300)))
 	}
 	if r.Data.ResultType != "streams" {
-		return nil, 0, fmt.Errorf("loki GET %s: result type %q, want streams (is the query a log query?)", shown, sanitize.Line(capString(r.Data.ResultType, 40)))
+		return nil, 0, fmt.Errorf("loki %s: result type %q, want streams (is the query a log query?)", shown, sanitize.Line(capString(r.Data.ResultType, 40)))
 	}
 	var out []Line
 	var newest int64
@@ -247,15 +248,15 @@ func (l Loki) query(ctx context.Context, startNS, endNS int64, limit int, direct
 		labelLevel := NormalizeLevel(firstLabel(s.Stream, "level", "detected_level", "severity", "lvl"))
 		for vi, v := range s.Values {
 			if len(v) < 2 {
-				return nil, 0, fmt.Errorf("loki GET %s: result[%d].values[%d]: want [ns, line], got %d elements", shown, si, vi, len(v))
+				return nil, 0, fmt.Errorf("loki %s: result[%d].values[%d]: want [ns, line], got %d elements", shown, si, vi, len(v))
 			}
 			var nsText, text string
 			if json.Unmarshal(v[0], &nsText) != nil || json.Unmarshal(v[1], &text) != nil {
-				return nil, 0, fmt.Errorf("loki GET %s: result[%d].values[%d]: want two strings", shown, si, vi)
+				return nil, 0, fmt.Errorf("loki %s: result[%d].values[%d]: want two strings", shown, si, vi)
 			}
 			ns, err := strconv.ParseInt(nsText, 10, 64)
 			if err != nil {
-				return nil, 0, fmt.Errorf("loki GET %s: result[%d].values[%d]: bad timestamp %q", shown, si, vi, sanitize.Line(capString(nsText, 40)))
+				return nil, 0, fmt.Errorf("loki %s: result[%d].values[%d]: bad timestamp %q", shown, si, vi, sanitize.Line(capString(nsText, 40)))
 			}
 			newest = max(newest, ns)
 			level := labelLevel

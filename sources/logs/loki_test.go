@@ -110,7 +110,7 @@ func TestLokiErrors(t *testing.T) {
 		wantErr []string
 	}{
 		{name: "400 with Loki's text body", status: 400, body: "parse error at line 1, col 2: syntax error: unexpected IDENTIFIER\n",
-			wantErr: []string{"400 Bad Request", "parse error at line 1, col 2", "/loki/api/v1/query_range: 400"}},
+			wantErr: []string{"400 Bad Request", "parse error at line 1, col 2", "loki http://127.0.0.1:", ": 400 Bad Request"}},
 		{name: "500 empty body", status: 500, body: "", wantErr: []string{"500 Internal Server Error", "(empty body)"}},
 		{name: "hostile error body sanitized", status: 502, body: "\x1b]52;c;cm0gLXJmIC8K\x07bad gateway", wantErr: []string{"502 Bad Gateway: bad gateway"}},
 		{name: "malformed JSON", status: 200, body: `{"status":"success","data":{"resultType":"streams","result":[`, wantErr: []string{"bad JSON"}},
@@ -120,7 +120,7 @@ func TestLokiErrors(t *testing.T) {
 		{name: "bad timestamp", status: 200, body: `{"status":"success","data":{"resultType":"streams","result":[{"stream":{},"values":[["soon","x"]]}]}}`, wantErr: []string{`bad timestamp "soon"`}},
 		{name: "numbers not strings", status: 200, body: `{"status":"success","data":{"resultType":"streams","result":[{"stream":{},"values":[[1,2]]}]}}`, wantErr: []string{"want two strings"}},
 		{name: "relative base URL", base: "loki:3100", wantErr: []string{"not an absolute http(s) URL"}},
-		{name: "connection refused", base: "http://ops:s3cret@127.0.0.1:1", wantErr: []string{"loki GET http://127.0.0.1:1/loki/api/v1/query_range"}},
+		{name: "connection refused", base: "http://ops:s3cret@127.0.0.1:1", wantErr: []string{"loki http://127.0.0.1:1: dial tcp 127.0.0.1:1: connect: connection refused"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

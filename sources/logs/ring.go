@@ -38,6 +38,28 @@ func (r *Ring) SetStatus(st health.Status) {
 	r.statuses = append(r.statuses, st)
 }
 
+// DropSource removes the lines held from source, keeping the others in
+// order: a command that failed takes back what it wrote to stderr, which
+// was its complaint and not the service's output. It costs a pass over the
+// ring; it is for rare events.
+func (r *Ring) DropSource(source string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	c := len(r.buf)
+	if c == 0 || r.n == 0 {
+		return
+	}
+	kept := make([]Line, 0, r.n)
+	for i := range r.n {
+		if l := r.buf[(r.start+i)%c]; l.Source != source {
+			kept = append(kept, l)
+		}
+	}
+	clear(r.buf)
+	copy(r.buf, kept)
+	r.start, r.n = 0, len(kept)
+}
+
 // Statuses returns a copy of the followed sources' states.
 func (r *Ring) Statuses() []health.Status {
 	r.mu.Lock()

@@ -31,6 +31,9 @@ func (c Command) Label() string {
 	return "command " + sanitize.Line(strings.Join(parts, " "))
 }
 
+// StderrSource is the Line.Source of what the command writes to stderr.
+func (c Command) StderrSource() string { return c.source() + StderrSuffix }
+
 // Label names the source in its status: "file /var/log/api.log".
 func (f File) Label() string { return "file " + sanitize.Line(f.Path) }
 

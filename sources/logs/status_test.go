@@ -6,6 +6,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -160,5 +161,20 @@ func TestLokiFollowDeadServer(t *testing.T) {
 	<-done
 	if n := ring.Len(); n != 0 {
 		t.Errorf("the ring holds %d lines from a dead server: %+v", n, ring.Snapshot())
+	}
+}
+
+func TestRingDropSource(t *testing.T) {
+	r := NewRing(4)
+	for i, src := range []string{"a", "sh (stderr)", "a", "b", "sh (stderr)", "a"} {
+		r.Append(Line{Text: strconv.Itoa(i), Source: src})
+	}
+	r.DropSource("sh (stderr)")
+	if got := strings.Join(texts(r.Snapshot()), ","); got != "2,3,5" {
+		t.Errorf("after the drop: %s, want 2,3,5", got)
+	}
+	r.Append(Line{Text: "6"}, Line{Text: "7"}, Line{Text: "8"})
+	if got := strings.Join(texts(r.Snapshot()), ","); got != "5,6,7,8" {
+		t.Errorf("appending after the drop: %s, want 5,6,7,8", got)
 	}
 }
