@@ -312,6 +312,7 @@ func (m *Model) actionPrepared(msg actionPrepared) tea.Cmd {
 	}
 	p := newPreviewScreen(msg.plan, msg.incident)
 	p.readOnly = m.opts.ReadOnly
+	p.secrets = m.opts.Secrets
 	p.prepareID = msg.id
 	m.screen = p
 	return p.start()
@@ -341,6 +342,7 @@ func (m *Model) startRun(msg actionConfirmed) tea.Cmd {
 	}
 	r := newRunScreen(msg.plan, msg.incident, probe, m.opts.Now())
 	r.prepareID = p.prepareID
+	r.secrets = m.opts.Secrets
 	m.screen = r
 	return r.start()
 }

@@ -52,6 +52,8 @@ type previewScreen struct {
 	typed      textinput.Model
 	confirming bool   // plan.Confirm is running
 	refusal    string // why the last confirmation was refused
+	// secrets are masked from the errors this screen shows.
+	secrets *sanitize.Secrets
 
 	scroll    int
 	maxScroll int // as last drawn; bounds j/k
@@ -127,7 +129,7 @@ func (p *previewScreen) update(msg tea.Msg, now time.Time) (screen, tea.Cmd) {
 		p.dryRunning = false
 		p.armedAt = now
 		if msg.err != nil {
-			p.dryErr = msg.err.Error()
+			p.dryErr = displayErr(p.secrets, msg.err)
 			return p, nil
 		}
 		res := msg.result
@@ -138,7 +140,7 @@ func (p *previewScreen) update(msg tea.Msg, now time.Time) (screen, tea.Cmd) {
 		if msg.runID == p.plan.RunID {
 			p.confirming = false
 			p.armedAt = now
-			p.refusal = sanitize.Line(msg.err.Error())
+			p.refusal = displayErr(p.secrets, msg.err)
 			var blocked *actions.BlockedError
 			if errors.As(msg.err, &blocked) {
 				p.verdict = blocked.Verdict

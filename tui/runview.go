@@ -40,6 +40,8 @@ type runScreen struct {
 	probe    EffectProbe
 	// prepareID is the preparation whose preview started this run.
 	prepareID uint64
+	// secrets are masked from the errors this screen shows.
+	secrets *sanitize.Secrets
 
 	// life ends when the screen closes; cancelRun cancels the run itself
 	// (the runner then kills its process group).
@@ -68,8 +70,6 @@ type runScreen struct {
 
 	measuring  bool
 	measureErr string
-	// secrets are masked from the errors this screen shows.
-	secrets *sanitize.Secrets
 	attempts   int
 	effect     []actions.MetricChange
 	measured   bool
