@@ -183,23 +183,29 @@ func serviceKeyCheck(cfg *config, feed *pagerduty.Client) func(context.Context) 
 		if err != nil {
 			return "", err
 		}
-		var bad []string
+		type mismatch struct{ key, near string }
+		var bad []mismatch
 		for _, k := range keys {
 			if _, ok := matchService(svcs, k); ok {
 				continue
 			}
-			s := fmt.Sprintf("%q", k)
+			m := mismatch{key: fmt.Sprintf("%q", k)}
 			if near := nearestServices(svcs, k, 1); len(near) > 0 {
-				s += " (nearest: " + strings.Fields(near[0])[0] + ")"
+				m.near = " (nearest: " + strings.Fields(near[0])[0] + ")"
 			}
-			bad = append(bad, s)
+			bad = append(bad, m)
 		}
 		switch len(bad) {
 		case 0:
 			return "", nil
 		case 1:
-			return "services: " + bad[0] + " matches no PagerDuty service, so its panes stay empty: run sitrep doctor", nil
+			// What to run comes first: at 80 columns the tail is cut.
+			return "services: " + bad[0].key + " names no PagerDuty service; run sitrep doctor" + bad[0].near, nil
 		}
-		return fmt.Sprintf("services: %d keys match no PagerDuty service (%s): run sitrep doctor", len(bad), strings.Join(bad, ", ")), nil
+		keys := make([]string, len(bad))
+		for i, b := range bad {
+			keys[i] = b.key + b.near
+		}
+		return fmt.Sprintf("services: %d keys name no PagerDuty service; run sitrep doctor (%s)", len(bad), strings.Join(keys, ", ")), nil
 	}
 }

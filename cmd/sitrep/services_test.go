@@ -49,7 +49,7 @@ func TestServicesListsTheDemo(t *testing.T) {
 	}
 	var got struct {
 		Services []struct {
-			ID, Name, ConfigKey string `json:"config_key"`
+			ID, Name, ConfigKey string        `json:"config_key"`
 			EscalationPolicy    pagerduty.Ref `json:"escalation_policy"`
 		}
 		Teams []pagerduty.Team
@@ -76,8 +76,8 @@ func TestServiceKeyCheck(t *testing.T) {
 		want string
 	}{
 		{[]string{"default", "payment-gateway", "V000002"}, ""},
-		{[]string{"payment-gatway", "checkout-db"}, `services: "payment-gatway" (nearest: payment-gateway) matches no PagerDuty service, so its panes stay empty: run sitrep doctor`},
-		{[]string{"payment-gatway", "Checkout-DB"}, `services: 2 keys match no PagerDuty service ("Checkout-DB" (nearest: checkout-db), "payment-gatway" (nearest: payment-gateway)): run sitrep doctor`},
+		{[]string{"payment-gatway", "checkout-db"}, `services: "payment-gatway" names no PagerDuty service; run sitrep doctor (nearest: payment-gateway)`},
+		{[]string{"payment-gatway", "Checkout-DB"}, `services: 2 keys name no PagerDuty service; run sitrep doctor ("Checkout-DB" (nearest: checkout-db), "payment-gatway" (nearest: payment-gateway))`},
 	}
 	for _, tt := range tests {
 		cfg := &config{Services: map[string]serviceConfig{}}
@@ -108,8 +108,8 @@ func TestStartupNoticeEndToEnd(t *testing.T) {
 	}
 	env, _ := demoEnv(dir)
 	env = append(env, "PAGERDUTY_TOKEN="+w.Token)
-	term := startTerminal(t, 160, 30, env, bin, "--config", cfg)
-	term.waitFor("the start-up notice", 30*time.Second, contains(`"payment-gatway" (nearest: payment-gateway) matches no PagerDuty service`))
+	term := startTerminal(t, 80, 24, env, bin, "--config", cfg)
+	term.waitFor("the start-up notice", 30*time.Second, contains(`⚠ services: "payment-gatway" names no PagerDuty service; run sitrep doctor`))
 	term.waitFor("the incident list", 30*time.Second, contains("payment-gateway"))
 	term.send("q")
 }
