@@ -49,15 +49,17 @@ func TestServicesListsTheDemo(t *testing.T) {
 	}
 	var got struct {
 		Services []struct {
-			ID, Name, ConfigKey string        `json:"config_key"`
-			EscalationPolicy    pagerduty.Ref `json:"escalation_policy"`
+			ID, Name         string
+			ConfigKey        string        `json:"config_key"`
+			EscalationPolicy pagerduty.Ref `json:"escalation_policy"`
 		}
 		Teams []pagerduty.Team
 	}
 	if err := json.Unmarshal([]byte(out), &got); err != nil {
 		t.Fatalf("--json: %v\n%s", err, out)
 	}
-	if len(got.Services) != len(demo.EnrichmentConfig()) || len(got.Teams) == 0 || got.Services[0].EscalationPolicy.Name == "" {
+	if len(got.Services) != len(demo.EnrichmentConfig()) || len(got.Teams) == 0 || got.Services[0].EscalationPolicy.Name == "" ||
+		got.Services[0].Name == "" || got.Services[0].ConfigKey != got.Services[0].Name {
 		t.Errorf("--json = %+v", got)
 	}
 }
