@@ -220,7 +220,7 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	// back; what this message brings on top shuts the gate (typeahead.go).
 	now := m.opts.Now()
 	held := m.holdsKeys(now)
-	if held && m.holdKey(msg) {
+	if held && m.holdKey(msg, now) {
 		return m, nil
 	}
 	m.keyPassed(msg)

@@ -22,28 +22,42 @@ import (
 //
 // This is one gate in front of every screen and dialog, not a check in
 // each of them: Update notices what comes on top, whatever opened it.
+//
+// Time is read when Update handles a key, not when the key was typed, and
+// Bubble Tea hands a burst over one key at a time, each after the frame
+// for the one before. On a busy machine the tail of a long burst is handled
+// after the grace period; so a burst that is being held stays held while
+// its keys keep coming, until a pause of burstGap.
 
 // gracePeriod is how long whatever just opened ignores keys, so that keys
 // typed for the screen before cannot act on it.
 const gracePeriod = 500 * time.Millisecond
 
+// burstGap is the pause that ends a burst being held: longer than the time
+// a busy sitrep takes to handle one key, shorter than a person's pause to
+// read what opened.
+const burstGap = 250 * time.Millisecond
+
 // typeAhead is the gate's state.
 type typeAhead struct {
-	until time.Time // when the grace period of what opened last ends
-	what  string    // what the held keys were typed before: "the preview"
-	held  int       // keys held back since the engineer last asked for something
+	until    time.Time // when the grace period of what opened last ends
+	what     string    // what the held keys were typed before: "the preview"
+	held     int       // keys held back since the engineer last asked for something
+	lastHeld time.Time // when the last of them was held
 }
 
 // holdsKeys reports whether keys are held back now: a preparation is
-// pending, or what opened last is within its grace period.
+// pending, what opened last is within its grace period, or a burst being
+// held is still coming.
 func (m *Model) holdsKeys(now time.Time) bool {
-	return m.pending.id != 0 || now.Before(m.typeAhead.until)
+	t := m.typeAhead
+	return m.pending.id != 0 || now.Before(t.until) || (t.held > 0 && now.Sub(t.lastHeld) < burstGap)
 }
 
 // holdKey holds back a key or a paste that arrives while the gate is
 // shut; it reports whether msg was one. esc abandons a pending
 // preparation here; otherwise esc and ctrl+c pass to whatever is on top.
-func (m *Model) holdKey(msg tea.Msg) bool {
+func (m *Model) holdKey(msg tea.Msg, now time.Time) bool {
 	switch msg := msg.(type) {
 	case tea.KeyPressMsg:
 		k := typeAheadKeys
@@ -59,6 +73,7 @@ func (m *Model) holdKey(msg tea.Msg) bool {
 	default:
 		return false
 	}
+	m.typeAhead.lastHeld = now
 	m.status = m.typeAhead.report(m.pending)
 	return true
 }

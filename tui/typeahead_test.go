@@ -192,3 +192,26 @@ func TestPasteIsHeld(t *testing.T) {
 		t.Errorf("the paste is not counted:\n%s", hn.screen())
 	}
 }
+
+// A burst being held stays held while its keys keep coming, even past the
+// grace period: a busy sitrep handles the tail of a long burst late. A
+// pause ends it.
+func TestHeldBurstStaysHeldUntilAPause(t *testing.T) {
+	hn, _, _ := typeAheadHarness(t)
+	hn.press("n")
+	for i := range 10 { // one key every 200 ms, for two seconds
+		hn.typeText("x")
+		hn.now = hn.now.Add(burstGap - 50*time.Millisecond)
+		if v := hn.m.dialog.(*noteDialog).input.Value(); v != "" {
+			t.Fatalf("key %d of the burst reached the note: %q", i+1, v)
+		}
+	}
+	if !strings.Contains(hn.screen(), "ignored 10 keys typed before the note opened") {
+		t.Errorf("the burst is not counted:\n%s", hn.screen())
+	}
+	hn.now = hn.now.Add(burstGap)
+	hn.typeText("ok")
+	if v := hn.m.dialog.(*noteDialog).input.Value(); v != "ok" {
+		t.Errorf("after a pause the note holds %q, want ok", v)
+	}
+}

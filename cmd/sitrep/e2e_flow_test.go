@@ -64,6 +64,7 @@ func TestIncidentFlowEndToEnd(t *testing.T) {
 	term.waitFor("the acknowledgement", 15*time.Second, func(s string) bool { return rowHas(s, "payment-gateway 5xx", "◐") })
 	term.send("n")
 	term.waitFor("the note dialog", 5*time.Second, contains("Note on #"))
+	time.Sleep(600 * time.Millisecond) // past the grace period of what just opened
 	term.send("restarting the pods; the deploy is suspect")
 	term.send("Enter")
 	term.waitFor("the note", 10*time.Second, contains("note added to #"))
@@ -73,6 +74,7 @@ func TestIncidentFlowEndToEnd(t *testing.T) {
 	// Restart the service through the palette and the preview.
 	term.send("!")
 	term.waitFor("the palette", 5*time.Second, contains("restart_service"))
+	time.Sleep(600 * time.Millisecond) // past the grace period of what just opened
 	term.send("restart")
 	term.send("Enter")
 	preview := term.waitFor("the preview", 20*time.Second, contains("Type payment-gateway to run restart_service"))
