@@ -4,15 +4,18 @@ import (
 	"encoding/json"
 	"testing"
 	"unicode/utf8"
+
+	"sitrep/sources/sanitize"
 )
 
-// drawable reports whether s is safe to draw on one line.
+// drawable reports whether s is safe to draw on one line: valid UTF-8, no
+// control characters, no invisible character but a joiner inside an emoji.
 func drawable(s string) bool {
 	if !utf8.ValidString(s) {
 		return false
 	}
 	for _, r := range s {
-		if r < 0x20 || r == 0x7f || r >= 0x80 && r < 0xa0 {
+		if r < 0x20 || r == 0x7f || r >= 0x80 && r < 0xa0 || sanitize.Invisible(r) && r != 0x200d {
 			return false
 		}
 	}

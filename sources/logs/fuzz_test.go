@@ -4,16 +4,19 @@ import (
 	"strings"
 	"testing"
 	"unicode/utf8"
+
+	"sitrep/sources/sanitize"
 )
 
 // drawable reports whether s is safe to draw on one line: valid UTF-8, no
-// control characters (so no escape sequences) and no newline.
+// control characters (so no escape sequences), no newline, and no invisible
+// character but a joiner inside an emoji.
 func drawable(s string) bool {
 	if !utf8.ValidString(s) {
 		return false
 	}
 	for _, r := range s {
-		if r < 0x20 || r == 0x7f || r >= 0x80 && r < 0xa0 {
+		if r < 0x20 || r == 0x7f || r >= 0x80 && r < 0xa0 || sanitize.Invisible(r) && r != 0x200d {
 			return false
 		}
 	}
@@ -21,7 +24,7 @@ func drawable(s string) bool {
 }
 
 func FuzzCleanText(f *testing.F) {
-	for _, s := range []string{"plain", "\x1b]52;c;cm0gLXJmIC8K\x07x", "\x1b[31mred", "a\tb\r\n", strings.Repeat("é", MaxLineBytes)} {
+	for _, s := range []string{"plain", "\x1b]52;c;cm0gLXJmIC8K\x07x", "\x1b[31mred", "a\tb\r\n", strings.Repeat("é", MaxLineBytes), strings.Repeat("\u200b", MaxLineBytes/3), strings.Repeat("\t", MaxLineBytes), "\u202egnp.exe"} {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, raw []byte) {

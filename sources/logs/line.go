@@ -328,6 +328,12 @@ func cleanText(raw []byte, truncated bool) string {
 	if strings.ContainsAny(s, "\t\n") {
 		s = strings.NewReplacer("\t", "    ", "\n", " ").Replace(s)
 	}
+	if len(s) > MaxLineBytes {
+		// Tabs and the markers that make invisible characters visible
+		// are longer than the bytes they stand for.
+		b, _ := capLine([]byte(s), MaxLineBytes)
+		s, truncated = string(b), true
+	}
 	s = strings.TrimRight(s, " ")
 	if truncated {
 		s += TruncatedMarker
