@@ -173,3 +173,26 @@ func TestDemoCatalogueHasNoLeadingDashWarnings(t *testing.T) {
 		t.Errorf("demo catalogue: problems %v, warnings %v", probs, cat.Warnings())
 	}
 }
+
+// admitsLeadingDash may say yes too often, never no wrongly: where it says
+// no, no value beginning with "-" matches the pattern.
+func FuzzAdmitsLeadingDash(f *testing.F) {
+	for _, s := range [][2]string{
+		{`[a-z0-9-]{1,20}`, "all"}, {`[a-z][a-z0-9-]*`, "-x"}, {`(?i)[a-z]+`, "x"}, {`\b-x`, "x"},
+		{`(|a)-`, ""}, {`x*-?y`, "y"}, {`[^a-z]`, ""}, {`(?s).`, ""}, {`a{0}-`, ""}, {`$-`, ""},
+	} {
+		f.Add(s[0], s[1])
+	}
+	f.Fuzz(func(t *testing.T, pattern, rest string) {
+		if len(pattern) > 200 {
+			return // catalogue patterns are short; long ones only cost time
+		}
+		re, err := compileAnchored(pattern)
+		if err != nil || admitsLeadingDash(pattern) {
+			return
+		}
+		if v := "-" + rest; re.MatchString(v) {
+			t.Fatalf("pattern %q said to admit no leading dash matches %q", pattern, v)
+		}
+	})
+}

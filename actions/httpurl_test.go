@@ -252,3 +252,44 @@ func TestHTTPSendRefusesAnotherTargetBeforeSecrets(t *testing.T) {
 		t.Errorf("a URL under its base was refused: %+v", res)
 	}
 }
+
+// Whatever the values, a URL that is built stays on the template's host,
+// keeps its segments and its one query value, and carries the values back
+// unchanged once decoded.
+func FuzzBuildURL(f *testing.F) {
+	for _, v := range hostileSegments {
+		f.Add(v, "none")
+	}
+	f.Add("7", "a&admin=true#x")
+	f.Add("\xff\xfe", "%zz")
+	f.Add("..;/admin", ";x=1")
+	f.Fuzz(func(t *testing.T, id, note string) {
+		vals := map[string]string{"base": "http://127.0.0.1:9999/api", "id": id, "note": note}
+		got, _, err := buildURL("url", "{{.base}}/v1/users/{{.id}}/block?note={{.note}}", vals)
+		if err != nil {
+			var ue *URLError
+			if !errors.As(err, &ue) {
+				t.Fatalf("err = %v, want a URLError", err)
+			}
+			return
+		}
+		u, err := url.Parse(got)
+		if err != nil {
+			t.Fatalf("built %q, which does not parse: %v", got, err)
+		}
+		if u.Scheme != "http" || u.Host != "127.0.0.1:9999" || u.User != nil || u.Fragment != "" {
+			t.Fatalf("built %q: left the configured base", got)
+		}
+		segs := strings.Split(u.EscapedPath(), "/")
+		if len(segs) != 6 || segs[1] != "api" || segs[2] != "v1" || segs[3] != "users" || segs[5] != "block" {
+			t.Fatalf("built %q: path segments %q", got, segs)
+		}
+		if d, err := url.PathUnescape(segs[4]); err != nil || d != id {
+			t.Fatalf("built %q: the segment decodes to %q, want %q", got, d, id)
+		}
+		q, err := url.ParseQuery(u.RawQuery)
+		if err != nil || len(q) != 1 || len(q["note"]) != 1 || q.Get("note") != note {
+			t.Fatalf("built %q: query %v (%v), want note=%q only", got, q, err, note)
+		}
+	})
+}
