@@ -104,7 +104,7 @@ func (s *MetricsSource) Fetch(ctx context.Context, t Target) (any, error) {
 		now = s.Now
 	}
 	if s.Client == nil {
-		return nil, fmt.Errorf("source %s: no metrics server configured", s.ID())
+		return nil, fmt.Errorf("no metrics server configured: add prometheus: {url: …} to the config")
 	}
 	if len(s.Queries) == 0 {
 		return nil, fmt.Errorf("source %s: no queries configured for service %s", s.ID(), t.Service)

@@ -44,7 +44,7 @@ func TestMetricsSource(t *testing.T) {
 		{"one query fails", &enrich.MetricsSource{Client: c, Queries: []metrics.Query{bad, good}, Width: 60, Now: now}, "", []bool{true, false}},
 		{"every query fails", &enrich.MetricsSource{Client: c, Queries: []metrics.Query{bad}, Now: now}, `bad_data: parse error at char 5 (query "latency")`, nil},
 		{"no queries", &enrich.MetricsSource{Client: c, Now: now}, "no queries configured for service payment-gateway", nil},
-		{"no client", &enrich.MetricsSource{Name: "metrics-eu"}, "source metrics-eu: no metrics server configured", nil},
+		{"no client", &enrich.MetricsSource{Name: "metrics-eu"}, "no metrics server configured: add prometheus:", nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
