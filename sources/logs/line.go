@@ -6,7 +6,16 @@
 // through sanitize, so nothing this package returns can drive the terminal.
 // Follow modes write into a Ring, a bounded buffer the pane snapshots when it
 // draws; they run until their context ends, which is how a hidden pane stops
-// them.
+// them. A line carries the time written in it when it has one (LineTime),
+// so lines merged from several sources sort by when they were logged.
+//
+// A log command given a Background runs as one process for all the fetches
+// and follows of it, for as long as a follow holds it: the cockpit follows
+// the selected incident's sources while its detail is on screen, so a
+// command that never ends (kubectl logs -f) stops when the engineer selects
+// another incident, covers the detail with a screen or the journal, or
+// quits, and at no other time. Its process group is stopped as any
+// command's is (SIGTERM, then SIGKILL after the grace).
 package logs
 
 import (
