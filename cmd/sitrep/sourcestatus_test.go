@@ -222,11 +222,22 @@ services:
 	if !strings.Contains(summary, "- (sitrep could not read its logs source command sh") {
 		t.Errorf("the summary does not say the failing command could not be read:\n%s", summary)
 	}
+
+	// Back on the Logs pane, the file is deleted while it is followed:
+	// its status says so, and recovers when the file is back.
+	c.keys("tab", "tab", "tab", "tab", "tab", "tab")
+	if err := os.Remove(served); err != nil {
+		t.Fatal(err)
+	}
+	c.until("the deleted file's status", func(v string) bool { return strings.Contains(v, "app.log: error: file deleted at") })
+	if err := os.WriteFile(served, []byte("INFO back again\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	c.until("the file's status ok again", func(v string) bool { return strings.Contains(v, "/app.log: ok") })
 }
 
 // checkScreen checks that each line of the screen fits 80 columns, that
-// every want appears at the start of a line (after spaces), and that no
-// line holds a notWant.
+// every want appears on the screen, and that no notWant does.
 func checkScreen(t *testing.T, pane, view string, want, notWant []string) {
 	t.Helper()
 	lines := strings.Split(view, "\n")
