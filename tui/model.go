@@ -224,10 +224,11 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, nil
 	}
 	m.keyPassed(msg)
-	before, pendingBefore := m.top(), m.pending.id
+	before, under := m.layers()
+	pendingBefore := m.pending.id
 	next, cmd := m.update(msg)
 	nm := next.(Model)
-	nm.noteOpened(before, pendingBefore, held, now)
+	nm.noteOpened(before, under, pendingBefore, held, now)
 	// A log stream runs only while its incident's detail is what the
 	// engineer sees: whatever this message changed (a screen, J, a
 	// refresh, quitting), stop a stream nobody is watching, and start it

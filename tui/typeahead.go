@@ -93,14 +93,15 @@ func (m *Model) keyPassed(msg tea.Msg) {
 // noteOpened shuts the gate for gracePeriod when this message brought a
 // new kind of screen or dialog on top, or answered the preparation the
 // gate was waiting for, and starts a new count when the engineer asked
-// for something while the gate was open. before is what was on top and
-// pendingBefore the preparation pending before the message; held says
-// whether the gate was shut then.
-func (m *Model) noteOpened(before any, pendingBefore uint64, held bool, now time.Time) {
+// for something while the gate was open. A screen seen already, back on
+// top when a dialog over it closes, is not new. before is what was on top
+// and under what was beneath it, pendingBefore the preparation pending
+// before the message; held says whether the gate was shut then.
+func (m *Model) noteOpened(before, under any, pendingBefore uint64, held bool, now time.Time) {
 	asked := m.pending.id != 0 && m.pending.id != pendingBefore
 	answered := pendingBefore != 0 && m.pending.id != pendingBefore
-	top := m.top()
-	opened := top != nil && (reflect.TypeOf(top) != reflect.TypeOf(before) || answered)
+	top, _ := m.layers()
+	opened := top != nil && !sameLayer(top, under) && (reflect.TypeOf(top) != reflect.TypeOf(before) || answered)
 	if !asked && !opened {
 		return
 	}
@@ -131,18 +132,37 @@ func (t typeAhead) report(pending preparation) string {
 	return fmt.Sprintf("ignored %d %s typed before %s opened", t.held, keys, t.what)
 }
 
-// top is what takes the keys now: a dialog, else a screen, else J's
-// screen; nil is the incident list.
-func (m *Model) top() any {
-	switch {
-	case m.dialog != nil:
-		return m.dialog
-	case m.screen != nil:
-		return m.screen
-	case m.journal != nil:
-		return m.journal
+// layers are what takes the keys now (a dialog, else a screen, else J's
+// screen; nil is the incident list) and what is beneath it.
+func (m *Model) layers() (top, under any) {
+	var stack []any
+	if m.journal != nil {
+		stack = append(stack, m.journal)
 	}
-	return nil
+	if m.screen != nil {
+		stack = append(stack, m.screen)
+	}
+	if m.dialog != nil {
+		stack = append(stack, m.dialog)
+	}
+	switch n := len(stack); n {
+	case 0:
+		return nil, nil
+	case 1:
+		return stack[0], nil
+	default:
+		return stack[n-1], stack[n-2]
+	}
+}
+
+// sameLayer reports whether a and b are the same screen or dialog.
+// Screens and dialogs are pointers; anything else is never the same.
+func sameLayer(a, b any) bool {
+	if a == nil || b == nil {
+		return false
+	}
+	va, vb := reflect.ValueOf(a), reflect.ValueOf(b)
+	return va.Kind() == reflect.Pointer && va.Type() == vb.Type() && va.Pointer() == vb.Pointer()
 }
 
 // layerName names what opened, for the status line.

@@ -215,3 +215,23 @@ func TestHeldBurstStaysHeldUntilAPause(t *testing.T) {
 		t.Errorf("after a pause the note holds %q, want ok", v)
 	}
 }
+
+// Back on a screen already seen, when the dialog over it closes, keys go
+// to it at once: only what is new holds them.
+func TestBackOnASeenScreenTakesKeysAtOnce(t *testing.T) {
+	hn, rec, _ := typeAheadHarness(t)
+	hn.press("J")
+	hn.wait()
+	hn.press("n")
+	hn.wait()
+	hn.typeText("rolled back")
+	hn.press("enter") // the note is written; J's screen is on top again
+	if hn.m.journal == nil || hn.m.dialog != nil {
+		t.Fatalf("not back on the journal:\n%s", hn.screen())
+	}
+	hn.press("n")
+	if _, ok := hn.m.dialog.(*noteDialog); !ok {
+		t.Fatalf("n right after the note did not open another:\n%s", hn.screen())
+	}
+	hn.until("the note journaled", func() bool { return len(rec.kind("note")) == 1 })
+}
