@@ -39,7 +39,7 @@ func TestCockpitStartupNamesInterruptedRun(t *testing.T) {
 		t.Fatal(err)
 	}
 	first, rest, _ := strings.Cut(notice, " · ")
-	if !strings.Contains(first, "restart_service on payment-gateway in prod (incident PINC9)") || !strings.Contains(first, "effect is unknown") {
+	if !strings.Contains(first, "restart_service on payment-gateway in prod (incident PINC9)") || !strings.HasPrefix(first, "Interrupted when sitrep ended, effect unknown: ") {
 		t.Errorf("notice = %q, want the interrupted run named first", notice)
 	}
 	if rest != "services: one key names no service" {

@@ -135,8 +135,7 @@ func TestKilledSitrepLeavesNoActionProcess(t *testing.T) {
 		if err != nil {
 			t.Fatalf("sitrep run --dry-run: %v\n%s", err, next)
 		}
-		said := strings.Contains(string(next), "spawn_tree on payment-gateway") && strings.Contains(string(next), "interrupted") &&
-			strings.Contains(string(next), "effect is unknown")
+		said := strings.Contains(string(next), "spawn_tree on payment-gateway") && strings.Contains(string(next), "Interrupted when sitrep ended, effect unknown")
 		if said != (i == 0) {
 			t.Errorf("start %d: notice shown = %v, want %v:\n%s", i+1, said, i == 0, next)
 		}

@@ -34,21 +34,22 @@ func (r Interrupted) String() string {
 		s += " (incident " + r.Incident + ")"
 	}
 	if !r.Started.IsZero() {
-		s += ", started " + r.Started.UTC().Format("2006-01-02 15:04:05") + " UTC"
+		s += ", started " + r.Started.UTC().Format("2006-01-02 15:04") + " UTC"
 	}
 	return s
 }
 
 // InterruptedNotice is the one line that tells the engineer about runs
-// found interrupted, or "" when there are none.
+// found interrupted, or "" when there are none. What matters comes first,
+// so that the status line still says it at 80 columns.
 func InterruptedNotice(runs []Interrupted) string {
 	switch len(runs) {
 	case 0:
 		return ""
 	case 1:
-		return "sitrep ended while an action ran: " + runs[0].String() + " was interrupted — its effect is unknown; check the service"
+		return "Interrupted when sitrep ended, effect unknown: " + runs[0].String()
 	default:
-		return fmt.Sprintf("sitrep ended while %d actions ran: %s and %d more were interrupted — their effect is unknown; see the journal", len(runs), runs[0].String(), len(runs)-1)
+		return fmt.Sprintf("%d actions interrupted when sitrep ended, effect unknown: %s, and %d more in the journal", len(runs), runs[0].String(), len(runs)-1)
 	}
 }
 

@@ -81,7 +81,7 @@ func TestInterruptedRunMarkedOnceAndExported(t *testing.T) {
 		t.Fatalf("interrupted = %+v, want run-dead alone", runs)
 	}
 	notice := recorder.InterruptedNotice(runs)
-	for _, want := range []string{"restart_service on payment-gateway in prod", inc, "interrupted", "effect is unknown"} {
+	for _, want := range []string{"restart_service on payment-gateway in prod", inc, "Interrupted", "effect unknown"} {
 		if !strings.Contains(notice, want) {
 			t.Errorf("notice %q does not say %q", notice, want)
 		}
