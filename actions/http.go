@@ -7,12 +7,11 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"os/exec"
 	"strings"
-	"syscall"
 	"time"
 
 	"sitrep/sources/sanitize"
+	"sitrep/sources/supervise"
 )
 
 // HTTPRequest is one rendered request.
@@ -158,9 +157,9 @@ func (r *HTTPRunner) send(ctx context.Context, req HTTPRequest, out func(Chunk))
 // maxTokenOutput is the most a token_cmd may print; more is refused.
 const maxTokenOutput = 64 << 10
 
-// tokenWaitDelay is how long a token_cmd's output may stay open after the
-// command has exited (a background child holding it): then it is closed.
-const tokenWaitDelay = 2 * time.Second
+// tokenGrace is how long a token_cmd that must stop has between SIGTERM
+// and SIGKILL.
+const tokenGrace = time.Second
 
 // cappedBuffer keeps at most max bytes and notes whether more came. It
 // accepts (and drops) the rest, so the command is never blocked writing.
@@ -201,26 +200,16 @@ func (r *HTTPRunner) secret(ctx context.Context, s SecretHeader) (string, error)
 	}
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, s.TokenCmd[0], s.TokenCmd[1:]...)
-	cmd.Env = r.TokenEnv
-	if cmd.Env == nil {
-		cmd.Env = []string{}
-	}
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
-	cmd.WaitDelay = tokenWaitDelay
 	out := &cappedBuffer{max: maxTokenOutput}
-	cmd.Stdout = out
 	stderr := &cappedBuffer{max: 4 << 10}
-	cmd.Stderr = stderr
-	err := cmd.Run()
-	if cmd.Process != nil {
-		// Whatever the command left behind in its group goes with it.
-		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
-	}
-	if errors.Is(err, exec.ErrWaitDelay) {
-		// It exited successfully; only a child kept its output open.
-		err = nil
+	// Through the process supervisor, like every action's process:
+	// whatever the command leaves behind ends with it, or with sitrep.
+	ex, err := supervise.Run(ctx, supervise.Spec{Argv: s.TokenCmd, Env: r.TokenEnv, Grace: tokenGrace}, out, stderr)
+	if err == nil && !ex.OK() {
+		err = errors.New(ex.String())
+		if ctx.Err() != nil {
+			err = fmt.Errorf("%w (%s)", ctx.Err(), ex)
+		}
 	}
 	if err != nil {
 		// Never include the command's output: it may be half a token. Its

@@ -14,7 +14,9 @@
 package supervise
 
 import (
+	"context"
 	"errors"
+	"io"
 	"os"
 	"os/exec"
 	"strconv"
@@ -102,3 +104,83 @@ func command(s Spec) (*exec.Cmd, error) {
 }
 
 var errEmpty = errors.New("empty command")
+
+// Run runs s to its end, copying its output to stdout and stderr (nil
+// discards it), and terminates the run if ctx ends first. It returns how
+// the command ended, or why it could not start. Spec.Stdout and
+// Spec.Stderr are not used.
+func Run(ctx context.Context, s Spec, stdout, stderr io.Writer) (Exit, error) {
+	var readers []*os.File
+	var copies []chan struct{}
+	pipe := func(w io.Writer) (*os.File, error) {
+		if w == nil {
+			return nil, nil
+		}
+		r, wf, err := os.Pipe()
+		if err != nil {
+			return nil, err
+		}
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			_, _ = io.Copy(w, r)
+		}()
+		readers, copies = append(readers, r), append(copies, done)
+		return wf, nil
+	}
+	closeAll := func() {
+		for _, r := range readers {
+			r.Close()
+		}
+	}
+	var err error
+	if s.Stdout, err = pipe(stdout); err == nil {
+		s.Stderr, err = pipe(stderr)
+	}
+	if err != nil {
+		if s.Stdout != nil {
+			s.Stdout.Close()
+		}
+		closeAll()
+		return Exit{Code: -1}, err
+	}
+	p, err := Start(s)
+	for _, f := range []*os.File{s.Stdout, s.Stderr} {
+		if f != nil {
+			f.Close()
+		}
+	}
+	if err != nil {
+		closeAll()
+		for _, c := range copies {
+			<-c
+		}
+		return Exit{Code: -1}, err
+	}
+	select {
+	case <-p.Done():
+	case <-ctx.Done():
+		p.Terminate()
+	}
+	ex := p.Wait()
+	// Everything the command started is gone, so its output has ended;
+	// where a process could escape the run (not Linux), stop waiting for
+	// it after a moment.
+	wait := time.NewTimer(time.Second)
+	defer wait.Stop()
+	cut := false
+	for _, c := range copies {
+		if !cut {
+			select {
+			case <-c:
+				continue
+			case <-wait.C:
+				cut = true
+				closeAll()
+			}
+		}
+		<-c
+	}
+	closeAll()
+	return ex, nil
+}

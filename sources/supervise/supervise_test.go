@@ -1,6 +1,7 @@
 package supervise
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -246,5 +247,24 @@ func TestSupervisorByHand(t *testing.T) {
 	var ee *exec.ExitError
 	if !errors.As(err, &ee) || ee.ExitCode() != 2 || !strings.Contains(string(out), "not run by hand") {
 		t.Errorf("by hand: %v %q", err, out)
+	}
+}
+
+func TestRunCollectsOutputAndStopsOnCancel(t *testing.T) {
+	var out, errOut strings.Builder
+	ex, err := Run(context.Background(), Spec{Argv: []string{"/bin/sh", "-c", "echo token; echo why >&2; sleep 300 & exit 0"}}, &out, &errOut)
+	if err != nil || !ex.OK() || out.String() != "token\n" || errOut.String() != "why\n" {
+		t.Errorf("Run = %+v %v, out %q err %q", ex, err, out.String(), errOut.String())
+	}
+
+	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	defer cancel()
+	ex, err = Run(ctx, Spec{Argv: []string{"/bin/sh", "-c", "sleep 300"}, Grace: 100 * time.Millisecond}, nil, nil)
+	if err != nil || ex.Signal != syscall.SIGTERM {
+		t.Errorf("cancelled Run = %+v %v, want ended by SIGTERM", ex, err)
+	}
+
+	if _, err := Run(context.Background(), Spec{Argv: []string{"/nonexistent/binary"}}, &out, nil); err == nil {
+		t.Error("Run of a missing program: no error")
 	}
 }
