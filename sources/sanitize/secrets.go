@@ -81,21 +81,30 @@ func (s *Secrets) Root() *Secrets {
 	return nil
 }
 
-// known is every value s and its ancestors hold, longest first.
+// known is every value s and its ancestors hold, longest first. With one
+// set holding values (the common case) it is that set's own slice, which
+// is never changed in place, so a frame's check allocates nothing.
 func (s *Secrets) known() []string {
 	var out []string
-	sets := 0
+	merged := false
 	for depth := 0; s != nil && depth < 8; depth++ {
 		s.mu.RLock()
 		vals, p := s.values, s.parent
 		s.mu.RUnlock()
-		if len(vals) > 0 {
+		switch {
+		case len(vals) == 0:
+		case out == nil:
+			out = vals
+		default:
+			if !merged {
+				out = append([]string(nil), out...)
+				merged = true
+			}
 			out = append(out, vals...)
-			sets++
 		}
 		s = p
 	}
-	if sets > 1 {
+	if merged {
 		sort.SliceStable(out, func(i, j int) bool { return len(out[i]) > len(out[j]) })
 	}
 	return out
