@@ -595,7 +595,8 @@ func (p *Plan) announce(ctx context.Context, text string) {
 	for _, a := range targets {
 		if err := a.Announce(ctx, p.Target.IncidentID, text); err != nil {
 			p.mu.Lock()
-			p.AnnounceErrors = append(p.AnnounceErrors, errors.New(p.red.Redact(err.Error())))
+			// A chat service's answer is outside text: one sanitized line.
+			p.AnnounceErrors = append(p.AnnounceErrors, errors.New(p.red.Redact(sanitize.Line(err.Error()))))
 			p.mu.Unlock()
 		}
 	}
