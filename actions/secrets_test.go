@@ -72,3 +72,30 @@ func TestSecretHeaderEchoIsRedactedEverywhere(t *testing.T) {
 		t.Errorf("the header's value was not added to the process-wide secrets: %q", got)
 	}
 }
+
+// A chat service that fails with escape sequences in its answer leaves a
+// clean announcement error, and the webhook URL, a credential, is hidden
+// from every later message, not only the plan's.
+func TestAnnouncementErrorIsCleanAndWebhookIsSecret(t *testing.T) {
+	srv := rawServer(t, "HTTP/1.1 500 Oops"+hostile+"\r\nContent-Length: 7\r\nConnection: close\r\n\r\n"+hostile[:7])
+	e, _ := securityEngine(t, map[string]string{"TEST_SLACK_WEBHOOK": srv.URL + "/services/T0/B0/hook-secret"})
+	e.Secrets = &sanitize.Secrets{}
+	p, err := e.Prepare(context.Background(), "notify_first", nil, stagingIncident)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.Run(context.Background(), nil); err != nil {
+		t.Fatal(err)
+	}
+	if len(p.AnnounceErrors) == 0 {
+		t.Fatal("the failing webhook was not reported")
+	}
+	for _, err := range p.AnnounceErrors {
+		if strings.ContainsAny(err.Error(), "\x1b\x07") || strings.Contains(err.Error(), "hook-secret") {
+			t.Errorf("announce error %q carries escapes or the webhook", err)
+		}
+	}
+	if got := e.Secrets.RedactValues(srv.URL + "/services/T0/B0/hook-secret"); got != sanitize.Mask {
+		t.Errorf("the webhook URL is not among the secrets every message hides: %q", got)
+	}
+}
