@@ -391,3 +391,20 @@ func TestDoctorConfigThatDoesNotLoad(t *testing.T) {
 		t.Errorf("checks ran against a config that did not load:\n%s", out)
 	}
 }
+
+func TestDoctorDemoThatHasExited(t *testing.T) {
+	cmd := exec.Command("true")
+	if err := cmd.Run(); err != nil {
+		t.Fatal(err)
+	}
+	state := filepath.Join(t.TempDir(), "demo.json")
+	if err := writeDemoState(state, demoState{PagerDutyURL: "http://" + deadAddress(t), Token: "x", PID: cmd.Process.Pid}); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []string{"doctor", "services"} {
+		out, err := runRoot(t, c, "--demo", "--state-file", state)
+		if !errors.Is(err, errNoDemo) || !strings.Contains(err.Error(), "has exited") {
+			t.Errorf("%s --demo with a dead demo = %v\n%s", c, err, out)
+		}
+	}
+}

@@ -9,6 +9,7 @@ import (
 	"os"
 	"sort"
 	"strings"
+	"syscall"
 	"text/tabwriter"
 	"time"
 
@@ -98,7 +99,20 @@ func readDemoStateFile(path string) (demoState, error) {
 	if err := json.Unmarshal(b, &st); err != nil || st.PagerDutyURL == "" {
 		return st, fmt.Errorf("%s is not a demo state file; start a demo with sitrep demo", path)
 	}
+	if st.PID > 0 && !demoAlive(st.PID) {
+		return st, fmt.Errorf("%w: the demo that wrote %s (pid %d) has exited; start one with sitrep demo", errNoDemo, path, st.PID)
+	}
 	return st, nil
+}
+
+// demoAlive reports whether the process that wrote a demo state file is
+// still there: a demo killed outright leaves its state file behind.
+func demoAlive(pid int) bool {
+	p, err := os.FindProcess(pid)
+	if err != nil {
+		return false
+	}
+	return !errors.Is(p.Signal(syscall.Signal(0)), os.ErrProcessDone)
 }
 
 // configKey is the services: key that names s, if any.
