@@ -121,6 +121,7 @@ func TestCheckProblems(t *testing.T) {
 		{"use_unknown.md", 3, 0, `runbook uses an action that is not defined`},
 		{"http_url.yaml", 8, 0, `http.url: a value may not stand in the URL's host or port`},
 		{"http_url.yaml", 17, 0, `http.url: its path has a ".." segment`},
+		{"dash_runbook.md", 7, 0, `allow_leading_dash.n="yes": want true or false`},
 		{"dash_default.yaml", 5, 0, `default "-1" begins with "-", which is refused when the action runs: if such values are meant, add allow_leading_dash: true`},
 	}
 	for _, tt := range tests {
