@@ -404,7 +404,7 @@ func (c *Client) raw(ctx context.Context, what, method, path string, body []byte
 	req.Header.Set("From", me.Email)
 	resp, err := c.http.Do(req)
 	if err != nil {
-		return fmt.Errorf("%s: %w", what, err)
+		return describe(ctx, what, err)
 	}
 	defer resp.Body.Close()
 	data, err := io.ReadAll(io.LimitReader(resp.Body, 8<<20))
