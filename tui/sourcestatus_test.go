@@ -46,10 +46,10 @@ func TestPaneDrawsSourceStatuses(t *testing.T) {
 		}
 	}
 	for _, want := range []string{
-		"✓ file …/payment-gateway/app.log: ok",
+		"✓ file /var/log/payment-gateway/app.log: ok",
 		"✗ command kubectl logs deploy/pay…: error: kubectl: exit status 1: error: You m…",
 		`○ loki {app="payment-gateway"}: no data since 02:18 UTC`,
-		"ERR app.log ERROR card declined upstream",
+		"03:00:00 ERR ERROR card declined upstream",
 	} {
 		if !strings.Contains(view, want) {
 			t.Errorf("the Logs pane lacks %q:\n%s", want, view)
@@ -71,7 +71,7 @@ func TestPaneDrawsSourceStatuses(t *testing.T) {
 
 func TestShortLabel(t *testing.T) {
 	tests := []struct{ in, want string }{
-		{"file /var/log/payment-gateway/app.log", "file …ment-gateway/app.log"},
+		{"file /var/log/payment-gateway/app.log", "file …ent-gateway/app.log"},
 		{"command kubectl logs deploy/payment-gateway --tail=300", "command kubectl logs dep…"},
 		{"git /srv/api", "git /srv/api"},
 	}
@@ -89,5 +89,24 @@ func TestMergeStatuses(t *testing.T) {
 	got := mergeStatuses(fetched, followed)
 	if len(got) != 3 || got[0].State != health.Error || got[1].State != health.OK || got[2].Source != "command c" {
 		t.Errorf("merged = %+v", got)
+	}
+}
+
+// Status lines never overflow, at any width, cut or wrapped.
+func TestSourceStatusLinesFit(t *testing.T) {
+	s := NewStyles(false)
+	statuses := []health.Status{
+		health.Ok("file /var/log/payment-gateway/app.log", t0),
+		health.Failed("command kubectl logs deploy/payment-gateway --tail=300", errors.New(strings.Repeat("unauthorized ", 30)), t0),
+		health.Empty(`loki {app="payment-gateway"}`, t0.Add(-42*time.Minute), t0, "nothing in the last 1h0m0s"),
+	}
+	for w := 1; w <= 120; w++ {
+		for _, full := range []bool{false, true} {
+			for _, l := range sourceStatusLines(s, statuses, w, full) {
+				if lw := ansi.StringWidth(l); lw > w {
+					t.Fatalf("width %d (full %v): a %d-cell line %q", w, full, lw, ansi.Strip(l))
+				}
+			}
+		}
 	}
 }
