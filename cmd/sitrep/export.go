@@ -9,6 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"sitrep/actions"
 	"sitrep/sources/pagerduty"
 	"sitrep/sources/sanitize"
 	"sitrep/store/journal"
@@ -50,12 +51,18 @@ works from what the journal kept of the incident.`,
 			}
 
 			var feed recorder.Feed // nil: journal only
+			secrets := &sanitize.Secrets{}
 			if cfg, err := g.settings(cmd); err == nil {
-				if token, err := cfg.token(cmd.Context()); err == nil {
+				token, err := cfg.token(cmd.Context())
+				if err == nil {
 					feed = pagerduty.New(pagerduty.Config{APIURL: cfg.APIURL, Token: token})
 				}
+				// The export hides the secrets the cockpit hides.
+				cat, _ := actions.Load(catalogueDirs(cfg.actionsDir())...)
+				secrets = knownSecrets(&cfg, token, cat)
 			}
 			rec := recorder.New(j, feed, "")
+			rec.SetSecrets(secrets)
 			var buf bytes.Buffer
 			if err := rec.ExportTo(cmd.Context(), &buf, id); err != nil {
 				return err

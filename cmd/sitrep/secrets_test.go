@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"sitrep/actions"
+	"sitrep/store/journal"
 )
 
 // A token_cmd that fails writes whatever it likes to stderr: a window
@@ -85,4 +86,29 @@ func catalogueWith(t *testing.T, yaml string) *actions.Catalogue {
 		t.Fatalf("catalogue: %v", problems)
 	}
 	return cat
+}
+
+// sitrep export hides the token even where the journal kept it (written
+// before sitrep knew it, or by an older sitrep).
+func TestExportCommandHidesTheToken(t *testing.T) {
+	jp, id := exportWorld(t)
+	const token = "cli-Token-5555"
+	j, err := journal.Open(jp, journal.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := j.Append(journal.Entry{Incident: id, Kind: "note", Actor: "Alice", Summary: "proxy said: Authorization: Token token=" + token}); err != nil {
+		t.Fatal(err)
+	}
+	if err := j.Close(); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("PAGERDUTY_TOKEN", token)
+	out, err := runRoot(t, "export", id, "--journal", jp, "--api-url", "http://127.0.0.1:1")
+	if err != nil {
+		t.Fatalf("export: %v\n%s", err, out)
+	}
+	if strings.Contains(out, token) || !strings.Contains(out, "[redacted]") {
+		t.Errorf("the export shows the token or does not say it hid it:\n%s", out)
+	}
 }
