@@ -62,6 +62,14 @@ func QueryStatus(res metrics.Result, err error, at time.Time) health.Status {
 	if errors.Is(err, metrics.ErrNoData) {
 		return health.Empty(name, time.Time{}, at, "")
 	}
+	var qe *metrics.QueryError
+	if errors.As(err, &qe) && qe.Query != "" {
+		// The status names the query already; without it in the reason,
+		// queries failing alike (a dead server) share one status line.
+		bare := *qe
+		bare.Query = ""
+		return health.Failed(name, &bare, at)
+	}
 	if err != nil {
 		return health.Failed(name, err, at)
 	}

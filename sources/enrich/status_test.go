@@ -91,6 +91,7 @@ func TestQueryStatus(t *testing.T) {
 		{"no series", base, nil, health.NoData, "no data (no series since 02:15 UTC)", time.Time{}},
 		{"stale", withSeries(base, series(at.Add(-20*time.Minute))), nil, health.NoData, "no data since 02:40 UTC", at.Add(-20 * time.Minute)},
 		{"failed", base, errors.New("prometheus http://prom:9090: unreachable: connection refused"), health.Error, "error: prometheus http://prom:9090: unreachable: connection refused", time.Time{}},
+		{"query error", base, &metrics.QueryError{Server: "http://prom:9090", Query: "5xx rate", Kind: metrics.KindUnreachable, Msg: "connection refused"}, health.Error, "error: prometheus http://prom:9090: unreachable: connection refused", time.Time{}},
 		{"no data error", base, &metrics.QueryError{Kind: metrics.KindNoData, Msg: "nothing"}, health.NoData, "no data", time.Time{}},
 	}
 	for _, tt := range tests {
