@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -406,5 +407,51 @@ func TestDoctorDemoThatHasExited(t *testing.T) {
 		if !errors.Is(err, errNoDemo) || !strings.Contains(err.Error(), "has exited") {
 			t.Errorf("%s --demo with a dead demo = %v\n%s", c, err, out)
 		}
+	}
+}
+
+// TestDoctorDeadlines gives doctor a Prometheus that accepts connections
+// and never answers and a log command that never ends: each row reports
+// its deadline instead of holding the run up.
+func TestDoctorDeadlines(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		var held []net.Conn // open, never answered
+		defer func() {
+			for _, c := range held {
+				c.Close()
+			}
+		}()
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			held = append(held, c)
+		}
+	}()
+	t.Cleanup(func() { l.Close(); <-done })
+	cfg := writeDoctorConfig(t, fmt.Sprintf(`prometheus: {url: "http://%s"}
+services:
+  default:
+    metrics:
+      - {name: up, query: up}
+    logs:
+      - command: [sleep, "600"]
+`, l.Addr()))
+	out, err := runRoot(t, "doctor", "--config", cfg, "--journal", filepath.Join(t.TempDir(), "j.db"), "--timeout", "2s")
+	if !errors.Is(err, errDoctorFailed) {
+		t.Fatalf("doctor = %v\n%s", err, out)
+	}
+	if row, _ := doctorRow(t, out, "prometheus", l.Addr().String()); !strings.HasPrefix(row, "✗") {
+		t.Errorf("a Prometheus that never answers: %s", row)
+	}
+	if row, _ := doctorRow(t, out, "log command", "sleep 600"); !strings.HasPrefix(row, "⚠") || !strings.Contains(row, "printed nothing before the deadline") {
+		t.Errorf("a log command that never ends: %s", row)
 	}
 }
