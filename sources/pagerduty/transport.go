@@ -98,15 +98,12 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		}
 		wait, retry := t.shouldRetry(resp, err, attempt, retryable)
 		if !retry {
-			if err == nil && resp.StatusCode >= 400 {
-				scrubEcho(resp, req.Header.Get("Authorization"))
-			}
-			return t.capBody(resp), err
+			return t.answer(resp, req), err
 		}
 		if deadline, ok := ctx.Deadline(); ok && time.Until(deadline) < wait {
 			// Waiting would outlive the caller's deadline: hand back what
 			// we have so the error is the real one, not "context expired".
-			return t.capBody(resp), err
+			return t.answer(resp, req), err
 		}
 		if resp != nil {
 			drain(resp)
@@ -115,6 +112,15 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 			return nil, err
 		}
 	}
+}
+
+// answer is resp as the caller gets it: an error answer scrubbed of the
+// request's credentials, and every body capped.
+func (t *Transport) answer(resp *http.Response, req *http.Request) *http.Response {
+	if resp != nil && resp.StatusCode >= 400 {
+		scrubEcho(resp, req.Header.Get("Authorization"))
+	}
+	return t.capBody(resp)
 }
 
 func drain(resp *http.Response) {

@@ -2,6 +2,7 @@ package pagerduty
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -154,5 +155,33 @@ func TestRawStatusIsSanitized(t *testing.T) {
 	}
 	if strings.ContainsAny(err.Error(), "\x1b\x07") || !strings.Contains(err.Error(), "418") {
 		t.Errorf("error %q: want the status without control characters", err)
+	}
+}
+
+// echoing answers 500 quoting the Authorization header it was sent.
+type echoing struct{}
+
+func (echoing) RoundTrip(r *http.Request) (*http.Response, error) {
+	return &http.Response{StatusCode: 500, Status: "500 Internal Server Error", Header: http.Header{},
+		Body: io.NopCloser(strings.NewReader("bad credentials: " + r.Header.Get("Authorization"))), Request: r}, nil
+}
+
+// An error answer handed back early, because the retry would outlive the
+// deadline, is scrubbed of the credentials like any other.
+func TestEarlyAnswerIsScrubbed(t *testing.T) {
+	tr := NewTransport(echoing{})
+	tr.MinBackoff, tr.MaxBackoff = time.Hour, time.Hour
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, "http://pd.invalid/incidents", nil)
+	req.Header.Set("Authorization", "Token token=early-Secret-1")
+	resp, err := tr.RoundTrip(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if strings.Contains(string(b), "early-Secret-1") || !strings.Contains(string(b), "bad credentials") {
+		t.Errorf("body %q", b)
 	}
 }
