@@ -181,7 +181,7 @@ func layerName(top any) string {
 	case *commandLine:
 		return "the command line"
 	case *confirmDialog:
-		return "the question"
+		return "the confirmation"
 	case *noteDialog:
 		return "the note"
 	case *helpDialog:

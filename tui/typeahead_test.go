@@ -106,7 +106,7 @@ func TestWhatOpensHoldsTheBurst(t *testing.T) {
 		{":", "runbook restart_service\n", "the command line",
 			func(m Model) bool { _, ok := m.dialog.(*commandLine); return ok },
 			func(m Model) bool { return m.dialog.(*commandLine).input.Value() == "" && m.pending.id == 0 }},
-		{"R", "y", "the question",
+		{"R", "y", "the confirmation",
 			func(m Model) bool { _, ok := m.dialog.(*confirmDialog); return ok },
 			func(m Model) bool { return m.status != "" && !strings.Contains(m.status, "resolving") }},
 		{"n", "all good\n", "the note",

@@ -60,7 +60,6 @@ func TestTypeAheadBurstEndToEnd(t *testing.T) {
 	time.Sleep(600 * time.Millisecond) // past the grace period of what just opened
 	term.send("restart")
 	term.waitFor("the palette filtered", 5*time.Second, contains("/restart"))
-	time.Sleep(200 * time.Millisecond) // the filter is what the engineer chose
 	burst(t, term, "Enter", "payment-gateway", "Enter", "a", "p", "n", "x")
 	preview := term.waitFor("the preview with the held keys", 20*time.Second, func(s string) bool {
 		return strings.Contains(s, "Type payment-gateway to run restart_service") &&
