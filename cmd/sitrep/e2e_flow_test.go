@@ -67,7 +67,9 @@ func TestIncidentFlowEndToEnd(t *testing.T) {
 	time.Sleep(600 * time.Millisecond) // past the grace period of what just opened
 	term.send("restarting the pods; the deploy is suspect")
 	term.send("Enter")
-	term.waitFor("the note", 10*time.Second, contains("note added to #"))
+	term.waitFor("the note delivered", 20*time.Second, func(s string) bool {
+		return strings.Contains(s, "note on #") && strings.Contains(s, "delivered to PagerDuty")
+	})
 	term.send("p")
 	term.waitFor("the pin", 5*time.Second, contains("pinned Overview"))
 
