@@ -455,3 +455,17 @@ services:
 		t.Errorf("a log command that never ends: %s", row)
 	}
 }
+
+func TestDoctorSanitizes(t *testing.T) {
+	t.Setenv("PAGERDUTY_TOKEN", "")
+	cfg := writeDoctorConfig(t, "services:\n  \"pay\\e]0;owned\\a-svc\":\n    logs:\n      - file: \"/tmp/no\\e[2Jsuch.log\"\n")
+	for _, args := range [][]string{{}, {"--json"}} {
+		out, _ := runRoot(t, append([]string{"doctor", "--config", cfg, "--journal", filepath.Join(t.TempDir(), "j.db")}, args...)...)
+		if strings.ContainsAny(out, "\x1b\x07") || strings.Contains(out, `\u001b`) || strings.Contains(out, `\u0007`) {
+			t.Errorf("doctor %v printed control characters:\n%q", args, out)
+		}
+		if !strings.Contains(out, "-svc") || !strings.Contains(out, "such.log") {
+			t.Errorf("doctor %v lost the rows:\n%s", args, out)
+		}
+	}
+}
