@@ -235,3 +235,29 @@ func TestBackOnASeenScreenTakesKeysAtOnce(t *testing.T) {
 	}
 	hn.until("the note journaled", func() bool { return len(rec.kind("note")) == 1 })
 }
+
+// b opens the runbook: keys typed with it are held, the moves as well as
+// the ticks.
+func TestRunbookHoldsTheBurst(t *testing.T) {
+	hn := newRunbookHarness(t, 80, 24, false, nil)
+	hn.press("b")
+	r := hn.runbook()
+	if r == nil {
+		t.Fatalf("b opened no runbook:\n%s", hn.screen())
+	}
+	cursor := r.cursor
+	if msgs := hn.press("j", "j", "space", "enter"); len(msgs) != 0 {
+		t.Fatalf("the burst reached the runbook: %v", msgs)
+	}
+	if r.cursor != cursor || hn.m.pending.id != 0 {
+		t.Errorf("the burst moved the cursor (%d → %d) or prepared an action", cursor, r.cursor)
+	}
+	if s := hn.screen(); !strings.Contains(s, "ignored 4 keys typed before the runbook opened") {
+		t.Errorf("the burst is not counted:\n%s", s)
+	}
+	hn.wait()
+	hn.press("j")
+	if r.cursor == cursor {
+		t.Error("after the grace period j does not move")
+	}
+}
