@@ -601,21 +601,23 @@ func (d *doctor) logProbe(key string, i int, l logConfig) probe {
 		}}
 	case l.Journald != nil:
 		j := logs.Journald{Directory: l.Journald.Directory}
-		subject := "unit " + l.Journald.Unit
+		var parts []string
 		if l.Journald.Unit != "" {
 			j.Units = []string{l.Journald.Unit}
+			parts = append(parts, "unit "+l.Journald.Unit)
 		}
 		if l.Journald.Identifier != "" {
 			j.Identifiers = []string{l.Journald.Identifier}
-			subject = "identifier " + l.Journald.Identifier
+			parts = append(parts, "identifier "+l.Journald.Identifier)
 		}
 		if l.Journald.File != "" {
 			j.Files = []string{l.Journald.File}
-			subject = "file " + l.Journald.File
+			parts = append(parts, "in "+l.Journald.File)
 		}
-		if l.Journald.Directory != "" && l.Journald.Unit == "" && l.Journald.Identifier == "" && l.Journald.File == "" {
-			subject = "directory " + l.Journald.Directory
+		if l.Journald.Directory != "" {
+			parts = append(parts, "in "+l.Journald.Directory)
 		}
+		subject := strings.Join(parts, " ")
 		return probe{check: "journald", subject: subject, run: func(ctx context.Context) (verdict, string, string) {
 			return checkJournald(ctx, j, d.cfg.where(at+".journald"))
 		}}

@@ -469,3 +469,44 @@ func TestDoctorSanitizes(t *testing.T) {
 		}
 	}
 }
+
+// TestDoctorJournaldRows reads a real journal file, made with
+// systemd-journal-remote: a unit with entries passes, one without warns.
+func TestDoctorJournaldRows(t *testing.T) {
+	needTool(t, "journalctl", "apt-get install -y --no-install-recommends systemd")
+	remote := ""
+	for _, p := range []string{"/lib/systemd/systemd-journal-remote", "/usr/lib/systemd/systemd-journal-remote"} {
+		if _, err := os.Stat(p); err == nil {
+			remote = p
+		}
+	}
+	if remote == "" {
+		needTool(t, "systemd-journal-remote", "apt-get install -y --no-install-recommends systemd-journal-remote")
+	}
+	dir := t.TempDir()
+	file := filepath.Join(dir, "test.journal")
+	var export strings.Builder
+	for i := range 3 {
+		fmt.Fprintf(&export, "__REALTIME_TIMESTAMP=%d\n__MONOTONIC_TIMESTAMP=%d\n_BOOT_ID=0123456789abcdef0123456789abcdef\n_SYSTEMD_UNIT=payment-gateway.service\nMESSAGE=request %d failed\nPRIORITY=3\n\n",
+			time.Now().Add(-time.Minute).UnixMicro()+int64(i), 1000+i, i)
+	}
+	cmd := exec.Command(remote, "--output="+file, "--split-mode=none", "-")
+	cmd.Stdin = strings.NewReader(export.String())
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("systemd-journal-remote: %v\n%s", err, out)
+	}
+	cfg := writeDoctorConfig(t, fmt.Sprintf(`services:
+  default:
+    logs:
+      - journald: {unit: payment-gateway.service, file: %q}
+      - journald: {unit: payment-gatway.service, file: %q}
+`, file, file))
+	t.Setenv("PAGERDUTY_TOKEN", "")
+	out, _ := runRoot(t, "doctor", "--config", cfg, "--journal", filepath.Join(dir, "j.db"))
+	if row, _ := doctorRow(t, out, "journald", "unit payment-gateway.service"); !strings.HasPrefix(row, "✓") || !strings.Contains(row, "newest entry") {
+		t.Errorf("a unit with entries: %s\n%s", row, out)
+	}
+	if row, fix := doctorRow(t, out, "journald", "unit payment-gatway.service"); !strings.HasPrefix(row, "⚠") || !strings.Contains(row, "no entries") || !strings.Contains(fix, cfg+":5") {
+		t.Errorf("a unit without entries: %s / %s", row, fix)
+	}
+}
