@@ -85,15 +85,16 @@ func newNoteDialog(in pagerduty.Incident, width int, haveJournal bool) *noteDial
 }
 
 func (d *noteDialog) key(msg tea.KeyPressMsg, now time.Time) (dialog, any) {
-	switch msg.String() {
-	case "esc":
+	k := inputKeys
+	switch {
+	case key.Matches(msg, k.Cancel):
 		return nil, nil
-	case "tab":
+	case key.Matches(msg, k.Toggle):
 		if d.canChoose {
 			d.toPagerDuty = !d.toPagerDuty
 		}
 		return d, nil
-	case "enter":
+	case key.Matches(msg, k.Accept):
 		text := strings.TrimSpace(d.input.Value())
 		if text == "" {
 			return nil, nil
@@ -121,6 +122,14 @@ func (d *noteDialog) view(s Styles, width int) string {
 	}
 	body := title + "\n" + d.input.View() + "\n" + s.Dim.Render(truncate(hint, w))
 	return s.Dialog.Width(w + 4).Render(body)
+}
+
+// inputKeys are the keys of the dialogs that take a line of text; every
+// other key edits the line.
+var inputKeys = struct{ Accept, Cancel, Toggle key.Binding }{
+	Accept: key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "accept")),
+	Cancel: key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "cancel")),
+	Toggle: key.NewBinding(key.WithKeys("tab"), key.WithHelp("tab", "toggle PagerDuty")),
 }
 
 // helpDialog shows every key; any key closes it.
@@ -174,10 +183,10 @@ func newLogFilterDialog(current string, width int) *logFilterDialog {
 }
 
 func (d *logFilterDialog) key(msg tea.KeyPressMsg, now time.Time) (dialog, any) {
-	switch msg.String() {
-	case "esc":
+	switch {
+	case key.Matches(msg, inputKeys.Cancel):
 		return nil, nil
-	case "enter":
+	case key.Matches(msg, inputKeys.Accept):
 		return nil, logFilterSet{text: strings.TrimSpace(d.input.Value())}
 	}
 	var cmd tea.Cmd

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"time"
 
+	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 
 	"sitrep/actions"
@@ -48,28 +49,28 @@ func (d *paletteDialog) refilter() {
 }
 
 func (d *paletteDialog) key(msg tea.KeyPressMsg, _ time.Time) (dialog, any) {
-	k := msg.String()
-	switch k {
-	case "esc":
+	k := paletteKeys
+	switch {
+	case key.Matches(msg, k.Close):
 		if d.query != "" || d.filtering {
 			d.query, d.filtering = "", false
 			d.refilter()
 			return d, nil
 		}
 		return nil, nil
-	case "enter":
+	case key.Matches(msg, k.Choose):
 		if len(d.shown) == 0 {
 			return d, nil
 		}
 		a := d.shown[d.cursor]
 		return nil, actionChosen{name: a.Name, incident: d.incident}
-	case "up", "ctrl+p", "shift+tab":
+	case key.Matches(msg, k.Up):
 		d.move(-1)
 		return d, nil
-	case "down", "ctrl+n", "tab":
+	case key.Matches(msg, k.Down):
 		d.move(1)
 		return d, nil
-	case "backspace":
+	case key.Matches(msg, k.Erase):
 		if r := []rune(d.query); len(r) > 0 {
 			d.query = string(r[:len(r)-1])
 			d.refilter()
@@ -77,14 +78,14 @@ func (d *paletteDialog) key(msg tea.KeyPressMsg, _ time.Time) (dialog, any) {
 		return d, nil
 	}
 	if !d.filtering && d.query == "" {
-		switch k {
-		case "j":
+		switch {
+		case key.Matches(msg, k.LetterDown):
 			d.move(1)
 			return d, nil
-		case "k":
+		case key.Matches(msg, k.LetterUp):
 			d.move(-1)
 			return d, nil
-		case "/":
+		case key.Matches(msg, k.Filter):
 			d.filtering = true
 			return d, nil
 		}
@@ -95,6 +96,22 @@ func (d *paletteDialog) key(msg tea.KeyPressMsg, _ time.Time) (dialog, any) {
 		d.refilter()
 	}
 	return d, nil
+}
+
+// paletteKeys are the palette's keys; j, k and / work until a filter has
+// begun, after which they are part of it.
+var paletteKeys = struct {
+	Close, Choose, Up, Down, Erase key.Binding
+	LetterUp, LetterDown, Filter   key.Binding
+}{
+	Close:      key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "clear the filter, then close")),
+	Choose:     key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "preview")),
+	Up:         key.NewBinding(key.WithKeys("up", "ctrl+p", "shift+tab"), key.WithHelp("↑", "up")),
+	Down:       key.NewBinding(key.WithKeys("down", "ctrl+n", "tab"), key.WithHelp("↓", "down")),
+	Erase:      key.NewBinding(key.WithKeys("backspace"), key.WithHelp("backspace", "erase")),
+	LetterUp:   key.NewBinding(key.WithKeys("k"), key.WithHelp("k", "up")),
+	LetterDown: key.NewBinding(key.WithKeys("j"), key.WithHelp("j", "down")),
+	Filter:     key.NewBinding(key.WithKeys("/"), key.WithHelp("/", "filter")),
 }
 
 func (d *paletteDialog) move(delta int) {
