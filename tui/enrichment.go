@@ -376,6 +376,30 @@ func (m *Model) paneKey(msg tea.KeyPressMsg) (tea.Cmd, bool) {
 
 // enrichPane draws the Metrics, Logs or Deploys tab of an incident.
 func (m *Model) enrichPane(in pagerduty.Incident, width, height int) string {
+	return m.drawEnrichPane(in, width, height, true)
+}
+
+// enrichEvidence is the pane as a pin keeps it: what the sources said of
+// the service, without what they said of themselves (sourceFailures keeps
+// that apart, as sitrep's).
+func (m *Model) enrichEvidence(in pagerduty.Incident, width, height int) string {
+	return m.drawEnrichPane(in, width, height, false)
+}
+
+// sourceFailures are the pane's sources that did not answer, as lines for
+// a pin: sitrep's own trouble, kept apart from the evidence.
+func (m *Model) sourceFailures(in pagerduty.Incident, tab string) []string {
+	name := map[string]string{"Metrics": paneMetrics, "Logs": paneLogs, "Deploys": paneDeploys}[tab]
+	var out []string
+	for _, st := range m.paneStatuses(in, name) {
+		if st.State != health.OK {
+			out = append(out, st.String())
+		}
+	}
+	return out
+}
+
+func (m *Model) drawEnrichPane(in pagerduty.Incident, width, height int, withStatuses bool) string {
 	s := m.styles
 	st := m.details[in.ID]
 	tabs := m.detail.tabBar(s, st.detail, st.detail.Incident.ID == in.ID, len(m.pendingNotes(in.ID)))
@@ -411,7 +435,10 @@ func (m *Model) enrichPane(in pagerduty.Incident, width, height int) string {
 	if name == paneLogs && m.following != nil {
 		status = paneStatus(s, false, m.now, nil, m.now, width)
 	}
-	statuses := m.paneStatuses(in, name)
+	var statuses []health.Status
+	if withStatuses {
+		statuses = m.paneStatuses(in, name)
+	}
 	if allOK(statuses) {
 		// Every source answered: said beside the pane's own status (a
 		// dim line, redrawn without its padding), taking no row.

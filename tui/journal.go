@@ -114,6 +114,9 @@ func (m *Model) journalKeys(msg tea.KeyPressMsg, in pagerduty.Incident) (tea.Cmd
 		if facts, line := m.paneFacts(in, tab); facts != nil {
 			data["facts"], summary = facts, line
 		}
+		if failed := m.sourceFailures(in, tab); len(failed) > 0 {
+			data["sitrep_sources_failed"] = failed // sitrep's trouble, not evidence
+		}
 		m.status = "pinned " + tab + " of " + number(in) + " to the journal"
 		cmds := []tea.Cmd{m.record(journal.Entry{
 			Incident: in.ID, Kind: "pin",
@@ -178,7 +181,7 @@ func (m *Model) pinnable(in pagerduty.Incident) (string, []string) {
 	d.scroll = 0
 	var text string
 	if enrichTab(m.detail.tab) {
-		text = ansi.Strip(m.enrichPane(in, max(40, m.width), max(24, m.bodyHeight())))
+		text = ansi.Strip(m.enrichEvidence(in, max(40, m.width), max(24, m.bodyHeight())))
 	} else {
 		text = ansi.Strip(d.view(m.styles, in, m.details[in.ID], max(40, m.width), 200, m.now))
 	}

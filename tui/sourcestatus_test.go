@@ -1,6 +1,7 @@
 package tui
 
 import (
+	"encoding/json"
 	"errors"
 	"strings"
 	"testing"
@@ -108,5 +109,46 @@ func TestSourceStatusLinesFit(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// A pin keeps the service's evidence as lines, and the sources that failed
+// apart, as sitrep's.
+func TestPinKeepsSourceFailuresApart(t *testing.T) {
+	rec := &memoryRecorder{}
+	incidents := fixture(3)
+	in := incidents[0]
+	m := New(nil, Options{Now: fixedClock, Recorder: rec, Enricher: nopEnricher{}})
+	m = step(t, m, tea.WindowSizeMsg{Width: 80, Height: 24})
+	m = step(t, m, incidentsLoaded{scope: pagerduty.ScopeMine, incidents: incidents, at: t0})
+	m.enrichment[in.ID] = &enrichState{panes: map[string]paneData{}}
+	m = step(t, m, enrichArrived{id: in.ID, result: enrich.Result{SourceID: paneLogs, FetchedAt: t0,
+		Value: []logs.Line{{T: t0, Level: logs.LevelError, Text: "ERROR card declined upstream", Source: "app.log"}},
+		Statuses: []health.Status{
+			health.Ok("file /var/log/app.log", t0),
+			health.Failed(`loki {app="pay"}`, errors.New("connection refused"), t0),
+		}}})
+	for detailTabs[m.detail.tab] != "Logs" {
+		m = press(t, m, "tab")
+	}
+	next, cmd := m.Update(keyMsg("p"))
+	m = next.(Model)
+	runCmds(t, cmd)
+	if len(rec.entries) != 1 {
+		t.Fatalf("recorded %+v, want one pin", rec.entries)
+	}
+	var data struct {
+		Lines  []string `json:"lines"`
+		Failed []string `json:"sitrep_sources_failed"`
+	}
+	if err := json.Unmarshal(rec.entries[0].Data, &data); err != nil {
+		t.Fatal(err)
+	}
+	evidence := strings.Join(data.Lines, "\n")
+	if strings.Contains(evidence, "loki") || strings.Contains(evidence, "connection refused") || !strings.Contains(evidence, "ERROR card declined upstream") {
+		t.Errorf("the pin's evidence:\n%s", evidence)
+	}
+	if len(data.Failed) != 1 || data.Failed[0] != `loki {app="pay"}: error: connection refused` {
+		t.Errorf("the pin's failed sources = %q", data.Failed)
 	}
 }
