@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"charm.land/bubbles/v2/key"
 	"charm.land/bubbles/v2/spinner"
 	"charm.land/bubbles/v2/textinput"
 	tea "charm.land/bubbletea/v2"
@@ -161,12 +162,12 @@ func (p *previewScreen) update(msg tea.Msg, now time.Time) (screen, tea.Cmd) {
 }
 
 func (p *previewScreen) key(msg tea.KeyPressMsg, now time.Time) (screen, tea.Cmd) {
-	k := msg.String()
-	switch k {
-	case "esc":
+	k := previewKeys
+	switch {
+	case key.Matches(msg, k.Back):
 		return p.close()
-	case "up", "pgup", "down", "pgdown", "home", "end":
-		p.scrollBy(k)
+	case key.Matches(msg, k.Up, k.Down, k.PageUp, k.PageDown, k.Top, k.Bottom):
+		p.scrollBy(msg)
 		return p, nil
 	}
 	level := p.verdict.Confirm
@@ -175,7 +176,7 @@ func (p *previewScreen) key(msg tea.KeyPressMsg, now time.Time) (screen, tea.Cmd
 	// answer the prompt do nothing; scrolling, leaving and typing do.
 	settled := now.Sub(p.armedAt) >= gracePeriod
 	if level == actions.ConfirmTyped && ok {
-		if k == "enter" {
+		if key.Matches(msg, k.Run) {
 			if !settled {
 				return p, nil
 			}
@@ -186,11 +187,11 @@ func (p *previewScreen) key(msg tea.KeyPressMsg, now time.Time) (screen, tea.Cmd
 		p.refusal = ""
 		return p, cmd
 	}
-	switch k {
-	case "j", "k", "g", "G":
-		p.scrollBy(k)
+	switch {
+	case key.Matches(msg, k.LetterUp, k.LetterDown, k.LetterTop, k.LetterBottom):
+		p.scrollBy(msg)
 		return p, nil
-	case "q":
+	case key.Matches(msg, k.Quit):
 		return p.close()
 	}
 	if !ok || !settled {
@@ -198,33 +199,58 @@ func (p *previewScreen) key(msg tea.KeyPressMsg, now time.Time) (screen, tea.Cmd
 	}
 	switch level {
 	case actions.ConfirmNone:
-		if k == "enter" {
+		if key.Matches(msg, k.Run) {
 			return p.confirm("")
 		}
 	case actions.ConfirmYesNo:
-		switch k {
-		case "y", "Y":
+		switch {
+		case key.Matches(msg, k.Yes):
 			return p.confirm("yes")
-		case "enter", "n", "N":
+		case key.Matches(msg, k.No):
 			return p.close() // the default is No
 		}
 	}
 	return p, nil
 }
 
-func (p *previewScreen) scrollBy(k string) {
-	switch k {
-	case "j", "down":
+// previewKeys are the preview's keys. The arrows scroll even while the
+// service's name is typed; j, k, g, G and q only when nothing is.
+var previewKeys = struct {
+	Back, Run, Yes, No                                  key.Binding
+	Up, Down, PageUp, PageDown, Top, Bottom             key.Binding
+	LetterUp, LetterDown, LetterTop, LetterBottom, Quit key.Binding
+}{
+	Back:         key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "cancel (nothing runs)")),
+	Run:          key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "run")),
+	Yes:          key.NewBinding(key.WithKeys("y", "Y"), key.WithHelp("y", "yes")),
+	No:           key.NewBinding(key.WithKeys("enter", "n", "N"), key.WithHelp("N", "no (default)")),
+	Up:           key.NewBinding(key.WithKeys("up"), key.WithHelp("↑", "scroll up")),
+	Down:         key.NewBinding(key.WithKeys("down"), key.WithHelp("↓", "scroll down")),
+	PageUp:       key.NewBinding(key.WithKeys("pgup"), key.WithHelp("pgup", "page up")),
+	PageDown:     key.NewBinding(key.WithKeys("pgdown"), key.WithHelp("pgdown", "page down")),
+	Top:          key.NewBinding(key.WithKeys("home"), key.WithHelp("home", "top")),
+	Bottom:       key.NewBinding(key.WithKeys("end"), key.WithHelp("end", "bottom")),
+	LetterUp:     key.NewBinding(key.WithKeys("k"), key.WithHelp("k", "scroll up")),
+	LetterDown:   key.NewBinding(key.WithKeys("j"), key.WithHelp("j", "scroll down")),
+	LetterTop:    key.NewBinding(key.WithKeys("g"), key.WithHelp("g", "top")),
+	LetterBottom: key.NewBinding(key.WithKeys("G"), key.WithHelp("G", "bottom")),
+	Quit:         key.NewBinding(key.WithKeys("q"), key.WithHelp("q", "cancel")),
+}
+
+func (p *previewScreen) scrollBy(msg tea.KeyPressMsg) {
+	k := previewKeys
+	switch {
+	case key.Matches(msg, k.Down, k.LetterDown):
 		p.scroll++
-	case "k", "up":
+	case key.Matches(msg, k.Up, k.LetterUp):
 		p.scroll--
-	case "pgdown":
+	case key.Matches(msg, k.PageDown):
 		p.scroll += 10
-	case "pgup":
+	case key.Matches(msg, k.PageUp):
 		p.scroll -= 10
-	case "g", "home":
+	case key.Matches(msg, k.Top, k.LetterTop):
 		p.scroll = 0
-	case "G", "end":
+	case key.Matches(msg, k.Bottom, k.LetterBottom):
 		p.scroll = p.maxScroll
 	}
 	p.scroll = max(0, min(p.scroll, p.maxScroll))
