@@ -323,12 +323,13 @@ func (s deploysSource) Fetch(ctx context.Context, _ enrich.Target) (any, error) 
 	changes, statuses, err := s.e.changesAround(ctx, s.in, s.cfg, s.window)
 	flagged := deploys.LikelyCause(changes, s.in.CreatedAt, s.window)
 	v := enrich.Reported{Value: flagged, Statuses: statuses}
-	if health.Worst(statuses) == health.Error && len(changes) == 0 && allFailed(statuses) {
-		return v, err
+	if allFailed(statuses) {
+		return v, err // the last changes found stay on screen beside the errors
 	}
 	return v, nil
 }
 
+// allFailed says whether every part of a source failed.
 func allFailed(statuses []health.Status) bool {
 	for _, st := range statuses {
 		if st.State != health.Error {
