@@ -177,16 +177,16 @@ func (s *Secrets) Error(err error) string {
 
 // Quote is the part of outside text (an error body, a command's stderr)
 // that a message may quote: its first non-blank line, sanitized, redacted
-// and cut to at most max bytes.
-func (s *Secrets) Quote(text string, max int) string {
+// and cut to at most limit bytes (and an ellipsis).
+func (s *Secrets) Quote(text string, limit int) string {
 	for _, line := range strings.Split(Text(text), "\n") {
 		line = strings.TrimSpace(line)
 		if line == "" {
 			continue
 		}
 		line = s.Redact(Line(line))
-		if max > 0 && len(line) > max {
-			line = strings.ToValidUTF8(line[:max], "") + "…"
+		if limit > 0 && len(line) > limit {
+			line = strings.ToValidUTF8(line[:limit], "") + "…"
 		}
 		return line
 	}
