@@ -24,6 +24,10 @@ import (
 	"time"
 )
 
+// Arg is the hidden argument that turns sitrep's binary into the
+// supervisor, on Linux (see serve_linux.go).
+const Arg = "_supervise"
+
 // DefaultGrace is how long a command's processes have between SIGTERM and
 // SIGKILL when Spec.Grace is not set.
 const DefaultGrace = 3 * time.Second

@@ -12,10 +12,6 @@ import (
 	"time"
 )
 
-// Arg is the hidden argument that turns sitrep's binary into the
-// supervisor (see serve).
-const Arg = "_supervise"
-
 // self is the running binary. The supervisor is the same program as
 // sitrep, so it need not be installed, and it works even if sitrep's file
 // was replaced while it runs.
