@@ -65,7 +65,11 @@ func (m *Model) holdKey(msg tea.Msg, now time.Time) bool {
 		case key.Matches(msg, k.Quit):
 			return false
 		case key.Matches(msg, k.Abandon):
-			return m.abandonPreparation()
+			if !m.abandonPreparation() {
+				return false
+			}
+			m.typeAhead.held = 0 // the engineer is watching again
+			return true
 		}
 		m.typeAhead.held++
 	case tea.PasteMsg:

@@ -160,6 +160,12 @@ func TestTypeAheadEscAndCtrlC(t *testing.T) {
 	if hn.m.pending.id != 0 || !strings.Contains(hn.screen(), "abandoned") {
 		t.Fatalf("esc did not abandon the preparation:\n%s", hn.screen())
 	}
+	hn.press("?") // the engineer is watching again: keys go through at once
+	if _, ok := hn.m.dialog.(*helpDialog); !ok {
+		t.Fatalf("? right after esc was held:\n%s", hn.screen())
+	}
+	hn.wait()
+	hn.press("esc")
 	// The answer comes, and opens nothing.
 	hn.deliverUntil("the abandoned answer", func(msg tea.Msg) bool { _, ok := msg.(actionPrepared); return ok })
 	if hn.m.screen != nil {
