@@ -15,9 +15,9 @@ import (
 // DefaultTimeout bounds a run whose action sets no timeout.
 const DefaultTimeout = 5 * time.Minute
 
-// DefaultGrace is how long a process group has between SIGTERM and
+// DefaultGrace is how long an action's processes have between SIGTERM and
 // SIGKILL.
-const DefaultGrace = 3 * time.Second
+const DefaultGrace = supervise.DefaultGrace
 
 // proc is one process to run under the process supervisor.
 type proc struct {
