@@ -139,24 +139,16 @@ func (t typeAhead) report(pending preparation) string {
 // layers are what takes the keys now (a dialog, else a screen, else J's
 // screen; nil is the incident list) and what is beneath it.
 func (m *Model) layers() (top, under any) {
-	var stack []any
 	if m.journal != nil {
-		stack = append(stack, m.journal)
+		top = m.journal
 	}
 	if m.screen != nil {
-		stack = append(stack, m.screen)
+		top, under = m.screen, top
 	}
 	if m.dialog != nil {
-		stack = append(stack, m.dialog)
+		top, under = m.dialog, top
 	}
-	switch n := len(stack); n {
-	case 0:
-		return nil, nil
-	case 1:
-		return stack[0], nil
-	default:
-		return stack[n-1], stack[n-2]
-	}
+	return top, under
 }
 
 // sameLayer reports whether a and b are the same screen or dialog.
