@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -153,5 +154,44 @@ func TestInterruptedStopsAtTheHead(t *testing.T) {
 	runs, err := recorder.MarkInterrupted(context.Background(), j, head.Seq)
 	if err != nil || len(runs) != 0 {
 		t.Errorf("a run started after the head was marked: %+v %v", runs, err)
+	}
+}
+
+// BenchmarkMarkInterrupted100k is the start-up scan over a journal of
+// 100,000 entries, a tenth of them action steps, none left open.
+func BenchmarkMarkInterrupted100k(b *testing.B) {
+	j, err := journal.Open(filepath.Join(b.TempDir(), "journal.db"), journal.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer j.Close()
+	batch := make([]journal.Entry, 0, 1000)
+	for i := range 100_000 {
+		e := journal.Entry{Incident: "PINC" + strconv.Itoa(i%50), Kind: "note", Actor: "Alice", Summary: "a note of ordinary length about what was seen"}
+		if i%10 == 0 {
+			step := actions.StepStarted
+			if i%20 == 10 {
+				step = actions.StepFinished
+			}
+			data, _ := json.Marshal(actions.Record{RunID: "run-" + strconv.Itoa(i/20), Step: step, Action: "restart_service", Target: "payment-gateway", Env: "prod"})
+			e.Kind, e.Data = "action."+step, data
+		}
+		if batch = append(batch, e); len(batch) == cap(batch) {
+			if _, err := j.AppendBatch(batch); err != nil {
+				b.Fatal(err)
+			}
+			batch = batch[:0]
+		}
+	}
+	head, err := j.Head()
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ResetTimer()
+	for b.Loop() {
+		runs, err := recorder.MarkInterrupted(context.Background(), j, head.Seq)
+		if err != nil || len(runs) != 0 {
+			b.Fatalf("%v %v", runs, err)
+		}
 	}
 }
