@@ -28,11 +28,11 @@ func init() {
 }
 
 // serve is the supervisor: fd 3 is the control pipe from sitrep, fd 4 the
-// status pipe to it, and fds 1 and 2 are the command's output.
+// status pipe to it, and fds 5 and 6 the command's stdout and stderr.
 func serve() int {
-	for _, fd := range []int{3, 4} {
+	for _, fd := range []int{3, 4, 5, 6} {
 		var st unix.Stat_t
-		if unix.Fstat(fd, &st) != nil || st.Mode&unix.S_IFMT != unix.S_IFIFO {
+		if unix.Fstat(fd, &st) != nil || fd < 5 && st.Mode&unix.S_IFMT != unix.S_IFIFO {
 			fmt.Fprintf(os.Stderr, "sitrep %s is the supervisor sitrep starts for each action it runs; it is not run by hand\n", Arg)
 			return 2
 		}
@@ -40,6 +40,7 @@ func serve() int {
 		// close when the supervisor ends, whatever the command left.
 		syscall.CloseOnExec(fd)
 	}
+	stdout, stderr := os.NewFile(5, "stdout"), os.NewFile(6, "stderr")
 	ctl := bufio.NewReader(os.NewFile(3, "control"))
 	status := os.NewFile(4, "status")
 	send := func(r report) {
@@ -87,13 +88,18 @@ func serve() int {
 
 	cmd := &exec.Cmd{
 		Path: req.Path, Args: req.Args, Env: req.Env, Dir: req.Dir,
-		Stdout: os.Stdout, Stderr: os.Stderr,
+		Stdout: stdout, Stderr: stderr,
 		SysProcAttr: &syscall.SysProcAttr{Setpgid: true},
 	}
 	if cmd.Env == nil {
 		cmd.Env = []string{}
 	}
-	if err := cmd.Start(); err != nil {
+	err = cmd.Start()
+	// The command holds its output now; the supervisor must not keep it
+	// open past the command's processes.
+	stdout.Close()
+	stderr.Close()
+	if err != nil {
 		send(report{Err: err.Error()})
 		return 1
 	}

@@ -75,20 +75,33 @@ func Start(s Spec) (*Process, error) {
 		ctlW.Close()
 		return nil, err
 	}
+	// Fds 5 and 6 are always open, so that the supervisor never takes a
+	// file of its own runtime for the command's output.
+	for _, f := range []**os.File{&s.Stdout, &s.Stderr} {
+		if *f == nil {
+			null, err := os.Open(os.DevNull)
+			if err != nil {
+				ctlR.Close()
+				ctlW.Close()
+				stR.Close()
+				stW.Close()
+				return nil, err
+			}
+			defer null.Close()
+			*f = null
+		}
+	}
 	sup := &exec.Cmd{
-		Path:       self,
-		Args:       []string{"sitrep", Arg},
-		Env:        []string{},
-		ExtraFiles: []*os.File{ctlR, stW}, // fds 3 and 4
+		Path: self,
+		Args: []string{"sitrep", Arg},
+		Env:  []string{},
+		// Fds 3 to 6. The command's output goes to it on 5 and 6, not as
+		// its own stdout and stderr, so that nothing the supervisor's
+		// runtime might print can mix with the command's output.
+		ExtraFiles: []*os.File{ctlR, stW, s.Stdout, s.Stderr},
 		// Its own group, so that a ^C meant for sitrep reaches the
 		// command only as sitrep's cancel; SIGTERM if sitrep dies.
 		SysProcAttr: &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGTERM},
-	}
-	if s.Stdout != nil {
-		sup.Stdout = s.Stdout
-	}
-	if s.Stderr != nil {
-		sup.Stderr = s.Stderr
 	}
 	started := make(chan error, 1)
 	reaped := make(chan error, 1)
