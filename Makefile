@@ -22,18 +22,25 @@ test:
 
 # Every fuzz target for FUZZTIME beyond its seed corpus (which `make test`
 # already runs). go test fuzzes one target per package per run, so each
-# runs on its own; a failure is reported and the rest still run. A crasher
-# is written to the package's testdata/fuzz/FuzzName: fix it and commit it.
+# package's test binary is built once, instrumented, and run once per target
+# with the corpus cache go test itself uses; a failure is reported and the
+# rest still run. A crasher is written to the package's testdata/fuzz/FuzzName:
+# fix it and commit it.
 fuzz:
-	@failed=""; \
-	for file in $$(grep -rl --include='*_test.go' '^func Fuzz' . | sort); do \
-		for target in $$(sed -n 's/^func \(Fuzz[A-Za-z0-9_]*\)(.*/\1/p' $$file); do \
-			echo "== $$target ($$(dirname $$file))"; \
-			$(GO) test -run '^$$' -fuzz "^$$target\$$" -fuzztime $(FUZZTIME) $$(dirname $$file) \
-				|| failed="$$failed $$target"; \
+	@mkdir -p bin/fuzz; failed=""; cache=$$($(GO) env GOCACHE)/fuzz; \
+	for dir in $$(grep -rl --include='*_test.go' '^func Fuzz' . | xargs -n1 dirname | sort -u); do \
+		targets=$$(sed -n 's/^func \(Fuzz[A-Za-z0-9_]*\)(.*/\1/p' $$dir/*_test.go); \
+		pkg=$$($(GO) list $$dir); bin=$(CURDIR)/bin/fuzz/$$(echo $$pkg | tr / _).test; \
+		if ! $(GO) test -c -fuzz "^$$(echo $$targets | cut -d' ' -f1)\$$" -o $$bin $$dir; then \
+			failed="$$failed $$dir"; continue; \
+		fi; \
+		for target in $$targets; do \
+			echo "== $$target ($$pkg)"; \
+			(cd $$dir && $$bin -test.run '^$$' -test.fuzz "^$$target\$$" -test.fuzztime $(FUZZTIME) \
+				-test.fuzzcachedir $$cache/$$pkg -test.timeout 10m) || failed="$$failed $$target"; \
 		done; \
 	done; \
-	if [ -n "$$failed" ]; then echo "fuzz targets failed:$$failed"; exit 1; fi
+	if [ -n "$$failed" ]; then echo "fuzz failed:$$failed"; exit 1; fi
 
 # Figures for BENCHMARKS.md. -run '^$$' skips the tests.
 bench:
