@@ -732,10 +732,24 @@ func findProcess(t *testing.T, argv ...string) int {
 		t.Skipf("ps: %v", err)
 	}
 	want := strings.Join(argv, " ")
+	// Actions run under sitrep's process supervisor: the process is this
+	// test's grandchild (or its child where there is no supervisor).
+	parent := map[string]string{}
+	var match []string
 	for _, l := range strings.Split(string(out), "\n") {
 		f := strings.Fields(l)
-		if len(f) > 2 && f[1] == strconv.Itoa(os.Getpid()) && strings.Join(f[2:], " ") == want {
-			pid, _ := strconv.Atoi(f[0])
+		if len(f) < 2 {
+			continue
+		}
+		parent[f[0]] = f[1]
+		if len(f) > 2 && strings.Join(f[2:], " ") == want {
+			match = append(match, f[0])
+		}
+	}
+	self := strconv.Itoa(os.Getpid())
+	for _, p := range match {
+		if parent[p] == self || parent[parent[p]] == self {
+			pid, _ := strconv.Atoi(p)
 			return pid
 		}
 	}
