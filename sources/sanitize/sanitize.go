@@ -14,7 +14,6 @@
 package sanitize
 
 import (
-	"fmt"
 	"strings"
 	"unicode/utf8"
 )
@@ -49,7 +48,7 @@ func Text(s string) string {
 		case r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0):
 			i += size
 		case Invisible(r) && !(r == zwj && joinsEmoji(b.String(), s[i+size:])):
-			fmt.Fprintf(&b, "⟨U+%04X⟩", r)
+			writeMarker(&b, r)
 			i += size
 		default:
 			b.WriteString(s[i : i+size])
@@ -128,6 +127,21 @@ func Invisible(r rune) bool {
 }
 
 const zwj = 0x200d
+
+// writeMarker writes r as ⟨U+202E⟩: at least four upper-case hex digits,
+// as Unicode writes code points.
+func writeMarker(b *strings.Builder, r rune) {
+	const hex = "0123456789ABCDEF"
+	b.WriteString("⟨U+")
+	digits := 4
+	for r>>(4*digits) != 0 {
+		digits++
+	}
+	for i := digits - 1; i >= 0; i-- {
+		b.WriteByte(hex[(r>>(4*i))&0xf])
+	}
+	b.WriteString("⟩")
+}
 
 // joinsEmoji reports whether a zero-width joiner between the text already
 // kept (done) and the text still to come (rest) sits between two emoji, as

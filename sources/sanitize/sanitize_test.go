@@ -161,3 +161,21 @@ func FuzzLine(f *testing.F) {
 		}
 	})
 }
+
+// The sanitizer runs on every title and log line: a clean line costs a
+// scan, a hostile one a rebuild.
+func BenchmarkText(b *testing.B) {
+	for _, bc := range []struct{ name, s string }{
+		{"ascii", "2026-11-29T03:12:01Z ERROR payment-gateway: upstream timed out after 30s (req 7f3a9c)"},
+		{"unicode", "2026-11-29T03:12:01Z ⚠️ Zahlungsdienst: Zeitüberschreitung nach 30 s — 日本 👩\u200d💻"},
+		{"hostile", "\x1b[31mERROR\x1b[0m \u202egnp.exe\u202c ad\u200bmin \x1b]52;c;eA==\x07 done"},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			b.SetBytes(int64(len(bc.s)))
+			b.ReportAllocs()
+			for b.Loop() {
+				_ = Text(bc.s)
+			}
+		})
+	}
+}
