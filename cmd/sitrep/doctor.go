@@ -469,8 +469,8 @@ func nearestServices(svcs []pagerduty.Service, key string, n int) []string {
 	var cs []cand
 	for _, s := range svcs {
 		ln := strings.ToLower(s.Name)
-		dist := editDistance(lk, ln)
-		if id := editDistance(lk, strings.ToLower(s.ID)); id < dist {
+		dist := actions.EditDistance(lk, ln)
+		if id := actions.EditDistance(lk, strings.ToLower(s.ID)); id < dist {
 			dist = id
 		}
 		limit := max(2, utf8.RuneCountInString(key)/3)
@@ -490,28 +490,6 @@ func nearestServices(svcs []pagerduty.Service, key string, n int) []string {
 		out = append(out, fmt.Sprintf("%s (%s)", c.s.Name, c.s.ID))
 	}
 	return out
-}
-
-// editDistance is the Levenshtein distance between a and b, in runes.
-func editDistance(a, b string) int {
-	ra, rb := []rune(a), []rune(b)
-	prev := make([]int, len(rb)+1)
-	cur := make([]int, len(rb)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(ra); i++ {
-		cur[0] = i
-		for j := 1; j <= len(rb); j++ {
-			cost := 1
-			if ra[i-1] == rb[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(rb)]
 }
 
 // promClient is the Prometheus client the checks share, or the error that
