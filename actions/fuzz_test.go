@@ -126,8 +126,26 @@ func FuzzParseCommand(f *testing.F) {
 	}
 	c, _ := Load(filepath.Join(tdata, "plan"))
 	f.Fuzz(func(t *testing.T, line string) {
-		_, _ = ParseCommand(line, c)
-		_ = Complete(line, c)
+		if cmd, err := ParseCommand(line, c); err == nil {
+			a, ok := c.Lookup(cmd.Action)
+			if !ok {
+				t.Fatalf("%q parsed to unknown action %q", line, cmd.Action)
+			}
+			for k := range cmd.Params {
+				if p, ok := a.Param(k); !ok || p.From == FromCaller {
+					t.Fatalf("%q sets %s, which the engineer may not set on %s", line, k, a.Name)
+				}
+			}
+		}
+		// A candidate is a verb, an action or a parameter to add.
+		for _, cand := range Complete(line, c) {
+			name := strings.TrimSuffix(strings.TrimPrefix(cand, "--"), "=")
+			_, isAction := c.Lookup(cand)
+			isParam := strings.HasPrefix(cand, "--") && strings.HasSuffix(cand, "=")
+			if !contains(CommandVerbs, cand) && !isAction && !(isParam && name != "") {
+				t.Fatalf("completing %q offered %q", line, cand)
+			}
+		}
 		_, _ = splitCommand(line)
 	})
 }
