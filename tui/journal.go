@@ -53,7 +53,7 @@ func (j *journalScreen) view(s Styles, width, height int) string {
 			rel := relative(e.At, j.incident.CreatedAt)
 			row := fit(e.At.UTC().Format(layout), timeW) + " " + fit(rel, 9) + " " + fit(e.Kind, kindW) + " " + fit(sanitize.Line(e.Actor), actorW) + " "
 			summary := sanitize.Line(e.Summary)
-			if id := outboxOf(e); id != "" && j.pending[id] && e.Kind != outbox.KindDelivered {
+			if id := outbox.ItemOf(e); id != "" && j.pending[id] && e.Kind != outbox.KindDelivered {
 				summary = s.Warn.Render("[pending]") + " " + summary
 			}
 			lines = append(lines, truncate(row+summary, width))

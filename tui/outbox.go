@@ -1,9 +1,7 @@
 package tui
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 
 	tea "charm.land/bubbletea/v2"
@@ -209,17 +207,4 @@ func (m *Model) outboxBadges() string {
 		out += " " + s.Error.Render(fmt.Sprintf("journal: %d waiting for disk", m.journalWaiting))
 	}
 	return out
-}
-
-// outboxOf is the outbox item an entry's write waits in, if any.
-func outboxOf(e journal.Entry) string {
-	if !bytes.Contains(e.Data, []byte(`"`+outbox.DataKey+`"`)) {
-		return ""
-	}
-	var d map[string]any
-	if json.Unmarshal(e.Data, &d) != nil {
-		return ""
-	}
-	id, _ := d[outbox.DataKey].(string)
-	return id
 }

@@ -41,9 +41,9 @@ type backlog struct {
 	mu       sync.Mutex
 	entries  []Entry // normalized, in append order
 	sources  map[string]bool
-	cause    error // the disk's last refusal
-	draining bool  // a retry is committing: new entries wait behind it
-	retrying bool  // drainBacklog runs
+	cause    error         // the disk's last refusal
+	draining bool          // a retry is committing: new entries wait behind it
+	retrying bool          // drainBacklog runs
 	stop     chan struct{} // closed by Close: stop retrying
 	done     chan struct{} // closed when drainBacklog returns
 	closing  bool

@@ -489,6 +489,20 @@ func (o *Outbox) poke() {
 	}
 }
 
+// ItemOf is the outbox item that delivers a journal entry's write, or ""
+// when the entry was not sent through the outbox.
+func ItemOf(e journal.Entry) string {
+	if !strings.Contains(string(e.Data), `"`+DataKey+`"`) {
+		return ""
+	}
+	var d map[string]any
+	if json.Unmarshal(e.Data, &d) != nil {
+		return ""
+	}
+	id, _ := d[DataKey].(string)
+	return id
+}
+
 // permanentError is a write no attempt can deliver.
 type permanentError struct{ error }
 

@@ -140,7 +140,7 @@ func buildTimeline(in Input, f *facts) []row {
 			continue
 		}
 		where := ""
-		if id := outboxID(e); id != "" {
+		if id := outbox.ItemOf(e); id != "" {
 			d, settled := delivery[id]
 			if i, ok := index["pd:note:"+d.ref]; ok && settled && d.ref != "" {
 				// The note PagerDuty has is this write: show it once.
@@ -248,17 +248,4 @@ func deliveries(entries []journal.Entry) map[string]delivery {
 		out[d.ID] = delivery{delivered: e.Kind == outbox.KindDelivered, failed: e.Kind == outbox.KindFailed, ref: d.Ref, reason: d.Reason}
 	}
 	return out
-}
-
-// outboxID is the outbox item that delivered an entry's write, if any.
-func outboxID(e journal.Entry) string {
-	if !strings.Contains(string(e.Data), `"`+outbox.DataKey+`"`) {
-		return ""
-	}
-	var d map[string]any
-	if json.Unmarshal(e.Data, &d) != nil {
-		return ""
-	}
-	id, _ := d[outbox.DataKey].(string)
-	return id
 }
