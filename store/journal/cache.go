@@ -9,6 +9,7 @@ import (
 	bolt "go.etcd.io/bbolt"
 
 	"sitrep/sources/pagerduty"
+	"sitrep/sources/sanitize"
 )
 
 // The incident cache keeps the last incident list per scope ("mine",
@@ -81,5 +82,25 @@ func (j *Journal) LoadIncidents(scope string) ([]pagerduty.Incident, time.Time, 
 	if err := json.Unmarshal(blob, &out); err != nil {
 		return nil, time.Time{}, fmt.Errorf("load incident cache %q from %s: %w (it will be replaced on the next refresh)", scope, j.path, err)
 	}
+	for i := range out {
+		resanitize(&out[i])
+	}
 	return out, savedAt, nil
+}
+
+// resanitize passes a cached incident's text through today's sanitizer: a
+// cache written by an older sitrep (or edited by hand) is outside text
+// too, and the first frame draws it before PagerDuty answers. Clean text
+// costs no allocation.
+func resanitize(in *pagerduty.Incident) {
+	in.Title = sanitize.Line(in.Title)
+	in.Priority = sanitize.Line(in.Priority)
+	in.Service.Name = sanitize.Line(in.Service.Name)
+	in.EscalationPolicy.Name = sanitize.Line(in.EscalationPolicy.Name)
+	for k := range in.Assignees {
+		in.Assignees[k].Name = sanitize.Line(in.Assignees[k].Name)
+	}
+	for k := range in.Teams {
+		in.Teams[k].Name = sanitize.Line(in.Teams[k].Name)
+	}
 }
