@@ -680,6 +680,11 @@ func TestCancelRun(t *testing.T) {
 	if _, ok := hn.recs.find(actions.StepCancelled); !ok {
 		t.Error("no cancelled record")
 	}
+	hn.press("h") // typed while the run was ending: not an answer
+	if _, ok := hn.recs.find(actions.StepOutcome); ok || hn.runView().outcome != "" {
+		t.Fatal("a key at the instant the run ended answered \"Did it help?\"")
+	}
+	hn.wait()
 	hn.press("esc") // before an outcome: records unknown
 	hn.until("the outcome", func() bool { _, ok := hn.recs.find(actions.StepOutcome); return ok })
 	if rec, _ := hn.recs.find(actions.StepOutcome); rec.Outcome != outcomeUnknown {

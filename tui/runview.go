@@ -292,6 +292,11 @@ func (r *runScreen) key(msg tea.KeyPressMsg) (screen, tea.Cmd) {
 		}
 		return r, nil
 	}
+	if r.outcome == "" && r.now.Sub(r.doneAt) < gracePeriod {
+		// "Did it help?" has just appeared: a key typed while the run was
+		// going cannot be its answer.
+		return r, nil
+	}
 	if r.outcome == "" {
 		outcome := map[string]string{"h": outcomeHelped, "n": outcomeNoEffect, "w": outcomeWorse, "u": outcomeUnknown}[k]
 		if k == "esc" {
