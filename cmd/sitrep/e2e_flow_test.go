@@ -94,6 +94,7 @@ func TestIncidentFlowEndToEnd(t *testing.T) {
 	term.send("Enter")
 	term.waitFor("the run's output", 30*time.Second, contains("done: 3/3 pods ready"))
 	term.waitFor("the outcome prompt", 10*time.Second, contains("Did it help?"))
+	time.Sleep(600 * time.Millisecond) // past the grace period of the question
 	term.send("h")
 	term.send("Escape")
 	term.waitFor("the list again", 10*time.Second, contains("─────"))
