@@ -153,7 +153,7 @@ func TestIncidentFlowEndToEnd(t *testing.T) {
 			continue
 		}
 		if i < last {
-			t.Errorf("%q is out of order in the timeline", want)
+			t.Errorf("%q is out of order in the timeline:\n%s", want, md)
 		}
 		last = i
 	}
