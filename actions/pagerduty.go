@@ -181,7 +181,7 @@ func (r *PagerDutyRunner) Run(ctx context.Context, out func(Chunk)) Result {
 	case err == nil:
 		res.OK, res.Text = true, "PagerDuty "+r.Op+" done"
 		if q, ok := r.Writer.(interface{ Queues() bool }); ok && q.Queues() {
-			res.Text = "PagerDuty " + r.Op + " journaled and queued: sitrep delivers it, retrying while PagerDuty fails (the header counts what is on its way)"
+			res.Text = "PagerDuty " + r.Op + " queued: delivered by the outbox, retried while PagerDuty fails"
 		}
 	case ctx.Err() != nil:
 		res.Cancelled, res.Text, res.ExitCode = true, "cancelled", -1
