@@ -14,12 +14,12 @@ import (
 	"fmt"
 	"io"
 	"sort"
-	"strconv"
 	"strings"
 	"time"
 
 	"sitrep/actions"
 	"sitrep/sources/deploys"
+	"sitrep/sources/metrics"
 	"sitrep/sources/pagerduty"
 	"sitrep/store/journal"
 )
@@ -657,11 +657,7 @@ func pinnedValues(e journal.Entry) []string {
 }
 
 func value(v float64, unit string) string {
-	s := strconv.FormatFloat(v, 'g', 4, 64)
-	if unit != "" {
-		s += " " + inline(unit)
-	}
-	return s
+	return metrics.FormatValue(v, inline(unit))
 }
 
 func (f *facts) audit(b *strings.Builder) {

@@ -235,7 +235,7 @@ func TestFacts(t *testing.T) {
 			`time_to_acknowledge: "4m0s"`,
 			`time_to_resolve: "41m0s"`,
 			"  - \"Ana Ops\"\n  - \"Ben Backend\"\n",
-			"| restart\\_service | payment-gateway in prod | ok: 3 hosts would restart | allowed | Ana Ops | exit 0 | 59s | helped | 5xx rate 0.31 → 0.01; p95 latency 840ms → 120ms |",
+			"| restart\\_service | payment-gateway in prod | ok: 3 hosts would restart | allowed | Ana Ops | exit 0 | 59s | helped | 5xx rate 0.31 → 0.01; p95 latency 840 ms → 120 ms |",
 			"payment-gateway 2.14.0 rolled out\n  (payment-gateway, from pagerduty); nearest to the start",
 			"config: raise pool size to 64",
 			"Observed at 2026-11-28 02:20:30 UTC by Ana Ops: 5xx ratio 0.31",

@@ -9,6 +9,7 @@ import (
 
 	"sitrep/actions"
 	"sitrep/sources/deploys"
+	"sitrep/sources/metrics"
 	"sitrep/store/journal"
 )
 
@@ -186,12 +187,11 @@ func effect(ms []actions.MetricChange) string {
 			parts = append(parts, fmt.Sprintf("%s: no data (%s)", m.Name, m.NoData))
 			continue
 		}
-		parts = append(parts, fmt.Sprintf("%s %s%s → %s%s", m.Name, num(m.Before), m.Unit, num(m.After), m.Unit))
+		parts = append(parts, fmt.Sprintf("%s %s → %s", m.Name, metrics.FormatValue(m.Before, m.Unit), metrics.FormatValue(m.After, m.Unit)))
 	}
 	return strings.Join(parts, "; ")
 }
 
-func num(v float64) string { return strconv.FormatFloat(v, 'g', 4, 64) }
 
 // contributingChanges keeps the changes before start (within window when
 // set), nearest first.
