@@ -192,7 +192,6 @@ func effect(ms []actions.MetricChange) string {
 	return strings.Join(parts, "; ")
 }
 
-
 // contributingChanges keeps the changes before start (within window when
 // set), nearest first.
 func contributingChanges(cs []deploys.Change, start time.Time, window time.Duration) []deploys.Change {
