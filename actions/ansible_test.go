@@ -89,7 +89,7 @@ func TestAnsibleCheckThenRun(t *testing.T) {
 	if b, _ := os.ReadFile(dest); !strings.Contains(string(b), "version = v2.0") {
 		t.Errorf("file after run = %q", b)
 	}
-	if got := rec.steps(); got != "previewed,previewed,confirmed,started,output,finished" {
+	if got := rec.steps(); got != "previewed,confirmed,started,output,finished" {
 		t.Errorf("steps = %s", got)
 	}
 }

@@ -150,6 +150,9 @@ type Plan struct {
 	dryRunText  string
 	confirmedBy string
 	ran         bool
+	// previewJournaled is set once the preview's entry is written: a
+	// preview is journaled once, with the verdict it settled on.
+	previewJournaled bool
 }
 
 // Explain is what the action does and why it is safe.
@@ -217,17 +220,32 @@ func (e *Engine) Prepare(ctx context.Context, name string, given map[string]stri
 		return nil, &BlockedError{v}
 	}
 	p.Guards = e.Catalogue.Guards(a, p.Target.Env)
+	if a.ReadOnly() {
+		// The claim is checked again here, whoever built the action: a
+		// diagnostic that could write would skip the confirmation.
+		if why := a.WriteReason(); why != "" {
+			return nil, fmt.Errorf("%s claims changes: nothing, but %s: refused", a.Name, why)
+		}
+		// Only the action's own confirm applies: the environment's is
+		// written for actions that change something.
+		p.Guards.Confirm = a.Guards.Confirm
+	}
 	if err := p.buildRunner(ctx, vals); err != nil {
 		return nil, fmt.Errorf("%s: %w", a.Name, err)
 	}
 	p.Preview = p.runner.Preview()
 	p.Limit = limitText(p.Guards)
 	p.Verdict = p.evaluate()
-	rec := p.record(StepPreviewed)
 	if !p.runner.HasDryRun() {
+		// Nothing the engineer waits for can change the preview: it is
+		// settled now. An action with a dry run is journaled by DryRun,
+		// once it has run: before it, a required dry run reads as
+		// "blocked by dry_run", a verdict the engineer never acted on.
+		rec := p.record(StepPreviewed)
 		rec.DryRun = p.Preview.DryRunNote
+		p.previewJournaled = true
+		e.emit(red, rec)
 	}
-	e.emit(red, rec)
 	return p, nil
 }
 
@@ -389,7 +407,7 @@ func (p *Plan) evaluate() Verdict {
 		Action: p.Action.Name, Service: p.Target.Service, Env: p.Target.Env, Risk: p.Action.Risk,
 		Config: p.Guards, Hosts: len(p.BlastRadius), Fleet: p.Fleet, Now: e.now(), History: e.History,
 		HasDryRun: p.runner.HasDryRun(), DryRunOK: p.dryRunOK, IncidentStatus: p.Target.Status,
-		ReadOnly: e.ReadOnly,
+		ReadOnly: e.ReadOnly, DryRunExempt: p.Action.DryRunExempt(), ChangesNothing: p.Action.ReadOnly(),
 	})
 }
 
@@ -429,30 +447,38 @@ func (e *Engine) emit(red *Redactor, r Record) {
 	}
 }
 
-// DryRun runs the action's dry run, if it has one, and records its result.
-// With no dry run it says so plainly and returns a Result that is not OK.
+// DryRun runs the action's dry run, if it has one, and journals the
+// preview with its result and the verdict that follows from it. With no
+// dry run it says so plainly and returns a Result that is not OK (the
+// preview was journaled by Prepare).
 //
 // In read-only mode nothing starts: a dry run is still a process or a
 // request, and read-only promises neither.
 func (p *Plan) DryRun(ctx context.Context, out func(Chunk)) Result {
-	if p.engine.ReadOnly {
-		return Result{ExitCode: -1, Text: "read-only: no dry run"}
+	if !p.runner.HasDryRun() {
+		if p.engine.ReadOnly {
+			return Result{ExitCode: -1, Text: "read-only: no dry run"}
+		}
+		return Result{ExitCode: -1, Text: "no dry run: " + p.Preview.DryRunNote}
 	}
 	var res Result
-	if !p.runner.HasDryRun() {
-		res = Result{ExitCode: -1, Text: "no dry run: " + p.Preview.DryRunNote}
+	if p.engine.ReadOnly {
+		res = Result{ExitCode: -1, Text: "read-only: no dry run"}
 	} else {
 		res = p.runner.DryRun(ctx, out)
 	}
 	p.mu.Lock()
-	if p.runner.HasDryRun() {
+	if !p.engine.ReadOnly {
 		ok := res.OK
 		p.dryRunOK = &ok
 	}
 	text := res.Text
+	if res.Cancelled && !strings.HasPrefix(text, "cancelled") {
+		text = "cancelled: " + text
+	}
 	if res.Summary != nil {
 		text += "\n" + res.Summary.Text()
-	} else if res.Output != "" && p.runner.HasDryRun() {
+	} else if res.Output != "" {
 		text += "\n" + lastLines(res.Output, 20)
 	}
 	p.dryRunText = text
@@ -460,8 +486,12 @@ func (p *Plan) DryRun(ctx context.Context, out func(Chunk)) Result {
 	rec := p.record(StepPreviewed)
 	rec.DryRun = text
 	rec.DryRunOK = p.dryRunOK
+	first := !p.previewJournaled
+	p.previewJournaled = true
 	p.mu.Unlock()
-	p.engine.emit(p.red, rec)
+	if first {
+		p.engine.emit(p.red, rec)
+	}
 	return res
 }
 

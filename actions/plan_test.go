@@ -289,7 +289,7 @@ func TestPlanFlowProduction(t *testing.T) {
 	if _, err := p.Run(ctx, nil); err == nil {
 		t.Error("a plan ran twice")
 	}
-	if got := rec.steps(); got != "previewed,previewed,confirmed,started,output,finished" {
+	if got := rec.steps(); got != "previewed,confirmed,started,output,finished" {
 		t.Errorf("steps = %s", got)
 	}
 	want := regexp.MustCompile(`^restart_service on payment-gateway \(prod\) by Alice: exit 0 in [0-9]+\.[0-9] s$`)
