@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -16,6 +15,7 @@ import (
 	"sitrep/sources/enrich"
 	"sitrep/sources/health"
 	"sitrep/sources/logs"
+	"sitrep/sources/metrics"
 	"sitrep/sources/pagerduty"
 	"sitrep/sources/sanitize"
 )
@@ -589,12 +589,10 @@ func (m *Model) enrichmentSummary(in pagerduty.Incident) (string, bool) {
 	return b.String(), have
 }
 
+// formatValue is a metric value as notes and pins write it (never in
+// scientific notation); outside text is sanitized by the caller.
 func formatValue(v float64, unit string) string {
-	s := strconv.FormatFloat(v, 'g', 3, 64)
-	if unit != "" {
-		s += " " + unit
-	}
-	return s
+	return metrics.FormatValue(v, unit)
 }
 
 // maxPinned bounds the rows of a pane a pin keeps.

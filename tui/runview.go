@@ -447,17 +447,10 @@ func effectText(changes []actions.MetricChange) string {
 		if c.NoData != "" {
 			continue // drawn on a line of its own
 		}
-		unit := ""
-		if c.Unit != "" {
-			unit = " " + c.Unit
-		}
-		parts = append(parts, fmt.Sprintf("%s %s%s → %s%s", sanitize.Line(c.Name), figure(c.Before), unit, figure(c.After), unit))
+		unit := sanitize.Line(c.Unit)
+		parts = append(parts, fmt.Sprintf("%s %s → %s", sanitize.Line(c.Name), formatValue(c.Before, unit), formatValue(c.After, unit)))
 	}
 	return strings.Join(parts, ", ")
-}
-
-func figure(v float64) string {
-	return strings.TrimSuffix(strings.TrimRight(fmt.Sprintf("%.2f", v), "0"), ".")
 }
 
 func targetText(plan *actions.Plan) string {
