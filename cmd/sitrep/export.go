@@ -22,16 +22,16 @@ func newExportCmd(g *globalFlags) *cobra.Command {
 		force bool
 	)
 	cmd := &cobra.Command{
-		Use:   "export INCIDENT_ID",
+		Use:   "export INCIDENT",
 		Short: "Write an incident's post-mortem draft as markdown (stdout, or -o FILE)",
 		Long: `export merges the incident's PagerDuty timeline with sitrep's journal into a
 post-mortem draft: the facts filled in, the rest marked for the team.
 
-It reads PagerDuty when a token is configured and reachable, and otherwise
-works from what the journal kept of the incident.`,
+The incident is named by its number (#9 or 9) or its PagerDuty ID
+(Q000009). It reads PagerDuty when a token is configured and reachable, and
+otherwise works from what the journal kept of the incident.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			id := args[0]
 			j, err := g.openJournal(false)
 			if errors.Is(err, journal.ErrLocked) {
 				// A running sitrep holds the journal: export from a
@@ -51,15 +51,21 @@ works from what the journal kept of the incident.`,
 			}
 
 			var feed recorder.Feed // nil: journal only
+			var finder incidentFinder
 			secrets := &sanitize.Secrets{}
 			if cfg, err := g.settings(cmd); err == nil {
 				token, err := cfg.token(cmd.Context())
 				if err == nil {
-					feed = pagerduty.New(pagerduty.Config{APIURL: cfg.APIURL, Token: token})
+					pd := pagerduty.New(pagerduty.Config{APIURL: cfg.APIURL, Token: token})
+					feed, finder = pd, pd
 				}
 				// The export hides the secrets the cockpit hides.
 				cat, _ := actions.Load(catalogueDirs(cfg.actionsDir())...)
 				secrets = knownSecrets(&cfg, token, cat)
+			}
+			id, err := resolveIncident(cmd.Context(), args[0], j, finder)
+			if err != nil {
+				return err
 			}
 			rec := recorder.New(j, feed, "")
 			rec.SetSecrets(secrets)

@@ -110,7 +110,7 @@ given as --confirm SERVICE, or nothing runs.`,
 			return runAction(cmd, g, args[0], incident, given, dryRun, confirm, interactive, cmd.InOrStdin())
 		},
 	}
-	cmd.Flags().StringVar(&incident, "incident", "", "PagerDuty incident ID")
+	cmd.Flags().StringVar(&incident, "incident", "", "the incident: its number (#9 or 9) or PagerDuty ID (Q000009)")
 	cmd.Flags().StringArrayVar(&params, "param", nil, "parameter as name=value (repeatable)")
 	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "show the preview and the dry run, run nothing")
 	cmd.Flags().StringVar(&confirm, "confirm", "", "the confirmation, for runs without a terminal: the service's name")
@@ -131,6 +131,12 @@ func runAction(cmd *cobra.Command, g *globalFlags, name, incidentID string, give
 		fmt.Fprintf(cmd.ErrOrStderr(), "sitrep: %s\n\n", sanitize.Line(notice))
 	} else if err != nil {
 		fmt.Fprintf(cmd.ErrOrStderr(), "sitrep: %v\n\n", err)
+	}
+	// #9, 9 or Q000009: the journal knows the numbers it has seen, and
+	// PagerDuty the rest.
+	incidentID, err = resolveIncident(ctx, incidentID, env.journal, env.feed)
+	if err != nil {
+		return err
 	}
 	d, err := env.feed.Detail(ctx, incidentID)
 	if err != nil {
