@@ -54,6 +54,13 @@ type Action struct {
 	Announce Announce
 	// NotifyFirst announces the run before it starts, not only after.
 	NotifyFirst bool
+	// Changes is ChangesNothing for a read-only diagnostic: it needs no
+	// confirmation beyond its own guards.confirm, and only a runner sitrep
+	// can see is read-only (an HTTP GET or HEAD) may claim it.
+	Changes string
+	// BuiltIn marks one of sitrep's own PagerDuty operations, offered
+	// without YAML; a catalogue action of the same name replaces it.
+	BuiltIn bool
 
 	// Source is where the action was defined, for messages.
 	Source Pos
@@ -194,6 +201,74 @@ type Announce struct {
 	// SlackWebhookEnv names the environment variable holding a Slack
 	// incoming-webhook URL; empty means no Slack announcement.
 	SlackWebhookEnv string
+}
+
+// ChangesNothing is the value of changes: that declares a read-only
+// diagnostic.
+const ChangesNothing = "nothing"
+
+// ReadOnly reports whether the action declares that it changes nothing.
+func (a *Action) ReadOnly() bool { return a.Changes == ChangesNothing }
+
+// HasDryRun reports whether the action has a dry run: an exec dry_run, an
+// http dry_run, or ansible's check mode. A PagerDuty write has none.
+func (a *Action) HasDryRun() bool {
+	switch a.Runner {
+	case RunnerExec:
+		return a.Exec != nil && len(a.Exec.DryRun) > 0
+	case RunnerAnsible:
+		return true
+	case RunnerHTTP:
+		return a.HTTP != nil && a.HTTP.DryRun != nil
+	}
+	return false
+}
+
+// DryRunExempt says why require_dry_run does not apply to the action, or
+// "" when it does: a PagerDuty write has no dry run by nature (the preview
+// shows the exact request instead), and a read-only diagnostic is itself
+// as safe as a dry run.
+func (a *Action) DryRunExempt() string {
+	switch {
+	case a.Runner == RunnerPagerDuty:
+		return "PagerDuty writes have no dry run by nature; the preview shows the exact request that will be sent"
+	case a.ReadOnly():
+		return "it changes nothing (changes: nothing), so running it is as safe as a dry run"
+	}
+	return ""
+}
+
+// WriteReason says why a's runner can change something, or "" when it
+// cannot: only an HTTP GET or HEAD is read-only in a way sitrep can see. A
+// program (exec) or a playbook (ansible, even in check mode: a task may set
+// check_mode: false) can do anything, so their claim is not accepted.
+func (a *Action) WriteReason() string {
+	switch a.Runner {
+	case RunnerPagerDuty:
+		op := ""
+		if a.PD != nil {
+			op = " " + a.PD.Op
+		}
+		return "runner pagerduty writes to the incident (op" + op + ")"
+	case RunnerHTTP:
+		if a.HTTP == nil {
+			return ""
+		}
+		if m := strings.ToUpper(a.HTTP.Method); m != "GET" && m != "HEAD" {
+			return "runner http sends " + m + ", which may change the server's state (only GET and HEAD are read-only)"
+		}
+		if d := a.HTTP.DryRun; d != nil {
+			if m := strings.ToUpper(d.Method); m != "" && m != "GET" && m != "HEAD" {
+				return "its http.dry_run sends " + m + " (only GET and HEAD are read-only)"
+			}
+		}
+		return ""
+	case RunnerExec:
+		return "runner exec runs a program, and sitrep cannot see what a program changes"
+	case RunnerAnsible:
+		return "runner ansible runs a playbook, and a task may change hosts even in check mode (check_mode: false)"
+	}
+	return "runner " + a.Runner + " may change something"
 }
 
 // Param returns the named parameter.

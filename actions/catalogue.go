@@ -18,6 +18,12 @@ type Catalogue struct {
 	EnvGuards map[string]GuardConfig
 	// warnings are things that load but are likely mistakes.
 	warnings []Problem
+	// unrunnable are actions a guard can never allow somewhere they apply.
+	// They stay in the catalogue (the preview names the rule), and fail
+	// `sitrep actions check`.
+	unrunnable []Problem
+	// defs counts the action definitions read from files, valid or not.
+	defs int
 }
 
 // Problem is one thing wrong in a catalogue, at a place in a file.
@@ -41,6 +47,15 @@ func (c *Catalogue) Actions() []*Action { return slices.Clone(c.actions) }
 // admits a value beginning with "-"), sorted by file and line. They do not
 // leave an action out of the catalogue.
 func (c *Catalogue) Warnings() []Problem { return slices.Clone(c.warnings) }
+
+// Unrunnable lists the actions that a guard can never allow in some
+// environment they apply to, sorted by file and line. Load keeps them:
+// the preview shows the rule that blocks them.
+func (c *Catalogue) Unrunnable() []Problem { return slices.Clone(c.unrunnable) }
+
+// Defined is how many action definitions the files hold, valid or not:
+// what `sitrep actions check` checked.
+func (c *Catalogue) Defined() int { return c.defs }
 
 // Runbooks lists the parsed runbooks in load order.
 func (c *Catalogue) Runbooks() []*Runbook { return slices.Clone(c.runbooks) }
@@ -103,9 +118,11 @@ func (c *Catalogue) RunbooksFor(service string) []*Runbook {
 // out of it, and every problem is returned, sorted by file and line.
 func Load(paths ...string) (*Catalogue, []Problem) {
 	l := &loader{
-		cat:     &Catalogue{byName: map[string]*Action{}, EnvGuards: map[string]GuardConfig{}},
-		seen:    map[string]bool{},
-		defined: map[string]Pos{},
+		cat:      &Catalogue{byName: map[string]*Action{}, EnvGuards: map[string]GuardConfig{}},
+		seen:     map[string]bool{},
+		defined:  map[string]Pos{},
+		invalid:  map[string]bool{},
+		guardPos: map[string]Pos{},
 	}
 	for _, p := range paths {
 		l.loadPath(p)
@@ -114,6 +131,7 @@ func Load(paths ...string) (*Catalogue, []Problem) {
 	sortProblems(l.problems)
 	sortProblems(l.warnings)
 	l.cat.warnings = l.warnings
+	l.cat.unrunnable = l.unrunnable()
 	return l.cat, l.problems
 }
 
@@ -129,9 +147,10 @@ func sortProblems(probs []Problem) {
 	})
 }
 
-// Check is `sitrep actions check`: every problem in the catalogue at paths.
+// Check is `sitrep actions check`: every problem in the catalogue at
+// paths, and every action a guard can never allow, sorted by file and line.
 func Check(paths ...string) []Problem {
-	_, probs := Load(paths...)
+	_, probs := CheckCatalogue(paths...)
 	return probs
 }
 
@@ -142,6 +161,11 @@ type loader struct {
 	seen     map[string]bool // files already read, against include cycles
 	defined  map[string]Pos  // action name → where first defined
 	pending  []pendingUse    // runbook blocks that use a catalogue action
+	// invalid names actions whose definition has a problem, so that a
+	// runbook using one is not also reported as using an undefined name.
+	invalid map[string]bool
+	// guardPos is where each environment's guards are written.
+	guardPos map[string]Pos
 }
 
 type pendingUse struct {
@@ -204,12 +228,18 @@ func (l *loader) add(a *Action) {
 	l.cat.byName[a.Name] = a
 }
 
-// finish resolves runbook blocks that use an action defined elsewhere.
+// finish adds the built-in operations and resolves runbook blocks that
+// use an action defined elsewhere.
 func (l *loader) finish() {
+	l.addBuiltIns()
 	for _, u := range l.pending {
 		a, ok := l.cat.byName[u.name]
+		if !ok && l.invalid[u.name] {
+			continue // its definition's problem is reported where it is
+		}
 		if !ok {
-			l.problem(u.pos, u.name, "runbook uses an action that is not defined%s", suggestSuffix(u.name, l.cat.Names()))
+			// An invalid definition is a likely meaning too.
+			l.problem(u.pos, u.name, "runbook uses an action that is not defined%s", suggestSuffix(u.name, append(l.cat.Names(), keys(l.invalid)...)))
 			continue
 		}
 		u.rb.Blocks[u.idx].Action = a

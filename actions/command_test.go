@@ -54,10 +54,12 @@ func TestComplete(t *testing.T) {
 		line string
 		want string
 	}{
-		{"", "run,runbook,block_ip,echo_any,escalate,restart_service,slow,touch_canary"},
+		{"", "run,runbook,add_responder,block_ip,echo_any,escalate,merge,reassign,restart_service,set_priority,set_urgency,slow,snooze,status_update,touch_canary"},
 		{"ru", "run,runbook"},
-		{"runbook ", "block_ip,echo_any,escalate,restart_service,slow,touch_canary"},
-		{"runbook re", "restart_service"},
+		{"runbook ", "add_responder,block_ip,echo_any,escalate,merge,reassign,restart_service,set_priority,set_urgency,slow,snooze,status_update,touch_canary"},
+		{"runbook re", "reassign,restart_service"},
+		{"runbook set_u", "set_urgency"},
+		{"runbook snooze ", "--duration="},
 		{":runbook e", "echo_any,escalate"},
 		{"runbook restart_service ", "--env=,--service="},
 		{"runbook restart_service --s", "--service="},

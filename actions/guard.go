@@ -124,6 +124,13 @@ type GuardInput struct {
 	DryRunOK       *bool // nil: not run yet
 	IncidentStatus string
 	ReadOnly       bool
+	// DryRunExempt says why require_dry_run does not apply (a PagerDuty
+	// write, a read-only diagnostic); "" when it does.
+	DryRunExempt string
+	// ChangesNothing is a read-only diagnostic: its confirmation is only
+	// what Config.Confirm says (none by default), never raised to typed
+	// by production or risk.
+	ChangesNothing bool
 }
 
 // RuleResult is one guard rule's judgement, in words.
@@ -187,6 +194,9 @@ func ConfirmLevel(configured, env, risk string) string {
 // explained, even after one has blocked, so the preview can show them all.
 func Evaluate(in GuardInput) Verdict {
 	v := Verdict{Confirm: ConfirmLevel(in.Config.Confirm, in.Env, in.Risk)}
+	if in.ChangesNothing {
+		v.Confirm = orWord(in.Config.Confirm, ConfirmNone)
+	}
 	add := func(rule string, ok bool, format string, args ...any) {
 		v.Rules = append(v.Rules, RuleResult{Rule: rule, OK: ok, Detail: fmt.Sprintf(format, args...)})
 		if !ok && v.BlockedBy == "" {
@@ -273,6 +283,8 @@ func Evaluate(in GuardInput) Verdict {
 	switch {
 	case !need:
 		add(RuleDryRun, true, "a dry run is not required")
+	case in.DryRunExempt != "":
+		add(RuleDryRun, true, "require_dry_run does not apply: %s", in.DryRunExempt)
 	case !in.HasDryRun:
 		add(RuleDryRun, false, "a successful dry run is required, and this action has no dry run")
 	case in.DryRunOK == nil:
@@ -283,10 +295,12 @@ func Evaluate(in GuardInput) Verdict {
 		add(RuleDryRun, true, "the dry run succeeded")
 	}
 
-	switch v.Confirm {
-	case ConfirmTyped:
+	switch {
+	case in.ChangesNothing && v.Confirm == ConfirmNone:
+		add(RuleConfirm, true, "no confirmation needed: it changes nothing")
+	case v.Confirm == ConfirmTyped:
 		add(RuleConfirm, true, "type the service's name (%s) to confirm", in.Service)
-	case ConfirmYesNo:
+	case v.Confirm == ConfirmYesNo:
 		add(RuleConfirm, true, "confirm with yes")
 	default:
 		add(RuleConfirm, true, "no confirmation needed")

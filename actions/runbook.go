@@ -90,7 +90,8 @@ func (l *loader) loadRunbook(file string) {
 // actions by name stay unresolved. It is for tools and tests; Load is the
 // usual way in.
 func ParseRunbook(file string, src string) (*Runbook, []Problem) {
-	l := &loader{cat: &Catalogue{byName: map[string]*Action{}}, seen: map[string]bool{}, defined: map[string]Pos{}}
+	l := &loader{cat: &Catalogue{byName: map[string]*Action{}}, seen: map[string]bool{}, defined: map[string]Pos{},
+		invalid: map[string]bool{}, guardPos: map[string]Pos{}}
 	rb := l.parseRunbook(file, src)
 	return rb, l.problems
 }
@@ -183,7 +184,7 @@ func (l *loader) parseRunbook(file, src string) *Runbook {
 		body := lines[i+1 : min(end, len(lines))]
 		info := m[2]
 		lang, attrs, hasAttrs, err := parseFenceInfo(info)
-		pos := Pos{File: file, Line: i + 1}
+		pos := Pos{File: file, Line: i + 1, Column: strings.Index(line, fence) + 1}
 		if err != nil {
 			l.problem(pos, "", "fence attributes: %v", err)
 		}
@@ -203,7 +204,7 @@ func (l *loader) parseRunbook(file, src string) *Runbook {
 		bp := &rb.Blocks[len(rb.Blocks)-1]
 		if use := attrs["use"]; use != "" {
 			l.pending = append(l.pending, pendingUse{pos: pos, name: use, rb: rb, idx: len(rb.Blocks) - 1})
-		} else if a := l.runbookAction(file, pos, lang, attrs, body, strings.Join(explain, " "), rb); a != nil {
+		} else if a := l.runbookAction(file, pos, line, lang, attrs, body, strings.Join(explain, " "), rb); a != nil {
 			a.Runbook = file
 			bp.Action = a
 			l.add(a)
@@ -289,18 +290,50 @@ var knownFenceAttrs = map[string]bool{
 	"name": true, "title": true, "risk": true, "envs": true, "services": true, "runner": true,
 	"timeout": true, "env": true, "confirm": true, "notify_first": true, "dry_run": true,
 	"use": true, "action": true, "require_dry_run": true, "pagerduty": true, "slack_webhook_env": true,
+	"changes": true,
+}
+
+// attrColumn is the 1-based column of attribute key on a fence line, or
+// 0 when it cannot be found.
+func attrColumn(line, key string) int {
+	open := strings.IndexByte(line, '{')
+	if open < 0 || key == "" {
+		return 0
+	}
+	for i := open + 1; i < len(line); {
+		j := strings.Index(line[i:], key)
+		if j < 0 {
+			return 0
+		}
+		at, end := i+j, i+j+len(key)
+		before := line[at-1]
+		startsWord := before == '{' || before == ' ' || before == '\t' || before == '.'
+		endsWord := end == len(line) || strings.IndexByte("= \t}", line[end]) >= 0
+		if startsWord && endsWord {
+			return at + 1
+		}
+		i = at + 1
+	}
+	return 0
 }
 
 // runbookAction builds an action from a fenced block: the body is one
 // command line (split into argv here, before any value is known), the
 // fence attributes its settings, and the prose before it its explanation.
-func (l *loader) runbookAction(file string, pos Pos, lang string, attrs map[string]string, body []string, explain string, rb *Runbook) *Action {
+func (l *loader) runbookAction(file string, pos Pos, fenceLine, lang string, attrs map[string]string, body []string, explain string, rb *Runbook) *Action {
 	name := attrs["name"]
-	b := &actionBuilder{l: l, file: file, name: name, pos: &pos}
+	b := &actionBuilder{l: l, file: file, name: name, pos: &pos, fenceLine: fenceLine}
+	l.cat.defs++
 	before := len(l.problems)
+	defer func() {
+		if len(l.problems) > before {
+			l.markInvalid(name)
+		}
+	}()
 	a := &Action{
 		Name: name, Title: attrs["title"], Explain: explain, Risk: attrs["risk"],
 		Source: pos, Announce: Announce{PagerDuty: true}, Runner: attrs["runner"],
+		Changes: attrs["changes"],
 	}
 	if a.Runner == "" {
 		switch lang {
@@ -323,13 +356,17 @@ func (l *loader) runbookAction(file string, pos Pos, lang string, attrs map[stri
 	if t := attrs["timeout"]; t != "" {
 		d, err := time.ParseDuration(t)
 		if err != nil || d <= 0 {
-			b.fail(pos, "bad timeout %q", t)
+			b.fail(b.attr("timeout"), "bad timeout %q: want a positive duration such as 2m or 30s", t)
 		}
 		a.Timeout = d
 	}
 	if c := attrs["confirm"]; c != "" {
+		n := len(l.problems)
 		if g, ok := l.guards(file, name, nil, rawGuards{Confirm: c}); ok {
 			a.Guards.Confirm = g.Confirm
+		}
+		for i := n; i < len(l.problems); i++ {
+			l.problems[i].Pos = b.attr("confirm")
 		}
 	}
 	if attrs["require_dry_run"] == "true" {
@@ -345,7 +382,7 @@ func (l *loader) runbookAction(file string, pos Pos, lang string, attrs map[stri
 		kind, pname, ok := strings.Cut(k, ".")
 		if !ok {
 			if !knownFenceAttrs[k] {
-				b.fail(pos, "unknown fence attribute %q", k)
+				b.fail(b.attr(k), "unknown fence attribute %q%s", k, suggestSuffix(k, keys(knownFenceAttrs)))
 			}
 			continue
 		}
@@ -364,11 +401,11 @@ func (l *loader) runbookAction(file string, pos Pos, lang string, attrs map[stri
 			p.From = v
 		case "allow_leading_dash":
 			if v != "true" && v != "false" {
-				b.fail(pos, "%s=%q: want true or false", k, v)
+				b.fail(b.attr(k), "%s=%q: want true or false", k, v)
 			}
 			p.AllowLeadingDash = v == "true"
 		default:
-			b.fail(pos, "unknown fence attribute %q (parameters are param.NAME, default.NAME, from.NAME, allow_leading_dash.NAME)", k)
+			b.fail(b.attr(k), "unknown fence attribute %q (parameters are param.NAME, default.NAME, from.NAME, allow_leading_dash.NAME)", k)
 		}
 	}
 	var argv, dry []string
@@ -376,18 +413,18 @@ func (l *loader) runbookAction(file string, pos Pos, lang string, attrs map[stri
 		var err error
 		argv, err = splitCommand(strings.Join(body, "\n"))
 		if err != nil {
-			b.fail(pos, "command: %v", err)
+			b.fail(Pos{File: file, Line: pos.Line + 1, Column: 1}, "command: %v", err)
 		} else if len(argv) == 0 {
 			b.fail(pos, "the block has no command")
 		}
 		if d := attrs["dry_run"]; d != "" {
 			dry, err = splitCommand(d)
 			if err != nil {
-				b.fail(pos, "dry_run: %v", err)
+				b.fail(b.attr("dry_run"), "dry_run: %v", err)
 			}
 		}
 	} else {
-		b.fail(pos, "runbook blocks run with the exec runner; define %s actions in actions.yaml and use them with {use=NAME}", a.Runner)
+		b.fail(b.attr("runner"), "runbook blocks run with the exec runner; define %s actions in actions.yaml and use them with {use=NAME}", a.Runner)
 	}
 	// Implicit parameters for the incident's values.
 	used := map[string]bool{}
@@ -409,11 +446,14 @@ func (l *loader) runbookAction(file string, pos Pos, lang string, attrs map[stri
 	slices.Sort(order)
 	for _, n := range order {
 		p := *declared[n]
-		b.checkParam(&p, pos, pos, pos)
+		b.checkParam(&p, b.attr("param."+n), b.attr("from."+n), b.attr("default."+n))
 		a.Params = append(a.Params, p)
 	}
 	a.Exec = &ExecSpec{Argv: argv, DryRun: dry, Env: splitList(attrs["env"])}
-	b.validate(a, map[string]Pos{})
+	b.validate(a, map[string]Pos{
+		"name": b.attr("name"), "risk": b.attr("risk"), "runner": b.attr("runner"),
+		"changes": b.attr("changes"), "exec": pos,
+	})
 	if len(l.problems) > before {
 		return nil
 	}

@@ -119,6 +119,7 @@ type rawAction struct {
 	Timeout     string       `yaml:"timeout"`
 	Announce    *rawAnnounce `yaml:"announce"`
 	NotifyFirst bool         `yaml:"notify_first"`
+	Changes     string       `yaml:"changes"`
 }
 
 var topKeys = map[string]bool{"include": true, "actions": true, "guards": true}
@@ -211,6 +212,7 @@ func (l *loader) loadEnvGuards(file string, n ast.Node) {
 		g, ok := l.guards(file, "", kv.Value, rg)
 		if ok {
 			l.cat.EnvGuards[env] = g
+			l.guardPos[env] = nodePos(file, kv.Key)
 		}
 	}
 }
@@ -297,12 +299,14 @@ func (l *loader) loadAction(file string, n ast.Node) *Action {
 		l.problem(nodePos(file, n), "", "an action must be a mapping")
 		return nil
 	}
+	l.cat.defs++
 	if err := decodeNode(n, &ra, yaml.DisallowUnknownField()); err != nil {
 		name := ""
 		if c := child(n, "name"); c != nil {
 			name = strings.TrimSpace(c.String())
 		}
 		l.yamlProblem(file, name, err)
+		l.markInvalid(name)
 		return nil
 	}
 	b := &actionBuilder{l: l, file: file, node: n, name: ra.Name}
@@ -314,6 +318,7 @@ func (l *loader) loadAction(file string, n ast.Node) *Action {
 		Runner:      ra.Runner,
 		Risk:        ra.Risk,
 		NotifyFirst: ra.NotifyFirst,
+		Changes:     ra.Changes,
 		Source:      nodePos(file, n),
 		Announce:    Announce{PagerDuty: true},
 	}
@@ -377,11 +382,20 @@ func (l *loader) loadAction(file string, n ast.Node) *Action {
 		"name": at(file, n, "name"), "explain": at(file, n, "explain"), "risk": at(file, n, "risk"),
 		"runner": at(file, n, "runner"), "exec": at(file, n, "exec"), "ansible": at(file, n, "ansible"),
 		"http": at(file, n, "http"), "pagerduty": at(file, n, "pagerduty"),
+		"changes": at(file, n, "changes"),
 	})
 	if len(l.problems) > before {
+		l.markInvalid(a.Name)
 		return nil
 	}
 	return a
+}
+
+// markInvalid notes an action whose definition has a problem.
+func (l *loader) markInvalid(name string) {
+	if name != "" {
+		l.invalid[name] = true
+	}
 }
 
 func isJSONContent(h map[string]string) bool {
@@ -399,15 +413,27 @@ type actionBuilder struct {
 	file string
 	node ast.Node // nil for runbook actions
 	name string
-	// pos overrides node positions for runbook actions (their fence line).
-	pos *Pos
+	// pos is a runbook action's fence, the place of a problem that has
+	// none of its own; fenceLine is that line, to find attributes on it.
+	pos       *Pos
+	fenceLine string
 }
 
 func (b *actionBuilder) fail(p Pos, format string, args ...any) {
-	if b.pos != nil {
+	if b.pos != nil && p.Line == 0 {
 		p = *b.pos
 	}
 	b.l.problem(p, b.name, format, args...)
+}
+
+// attr is the place of a runbook action's fence attribute: its column on
+// the fence line, or the fence itself when the attribute is not written.
+func (b *actionBuilder) attr(key string) Pos {
+	p := *b.pos
+	if c := attrColumn(b.fenceLine, key); c > 0 {
+		p.Column = c
+	}
+	return p
 }
 
 func (b *actionBuilder) at(keys ...string) Pos {
@@ -508,7 +534,7 @@ func (b *actionBuilder) dashFix(name string) string {
 
 // warn notes something that works but is likely a mistake.
 func (b *actionBuilder) warn(p Pos, format string, args ...any) {
-	if b.pos != nil {
+	if b.pos != nil && p.Line == 0 {
 		p = *b.pos
 	}
 	b.l.warnings = append(b.l.warnings, Problem{Pos: p, Action: b.name, Msg: fmt.Sprintf(format, args...)})
@@ -534,6 +560,19 @@ func (b *actionBuilder) validate(a *Action, pos map[string]Pos) {
 	if a.Title == "" {
 		a.Title = a.Name
 	}
+	switch a.Changes {
+	case "", ChangesNothing:
+	default:
+		b.fail(pos["changes"], "unknown changes %q: the only value is nothing (a read-only diagnostic); leave it out otherwise", a.Changes)
+	}
+	defer func() {
+		// After the runner's defaults are set (http's method).
+		if a.ReadOnly() {
+			if why := a.WriteReason(); why != "" {
+				b.fail(pos["changes"], "claims changes: nothing, but %s; remove changes: nothing (the action then needs the usual confirmation)", why)
+			}
+		}
+	}()
 	defined := map[string]bool{}
 	for _, p := range a.Params {
 		if defined[p.Name] {
@@ -547,7 +586,9 @@ func (b *actionBuilder) validate(a *Action, pos map[string]Pos) {
 		b.fail(pos["runner"], "missing runner (exec, ansible, http or pagerduty)")
 	case RunnerExec:
 		if a.Exec == nil || len(a.Exec.Argv) == 0 {
-			b.fail(pos["exec"], "runner exec needs exec.argv")
+			if b.pos == nil { // a fence's empty command is reported where it is read
+				b.fail(pos["exec"], "runner exec needs exec.argv")
+			}
 			return
 		}
 		for i, s := range a.Exec.Argv {
