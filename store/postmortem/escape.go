@@ -17,9 +17,12 @@ import (
 
 // inline returns s as one line of markdown text: control sequences
 // stripped, newlines and tabs folded to spaces, and every character that
-// could start emphasis, code, a link, HTML, a table cell or an autolink
-// escaped. Block markers at the start of a line (#, -, +, =, 1.) are
-// escaped by wrap, which knows where lines start.
+// could start emphasis, code, a link, HTML, an entity, a table cell or an
+// autolink escaped with a backslash. Escapes are backslashes only, never
+// HTML entities: the file is read as text as often as it is rendered, and
+// "32->16" must read as written there too. Block markers at the start of a
+// line (#, -, +, =, >, 1.) are escaped by wrap, which knows where lines
+// start.
 func inline(s string) string {
 	s = strings.ReplaceAll(sanitize.Line(s), nbsp, " ")
 	var b strings.Builder
@@ -31,11 +34,18 @@ func inline(s string) string {
 			b.WriteByte('\\')
 			b.WriteByte(c)
 		case '<':
-			b.WriteString("&lt;")
-		case '>':
-			b.WriteString("&gt;")
+			// Only a letter, /, ! or ? after it opens HTML or an
+			// autolink: "a < b" and "<3" stay as written.
+			if i+1 < len(s) && opensTag(s[i+1]) {
+				b.WriteByte('\\')
+			}
+			b.WriteByte(c)
 		case '&':
-			b.WriteString("&amp;")
+			// Only "&name;" and "&#…;" are entities: "AT&T" stays.
+			if entityAt(s[i+1:]) {
+				b.WriteByte('\\')
+			}
+			b.WriteByte(c)
 		case ':':
 			// Break GFM autolink literals (https://...): a bare URL in a
 			// title must not become a link.
@@ -58,6 +68,28 @@ func inline(s string) string {
 	return b.String()
 }
 
+func opensTag(c byte) bool {
+	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c == '/' || c == '!' || c == '?'
+}
+
+// entityAt reports whether s (what follows an '&') would complete an HTML
+// entity or numeric character reference: letters and digits, or # and
+// then hex digits, up to a ';'.
+func entityAt(s string) bool {
+	i := 0
+	if i < len(s) && s[i] == '#' {
+		i++
+		if i < len(s) && (s[i] == 'x' || s[i] == 'X') {
+			i++
+		}
+	}
+	start := i
+	for i < len(s) && i < 40 && (s[i] >= 'a' && s[i] <= 'z' || s[i] >= 'A' && s[i] <= 'Z' || s[i] >= '0' && s[i] <= '9') {
+		i++
+	}
+	return i > start && i < len(s) && s[i] == ';'
+}
+
 // cell is inline text for a table cell; an empty cell stays empty.
 func cell(s string) string { return clip(inline(s), 400) }
 
@@ -70,14 +102,19 @@ func clip(s string, n int) string {
 	for cut > 0 && !utf8.RuneStart(s[cut]) {
 		cut--
 	}
-	// Do not end on a lone backslash or inside an entity.
-	if amp := strings.LastIndexByte(s[:cut], '&'); amp >= 0 && amp > cut-6 && !strings.Contains(s[amp:cut], ";") {
-		cut = amp
-	}
-	if strings.HasSuffix(s[:cut], `\`) && !strings.HasSuffix(s[:cut], `\\`) {
+	// Do not end on the backslash of an escape.
+	if n := trailingBackslashes(s[:cut]); n%2 == 1 {
 		cut--
 	}
 	return s[:cut] + "…"
+}
+
+func trailingBackslashes(s string) int {
+	n := 0
+	for n < len(s) && s[len(s)-1-n] == '\\' {
+		n++
+	}
+	return n
 }
 
 // wrap writes escaped text as lines of at most width columns (a word

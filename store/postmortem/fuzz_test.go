@@ -32,6 +32,7 @@ func FuzzExportMarkdown(f *testing.F) {
 		"*b* _i_ ~~s~~", "\\", "\\|", "&amp; &#x3C;", "line\n\n---\n", "===", "  indented", "\ttab", "\u202egnp.exe", "x\u00a0|\u00a0y",
 		"\ue000|", "\x1b]8;;https://evil\x1b\\click\x1b]8;;\x1b\\", "<https://evil>", "[a]: https://evil", "a\\\nb", "+ x", "~~~",
 		"javascript:alert(1)", "http://ok.example/a b", "https://ok.example/a)b(", "***", "* * *", "|", "&lt;", "[^1]", "www.x.y/z?a=b",
+		"pool 32->16", "a < b <3", "<a href=x>", "</b>", "<?php", "<!x>", "a&b;c", "&#60;", "&#X3c;", "R&D", "&", "<",
 	} {
 		f.Add(s)
 	}

@@ -29,6 +29,7 @@ func scenarios(t testing.TB) map[string]Input {
 	t.Helper()
 	return map[string]Input{
 		"payment_gateway": paymentGateway(t),
+		"attempts":        withAttempts(t),
 		"hostile":         hostile(t),
 		"quiet":           quiet(),
 		"empty":           {},
@@ -113,7 +114,8 @@ func TestHostileTextStaysText(t *testing.T) {
 	}{
 		{"escape byte", regexp.MustCompile("\x1b")},
 		{"BEL", regexp.MustCompile("\x07")},
-		{"html tag", regexp.MustCompile(`<(script|img|b)\b`)},
+		{"html tag", regexp.MustCompile(`(^|[^\\])<(script|img|b)\b`)},
+		{"html entity", regexp.MustCompile(`(^|[^\\])&(lt|gt|amp|#x?[0-9a-fA-F]+);`)},
 		{"html comment", regexp.MustCompile(`<!-- comment`)},
 		{"link syntax", regexp.MustCompile(`[^\\]\]\(`)},
 		{"bare evil URL", regexp.MustCompile(`https?://evil`)},
@@ -286,7 +288,10 @@ func TestEscaping(t *testing.T) {
 	}{
 		{"plain", "payment-gateway 5xx", "payment-gateway 5xx"},
 		{"pipe", "a | b", `a \| b`},
-		{"html", "<b>&</b>", "&lt;b&gt;&amp;&lt;/b&gt;"},
+		{"html", "<b>&</b>", `\<b>&\</b>`},
+		{"arrow", "pool 32->16, a < b, <3", "pool 32->16, a < b, <3"},
+		{"entity", "&amp; &#x3C; &#60; AT&T R&D", `\&amp; \&\#x3C; \&\#60; AT&T R&D`},
+		{"autolink", "<https://x.example>", `\<https\://x.example>`},
 		{"backtick", "`x`", "\\`x\\`"},
 		{"link", "[x](javascript:y)", `\[x\](javascript:y)`},
 		{"url", "see https://x.example", `see https\://x.example`},

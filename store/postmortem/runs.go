@@ -97,17 +97,135 @@ func merge(dst *actions.Record, rec actions.Record) {
 	}
 }
 
+// ran reports whether the run started: anything after the confirmation
+// that only a started run records.
+func (r run) ran() bool {
+	for _, s := range r.steps {
+		switch s {
+		case actions.StepStarted, actions.StepOutput, actions.StepFinished, actions.StepFailed,
+			actions.StepTimedOut, actions.StepCancelled, actions.StepInterrupted, actions.StepOutcome, actions.StepEffect:
+			return true
+		}
+	}
+	return false
+}
+
+func (r run) has(step string) bool {
+	for _, s := range r.steps {
+		if s == step {
+			return true
+		}
+	}
+	return false
+}
+
+// whyNotRun says, for a run that never started, where it stopped.
+func (r run) whyNotRun() string {
+	rec := r.rec
+	blocked := "blocked"
+	if rec.BlockedBy != "" {
+		blocked = "blocked by " + orText(strings.TrimPrefix(rec.Verdict, "blocked: "), rec.BlockedBy)
+	}
+	switch {
+	case r.has(actions.StepBlocked) && !r.has(actions.StepPreviewed):
+		return "refused before the preview, " + blocked
+	case r.has(actions.StepBlocked) && r.has(actions.StepConfirmed):
+		return "confirmed, then " + blocked
+	case r.has(actions.StepBlocked):
+		return "refused at confirmation, " + blocked
+	case r.has(actions.StepConfirmed):
+		return "confirmed, but its preview was closed before it started"
+	case rec.DryRunOK != nil && !*rec.DryRunOK && strings.HasPrefix(rec.DryRun, "cancelled"):
+		return "preview closed while its dry run ran"
+	case rec.BlockedBy != "":
+		return blocked
+	case rec.DryRunOK != nil && !*rec.DryRunOK:
+		return "previewed, not confirmed; its dry run failed: " + firstLine(rec.DryRun)
+	}
+	return "previewed, not confirmed"
+}
+
+func firstLine(s string) string {
+	line, _, _ := strings.Cut(strings.TrimSpace(s), "\n")
+	return line
+}
+
+// attempt is one or more runs that stopped short the same way.
+type attempt struct {
+	first, last time.Time
+	action      string
+	target      string
+	why         string
+	times       int
+}
+
+// attempts folds the runs that never started, in order of first time;
+// the same action stopped the same way again is one line.
+func (f *facts) attempts() []attempt {
+	var out []attempt
+	at := map[string]int{}
+	for _, r := range f.runs {
+		if r.ran() {
+			continue
+		}
+		a := attempt{first: r.start, last: r.start, action: orText(r.rec.Action, r.rec.Title),
+			target: strings.Join(nonEmpty(r.rec.Target, r.rec.Env), " in "), why: r.whyNotRun(), times: 1}
+		key := a.action + "\x00" + a.target + "\x00" + a.why
+		if i, ok := at[key]; ok {
+			out[i].times++
+			out[i].last = r.start
+			continue
+		}
+		at[key] = len(out)
+		out = append(out, a)
+	}
+	return out
+}
+
 func (f *facts) actionsSection(b *strings.Builder) {
 	heading(b, "## Actions taken")
-	if len(f.runs) == 0 {
+	var ran []run
+	for _, r := range f.runs {
+		if r.ran() {
+			ran = append(ran, r)
+		}
+	}
+	tried := f.attempts()
+	switch {
+	case len(ran) == 0 && len(tried) == 0:
 		para(b, "No actions were taken through sitrep during this incident.")
 		return
+	case len(ran) == 0:
+		para(b, "No action was run through sitrep during this incident.")
+	default:
+		para(b, fmt.Sprintf("%d action run(s) through sitrep, one row each.", len(ran)))
+		b.WriteByte('\n')
+		f.runsTable(b, ran)
 	}
-	para(b, fmt.Sprintf("%d action run(s) through sitrep, one row each.", len(f.runs)))
+	if len(tried) == 0 {
+		return
+	}
 	b.WriteByte('\n')
+	heading(b, "### Attempts")
+	para(b, "Actions previewed or refused that did not run, and why:")
+	b.WriteByte('\n')
+	for _, a := range tried {
+		text := utc(a.first) + " " + inline(a.action)
+		if a.target != "" {
+			text += " on " + inline(a.target)
+		}
+		text += ": " + inline(a.why)
+		if a.times > 1 {
+			text += fmt.Sprintf(" (%d times, the last at %s)", a.times, utc(a.last))
+		}
+		item(b, "", text)
+	}
+}
+
+func (f *facts) runsTable(b *strings.Builder, runs []run) {
 	wideTable(b, "| Time (UTC) | Action | Target | Dry run | Guard | Confirmed by | Result | Duration | Outcome | Effect |\n"+
 		"| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |\n", func() {
-		for _, r := range f.runs {
+		for _, r := range runs {
 			rec := r.rec
 			cells := []string{
 				r.start.UTC().Format(dayTime),
@@ -139,7 +257,9 @@ func nonEmpty(ss ...string) []string {
 func dryRun(r actions.Record) string {
 	switch {
 	case r.DryRunOK == nil:
-		return orText(r.DryRun, "none")
+		// Without a dry run, DryRun holds the preview's note on why,
+		// written for the screen it was shown on.
+		return "none"
 	case *r.DryRunOK:
 		return strings.Join(nonEmpty("ok", r.DryRun), ": ")
 	default:
