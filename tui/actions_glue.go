@@ -293,10 +293,19 @@ func (m *Model) actionPrepared(msg actionPrepared) tea.Cmd {
 		return nil // superseded by a later choice, or abandoned
 	}
 	m.pending = preparation{}
+	line, fromLine := m.dialog.(*commandLine)
+	fromLine = fromLine && line.answers(msg.id)
 	if msg.err != nil {
 		m.status = ""
+		if fromLine {
+			line.refused(m.errText(msg.err)) // the line stays open for fixing
+			return nil
+		}
 		m.lastErr = msg.name + ": " + m.errText(msg.err)
 		return nil
+	}
+	if fromLine {
+		m.dialog = nil // the preview takes over from the line
 	}
 	m.status = ""
 	switch old := m.screen.(type) {

@@ -464,10 +464,12 @@ func TestCommandLine(t *testing.T) {
 	}
 	hn.typeText("--service=payment-gateway --env=prod")
 	hn.press("enter")
+	// The line stays open until the preview replaces it (a refusal shows
+	// under it instead).
+	hn.until("the preview", func() bool { return hn.preview() != nil && !hn.preview().dryRunning })
 	if hn.m.dialog != nil {
 		t.Fatalf("a good command did not close the line:\n%s", hn.screen())
 	}
-	hn.until("the preview", func() bool { return hn.preview() != nil && !hn.preview().dryRunning })
 	if p := hn.preview(); p.plan.Action.Name != "restart_service" || p.plan.Target.Env != "prod" {
 		t.Errorf("prepared %s in %s", p.plan.Action.Name, p.plan.Target.Env)
 	}

@@ -15,13 +15,27 @@ import (
 // "runbook restart_service --env=prod --service=payment-gateway". tab
 // completes; enter parses, and a mistake (an unknown action or parameter,
 // with the closest name) is shown while the line stays open for fixing.
-// A parsed line only prepares the action: the preview comes next.
+// A parsed line only prepares the action, and the line stays open until
+// the preview replaces it: a preparation that is refused (a value that
+// fails its pattern, an action not offered here) is a mistake of the line
+// too, shown under it in the same way.
 type commandLine struct {
 	incident pagerduty.Incident
 	acts     Actions
 	input    textinput.Model
 	err      string
 	choices  []string // the last tab's candidates, when more than one
+	// preparing is the preparation the line asked for last (prepareSeq);
+	// only its answer closes the line or is shown under it.
+	preparing uint64
+}
+
+// answers says whether a preparation's answer is to the line's request.
+func (c *commandLine) answers(id uint64) bool { return id != 0 && c.preparing == id }
+
+// refused shows why the prepared line was refused, for fixing.
+func (c *commandLine) refused(why string) {
+	c.err, c.choices, c.preparing = sanitize.Line(why), nil, 0
 }
 
 func newCommandLine(in pagerduty.Incident, acts Actions, width int) *commandLine {
@@ -52,7 +66,8 @@ func (c *commandLine) key(msg tea.KeyPressMsg, _ time.Time) (dialog, any) {
 			c.choices = nil
 			return c, nil
 		}
-		return nil, actionChosen{name: cmd.Action, params: cmd.Params, incident: c.incident}
+		c.err, c.choices = "", nil
+		return c, actionChosen{name: cmd.Action, params: cmd.Params, incident: c.incident}
 	}
 	var cmd tea.Cmd
 	before := c.input.Value()

@@ -116,11 +116,17 @@ func (d *noteDialog) view(s Styles, width int) string {
 	case d.toPagerDuty:
 		where = "journal and PagerDuty (the team sees it)"
 	}
-	hint := "enter: add to " + where + "   esc: cancel"
-	if d.canChoose {
-		hint += "   tab: toggle PagerDuty"
+	// Where the note goes and how to change it are two lines, so that
+	// neither is cut at 80 columns: whether the team sees the note is what
+	// the engineer must not miss.
+	keys := "esc: cancel"
+	switch {
+	case d.canChoose && d.toPagerDuty:
+		keys = "tab: journal only (the team does not see it)   " + keys
+	case d.canChoose:
+		keys = "tab: to PagerDuty too (the team sees it)   " + keys
 	}
-	body := title + "\n" + d.input.View() + "\n" + s.Dim.Render(truncate(hint, w))
+	body := title + "\n" + d.input.View() + "\n" + s.Dim.Render(truncate("enter: add to "+where, w)) + "\n" + s.Dim.Render(truncate(keys, w))
 	return s.Dialog.Width(w + 4).Render(body)
 }
 
@@ -185,7 +191,8 @@ func newLogFilterDialog(current string, width int) *logFilterDialog {
 func (d *logFilterDialog) key(msg tea.KeyPressMsg, now time.Time) (dialog, any) {
 	switch {
 	case key.Matches(msg, inputKeys.Cancel):
-		return nil, nil
+		// As in the list's filter line, esc clears the filter.
+		return nil, logFilterSet{}
 	case key.Matches(msg, inputKeys.Accept):
 		return nil, logFilterSet{text: strings.TrimSpace(d.input.Value())}
 	}
@@ -196,5 +203,5 @@ func (d *logFilterDialog) key(msg tea.KeyPressMsg, now time.Time) (dialog, any) 
 
 func (d *logFilterDialog) view(s Styles, width int) string {
 	w := min(width-4, 70)
-	return s.Dialog.Width(w + 4).Render(s.Title.Render("Filter the logs") + "\n" + d.input.View() + "\n" + s.Dim.Render("enter: apply   esc: cancel"))
+	return s.Dialog.Width(w + 4).Render(s.Title.Render("Filter the logs") + "\n" + d.input.View() + "\n" + s.Dim.Render("enter: apply   esc: clear"))
 }

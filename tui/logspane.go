@@ -44,6 +44,12 @@ func (v *logsView) toggleErrors() {
 	v.scroll = 0
 }
 
+// logsFilterShown says whether esc clears the logs filter: the engineer is
+// in the Logs pane (where / set it) and a filter is set.
+func (m *Model) logsFilterShown() bool {
+	return m.detail.focused && detailTabs[m.detail.tab] == "Logs" && m.logs.filter != ""
+}
+
 // setFilter keeps only lines containing f (case-insensitive); "" keeps all.
 func (v *logsView) setFilter(f string) {
 	v.filter = sanitize.Line(f)

@@ -552,6 +552,8 @@ func (m Model) key(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 	case key.Matches(msg, k.Back):
 		switch {
 		case m.abandonPreparation():
+		case m.logsFilterShown():
+			m.logs.setFilter("") // like the list's filter: esc clears it
 		case m.detail.focused:
 			m.detail.focused = false
 		case m.filter.Value() != "":
@@ -768,7 +770,11 @@ func (m Model) dialogKey(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 	case logFilterSet:
 		m.logs.setFilter(r.text)
 	case actionChosen:
-		return m, m.prepareAction(r)
+		cmd := m.prepareAction(r)
+		if c, ok := m.dialog.(*commandLine); ok {
+			c.preparing = m.pending.id // the answer closes the line or shows under it
+		}
+		return m, cmd
 	}
 	return m, nil
 }
