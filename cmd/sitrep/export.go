@@ -30,7 +30,7 @@ post-mortem draft: the facts filled in, the rest marked for the team.
 The incident is named by its number (#9 or 9) or its PagerDuty ID
 (Q000009). It reads PagerDuty when a token is configured and reachable, and
 otherwise works from what the journal kept of the incident.`,
-		Args: cobra.ExactArgs(1),
+		Args: oneIncident,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			j, err := g.openJournal(false)
 			if errors.Is(err, journal.ErrLocked) {

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/spf13/cobra"
+
 	"sitrep/sources/pagerduty"
 	"sitrep/sources/sanitize"
 	"sitrep/store/journal"
@@ -63,6 +65,19 @@ func isDigits(s string) bool {
 		}
 	}
 	return true
+}
+
+// oneIncident is the Args check of a command that takes one incident. A
+// # typed in a shell starts a comment, so "sitrep export #9" arrives with no
+// argument at all: the message says so.
+func oneIncident(cmd *cobra.Command, args []string) error {
+	switch len(args) {
+	case 1:
+		return nil
+	case 0:
+		return fmt.Errorf("which incident? give its number (9, or '#9' quoted: the shell takes an unquoted # for a comment) or its PagerDuty ID (Q000009); sitrep journal ls lists them")
+	}
+	return fmt.Errorf("%s takes one incident, got %d arguments: %s", cmd.CommandPath(), len(args), sanitize.Line(strings.Join(args, " ")))
 }
 
 // incidentFinder is the part of PagerDuty that can turn a number into an

@@ -189,6 +189,13 @@ func TestIncidentNameErrors(t *testing.T) {
 		{"Q00/../9", []string{"letters and digits", "sitrep journal ls"}},
 		{"0", []string{"1 or more"}},
 	}
+	// An unquoted #9 in a shell is a comment: the command gets nothing.
+	for _, cmd := range [][]string{{"journal", "show"}, {"export"}} {
+		_, err := jw.root(t, cmd...)
+		if err == nil || !strings.Contains(err.Error(), "'#9' quoted") || !strings.Contains(err.Error(), "sitrep journal ls") {
+			t.Errorf("sitrep %s with no incident: %v", strings.Join(cmd, " "), err)
+		}
+	}
 	for _, c := range cases {
 		for _, cmd := range [][]string{{"journal", "show", c.arg}, {"export", c.arg}} {
 			_, err := jw.root(t, cmd...)

@@ -104,7 +104,7 @@ func newJournalShowCmd(g *globalFlags) *cobra.Command {
 		Use:   "show INCIDENT",
 		Short: "Print an incident's journal in time order (INCIDENT: #9, 9 or Q000009)",
 		Long:  journalShowHelp,
-		Args:  cobra.ExactArgs(1),
+		Args:  oneIncident,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			j, err := g.openJournal(true)
 			if err != nil {
