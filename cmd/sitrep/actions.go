@@ -91,7 +91,7 @@ func (r *remediation) Complete(line string) []string {
 // its file:line:column. Problems fail the check; warnings (a pattern that
 // admits a leading "-") are printed and do not.
 func checkCatalogue(w io.Writer, paths []string) error {
-	cat, problems := actions.Load(paths...)
+	cat, problems := actions.CheckCatalogue(paths...)
 	for _, p := range problems {
 		fmt.Fprintln(w, sanitize.Line(p.String()))
 	}
@@ -101,13 +101,13 @@ func checkCatalogue(w io.Writer, paths []string) error {
 	}
 	where := strings.Join(paths, ", ")
 	if len(problems) > 0 {
-		return fmt.Errorf("%d problem(s) in %s", len(problems), where)
+		return fmt.Errorf("%d problem(s) in %s (checked %s)", len(problems), where, cat.Checked())
 	}
 	if len(warnings) > 0 {
-		fmt.Fprintf(w, "ok: %s (%d warning(s))\n", where, len(warnings))
+		fmt.Fprintf(w, "ok: %s (checked %s; %d warning(s))\n", where, cat.Checked(), len(warnings))
 		return nil
 	}
-	fmt.Fprintf(w, "ok: %s\n", where)
+	fmt.Fprintf(w, "ok: %s (checked %s)\n", where, cat.Checked())
 	return nil
 }
 

@@ -40,8 +40,11 @@ func TestActionsCheckDemoCatalogue(t *testing.T) {
 	if err != nil {
 		t.Fatalf("check on the demo catalogue: %v\n%s", err, out)
 	}
-	if out != "ok: "+dir+"\n" {
-		t.Errorf("check printed %q, want %q", out, "ok: "+dir+"\n")
+	// It says what it checked: the demo's own actions, its runbook, and
+	// the built-in operations it does not replace.
+	want := "ok: " + dir + " (checked 8 actions, 1 runbook; 5 PagerDuty operations built in)\n"
+	if out != want {
+		t.Errorf("check printed %q, want %q", out, want)
 	}
 }
 
@@ -87,7 +90,7 @@ func TestActionsCheckConfiguredDirectory(t *testing.T) {
 		t.Fatal(err)
 	}
 	out, err := runRoot(t, "actions", "check", "--config", cfg)
-	if err != nil || out != "ok: "+dir+"\n" {
+	if err != nil || !strings.HasPrefix(out, "ok: "+dir+" (checked ") {
 		t.Errorf("check with actions.dir: %v\n%s", err, out)
 	}
 }
@@ -116,6 +119,12 @@ func TestActionsLs(t *testing.T) {
 		"escalate":        {"low", "pagerduty"},
 		"reassign":        {"low", "pagerduty"},
 		"snooze":          {"low", "pagerduty"},
+		"merge":           {"high", "pagerduty"},
+		"add_responder":   {"low", "pagerduty"},
+		"set_urgency":     {"low", "pagerduty"},
+		"set_priority":    {"low", "pagerduty"},
+		"status_update":   {"low", "pagerduty"},
+		"NAME":            {"RISK", "RUNNER"},
 	}
 	if len(rows) != len(want) {
 		t.Errorf("ls listed %d actions, want %d:\n%s", len(rows), len(want), out)
@@ -133,9 +142,20 @@ func TestActionsLs(t *testing.T) {
 			t.Errorf("%s: runner %q, want %q", name, got[1], w[1])
 		}
 	}
-	for _, w := range []string{"restart_service      medium  exec      all services / staging,prod", "rollback_deploy      high    ansible   payment-gateway / staging,prod"} {
+	for _, w := range []string{"restart_service  medium  exec       all services / staging,prod", "rollback_deploy  high    ansible    payment-gateway / staging,prod"} {
 		if !strings.Contains(out, w) {
 			t.Errorf("ls lacks the row %q:\n%s", w, out)
+		}
+	}
+	// Every column starts where its header does, whatever the widths.
+	lines := strings.Split(out, "\n")
+	title := strings.Index(lines[0], "TITLE")
+	for _, l := range lines[1:] {
+		if l == "" || strings.HasPrefix(l, "runbook:") {
+			continue
+		}
+		if len(l) < title || l[title-1] != ' ' || l[title] == ' ' {
+			t.Errorf("row %q: its title does not start under TITLE (column %d):\n%s", l, title, out)
 		}
 	}
 	if !strings.Contains(out, "runbook: payment-gateway 5xx spike (payment-gateway) — ") {
@@ -152,8 +172,8 @@ func TestActionsCheckWarnsLeadingDash(t *testing.T) {
 	lines := strings.Split(strings.TrimSuffix(out, "\n"), "\n")
 	want := []string{
 		filepath.Join(dir, "actions.yaml") + `:7:24: warning: action tag: parameter label: its pattern "[a-z0-9-]{1,20}" admits a value that begins with "-"`,
-		filepath.Join(dir, "runbooks", "dash.md") + `:8: warning: action say: parameter word: its pattern "[-a-z]+" admits`,
-		"ok: " + dir + " (2 warning(s))",
+		filepath.Join(dir, "runbooks", "dash.md") + `:8:26: warning: action say: parameter word: its pattern "[-a-z]+" admits`,
+		"ok: " + dir + " (checked ",
 	}
 	if len(lines) != len(want) {
 		t.Fatalf("check printed %d lines, want %d:\n%s", len(lines), len(want), out)

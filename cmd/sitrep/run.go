@@ -43,21 +43,12 @@ func newActionsCmd(g *globalFlags) *cobra.Command {
 			for _, p := range problems {
 				fmt.Fprintln(cmd.ErrOrStderr(), sanitize.Line(p.String()))
 			}
-			w := cmd.OutOrStdout()
-			for _, a := range cat.Actions() {
-				where := "all services"
-				if len(a.Applies.Services) > 0 {
-					where = strings.Join(a.Applies.Services, ",")
-				}
-				envs := "any env"
-				if len(a.Applies.Envs) > 0 {
-					envs = strings.Join(a.Applies.Envs, ",")
-				}
-				fmt.Fprintf(w, "%-20s %-7s %-9s %-24s %s\n", a.Name, a.Risk, a.Runner, where+" / "+envs, sanitize.Line(a.Title))
+			// Cut to a terminal's width; whole lines to a pipe or a file.
+			width := 0
+			if f, ok := cmd.OutOrStdout().(*os.File); ok && term.IsTerminal(f.Fd()) {
+				width, _, _ = term.GetSize(f.Fd())
 			}
-			for _, rb := range cat.Runbooks() {
-				fmt.Fprintf(w, "runbook: %s (%s) — %s\n", sanitize.Line(rb.Title), strings.Join(rb.Services, ","), rb.File)
-			}
+			actions.WriteList(cmd.OutOrStdout(), cat, width)
 			return nil
 		},
 	})
