@@ -62,6 +62,48 @@
 //	    guards: {...}               # as above; overrides the environment's
 //	    announce: {pagerduty: true, slack_webhook_env: SITREP_SLACK_WEBHOOK}
 //	    notify_first: false
+//	    changes: nothing            # a read-only diagnostic; only http GET/HEAD may say so
+//
+// # Built-in PagerDuty operations
+//
+// Every catalogue, even an empty one, offers these for every incident
+// (runner pagerduty, the incident's ID as target, no announcement note:
+// PagerDuty's own log records the change and its author). An action of
+// the same name in the catalogue replaces one.
+//
+//	snooze         duration     [1-9][0-9]{0,3}m|[1-9][0-9]{0,2}h, default 1h   risk low
+//	reassign       user_id      [A-Z0-9]{2,32}                                  risk medium
+//	escalate       level        [1-9], default 2                                risk low
+//	add_responder  user_id, message (one printable line, default given)         risk low
+//	merge          source_ids   IDs separated by commas                         risk high
+//	set_urgency    urgency      high|low                                        risk low
+//	set_priority   priority_id  [A-Z0-9]{2,32}                                  risk low
+//	status_update  message      one printable line of at most 1000 characters   risk low
+//
+// A PagerDuty write has no dry run by nature: require_dry_run does not
+// block it, and the dry_run rule of its verdict says why.
+//
+// # Read-only diagnostics
+//
+// changes: nothing declares that an action changes nothing. It is
+// previewed and journaled like any action, a required dry run does not
+// apply to it, and its confirmation is only its own guards.confirm (none
+// by default): never raised to typed by production or high risk, and the
+// environment's confirm does not apply. The claim is accepted only where
+// sitrep can see it is true: an http action whose method, and its dry
+// run's, is GET or HEAD. exec and ansible can always write (a program does
+// what it likes; a playbook task may set check_mode: false even under
+// --check), and pagerduty always writes: on those the claim is a problem
+// reported by `sitrep actions check`, and Prepare refuses it too.
+//
+// # sitrep actions check
+//
+// Check reports every problem at its file, line and column, once: a
+// runbook that uses an action whose own definition has a problem is not
+// reported again. It also reports every action that a guard can never
+// allow in an environment it applies to (require_dry_run on an action
+// with no dry run, max_hosts: 0, only empty time windows); Load keeps such
+// an action, whose preview names the rule, but the check fails.
 //
 // # Runbooks
 //
@@ -74,7 +116,13 @@
 //	cachectl flush --service={{.service}} --region={{.region}}
 //	```
 //
-// allow_leading_dash.NAME=true lets NAME's values begin with "-".
+// Fence attributes: name, title, risk, envs, services, runner (exec only),
+// timeout, env (variables passed, comma-separated), confirm,
+// require_dry_run=true, dry_run (a command line), notify_first=true,
+// pagerduty=false (no announcement note), slack_webhook_env, changes
+// (nothing; refused on an exec block, see above), use (a catalogue action
+// by name), and per parameter param.NAME (its pattern), default.NAME,
+// from.NAME. allow_leading_dash.NAME=true lets NAME's values begin with "-".
 // service, env, incident_id and incident_number need no declaration. A
 // block {use=NAME} with an empty body places a catalogue action in the
 // runbook.
