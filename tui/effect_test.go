@@ -48,3 +48,27 @@ func TestRunShowsMetricsBesideOneWithoutData(t *testing.T) {
 		t.Errorf("outcome record effect = %+v, want both metrics, the second without data", rec.Effect)
 	}
 }
+
+// laterProbe is ready 100 s after the run ends.
+type laterProbe struct{ noDataProbe }
+
+func (laterProbe) ReadyAt(done time.Time) time.Time { return done.Add(100 * time.Second) }
+
+// TestRunSaysHowLongTheEffectTakes: while the effect is being waited for,
+// the run view says when it is ready and how long that is from now.
+func TestRunSaysHowLongTheEffectTakes(t *testing.T) {
+	hn := newActHarness(t, 80, 24, false, laterProbe{})
+	hn.open("search-indexer", "flush")
+	hn.wait()
+	hn.press("enter")
+	hn.until("the run's end", func() bool { return hn.runView() != nil && hn.runView().done })
+	ready := hn.runView().readyAt.UTC().Format("15:04:05")
+	if s := hn.screen(); !strings.Contains(s, "measuring effect… ready at "+ready+", in 1m40s") {
+		t.Errorf("the run view does not say how long the effect takes:\n%s", s)
+	}
+	hn.now = hn.now.Add(70 * time.Second)
+	hn.deliver(runTicked{runID: hn.runView().plan.RunID, at: hn.now})
+	if s := hn.screen(); !strings.Contains(s, "ready at "+ready+", in 30s") {
+		t.Errorf("the time left did not count down:\n%s", s)
+	}
+}

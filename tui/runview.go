@@ -433,7 +433,13 @@ func (r *runScreen) effectLines(s Styles, width int) []string {
 	case r.measureErr != "" && !r.measuring:
 		return []string{s.Warn.Render(truncate("Effect: could not measure: "+r.measureErr, width))}
 	}
+	// The engineer decides whether to wait for the figures: say when they
+	// come and how long that is from now.
 	text := "measuring effect… ready at " + r.readyAt.UTC().Format("15:04:05")
+	if left := r.readyAt.Sub(r.now); left > 0 {
+		// Rounded up: 0.4 s left is "in 1s", not "in 0s".
+		text += ", in " + elapsed((left + time.Second - 1).Truncate(time.Second))
+	}
 	if r.measureErr != "" {
 		text += " (retrying: " + r.measureErr + ")"
 	}
