@@ -49,6 +49,19 @@ func (e *UnknownParamError) Error() string {
 	return s + "; its parameters: --" + strings.Join(e.Known, ", --")
 }
 
+// MissingParamError refuses a run that lacks a parameter with no value
+// from the incident, the caller or a default. Its text uses the command
+// mode's --NAME syntax; the command line words it as --param NAME=VALUE.
+type MissingParamError struct {
+	Action  string
+	Param   string
+	Pattern string
+}
+
+func (e *MissingParamError) Error() string {
+	return fmt.Sprintf("%s: missing parameter --%s (pattern ^(%s)$)", e.Action, e.Param, e.Pattern)
+}
+
 // displayValue quotes v for a message, shortened so a 10 KB value does not
 // flood the screen.
 func displayValue(v string) string {
@@ -100,7 +113,7 @@ func ResolveParams(a *Action, given map[string]string, t Target, caller map[stri
 			v, src, ok = p.Default, "default", true
 		}
 		if !ok {
-			return nil, fmt.Errorf("%s: missing parameter --%s (pattern ^(%s)$)", a.Name, p.Name, p.Pattern)
+			return nil, &MissingParamError{Action: a.Name, Param: p.Name, Pattern: p.Pattern}
 		}
 		if !p.Match(v) {
 			return nil, &ParamError{Action: a.Name, Param: p.Name, Pattern: p.Pattern, Value: red.Redact(displayValue(v)), Source: src}

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -225,4 +226,36 @@ func expandHome(p string) string {
 		}
 	}
 	return p
+}
+
+// requireCatalogue refuses to list a catalogue that is not there, naming
+// where it looked: an empty listing would look like a catalogue with no
+// actions. Without arguments the place is the configured actions
+// directory.
+func requireCatalogue(args, paths []string) error {
+	for _, p := range paths {
+		st, err := os.Stat(p)
+		if err != nil {
+			return fmt.Errorf("no action catalogue at %s: %w", p, err)
+		}
+		if st.IsDir() && !hasCatalogue(p) {
+			where := "no action catalogue in " + p + ": it has no actions.yaml and no runbooks/ directory"
+			if len(args) == 0 {
+				where += " (the directory is actions.dir in the config file, else the config file's own directory)"
+			}
+			return errors.New(where)
+		}
+	}
+	return nil
+}
+
+// hasCatalogue reports whether dir holds what actions.Load reads from a
+// directory: actions.yaml (or .yml) or runbooks/.
+func hasCatalogue(dir string) bool {
+	for _, name := range []string{"actions.yaml", "actions.yml", "runbooks"} {
+		if _, err := os.Stat(filepath.Join(dir, name)); err == nil {
+			return true
+		}
+	}
+	return false
 }

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"errors"
 	"fmt"
 	"path/filepath"
 
@@ -62,13 +61,4 @@ func newJournalCmd(g *globalFlags) *cobra.Command {
 		},
 	})
 	return cmd
-}
-
-// exitCode maps errors to the process's exit status: verify's broken chain
-// is 2, so scripts can tell it from a journal that could not be read.
-func exitCode(err error) int {
-	if errors.Is(err, journal.ErrBroken) {
-		return 2
-	}
-	return 1
 }

@@ -59,6 +59,8 @@ Try it without an account: sitrep demo`,
 	pf.StringVar(&g.journal, "journal", "", "journal file (default $XDG_DATA_HOME/sitrep/journal.db)")
 	pf.BoolVar(&g.readOnly, "read-only", false, "open the journal read-only and change nothing, in PagerDuty or the journal")
 	root.AddCommand(newDemoCtlCmd(), newDemoCmd(&g), newJournalCmd(&g), newExportCmd(&g), newActionsCmd(&g), newRunCmd(&g), newDoctorCmd(&g), newServicesCmd(&g))
+	addVersion(root)
+	shellConventions(root)
 	return root
 }
 
@@ -78,19 +80,19 @@ func (g globalFlags) settings(cmd *cobra.Command) (config, error) {
 	}
 	if g.apiURL != "" {
 		if err := checkAPIURL(g.apiURL); err != nil {
-			return cfg, fmt.Errorf("--api-url: %w", err)
+			return cfg, usageError(fmt.Errorf("--api-url: %w", err))
 		}
 		cfg.APIURL = g.apiURL
 	}
 	if cmd.Flags().Changed("scope") {
 		if _, err := pagerduty.ParseScope(g.scope); err != nil {
-			return cfg, fmt.Errorf("--scope: %w", err)
+			return cfg, usageError(fmt.Errorf("--scope: %w", err))
 		}
 		cfg.Scope = g.scope
 	}
 	if cmd.Flags().Changed("refresh") {
 		if g.refresh < minRefresh {
-			return cfg, fmt.Errorf("--refresh %s is too short: PagerDuty rate-limits the account, use %s or more", g.refresh, minRefresh)
+			return cfg, usageError(fmt.Errorf("--refresh %s is too short: PagerDuty rate-limits the account, use %s or more", g.refresh, minRefresh))
 		}
 		cfg.RefreshInterval = g.refresh
 	}

@@ -34,15 +34,24 @@ func newActionsCmd(g *globalFlags) *cobra.Command {
 	cmd.AddCommand(&cobra.Command{
 		Use:   "ls [PATH...]",
 		Short: "List the actions and runbooks",
-		RunE: func(cmd *cobra.Command, args []string) error {
+		RunE: func(cmd *cobra.Command, args []string) (err error) {
 			paths, err := g.catalogueArgs(cmd, args)
 			if err != nil {
+				return err
+			}
+			if err := requireCatalogue(args, paths); err != nil {
 				return err
 			}
 			cat, problems := actions.Load(paths...)
 			for _, p := range problems {
 				fmt.Fprintln(cmd.ErrOrStderr(), sanitize.Line(p.String()))
 			}
+			defer func() {
+				// Like check: a listing of a broken catalogue is not a success.
+				if len(problems) > 0 && err == nil {
+					err = fmt.Errorf("%d problem(s) in %s; sitrep actions check %s shows them with the fix", len(problems), strings.Join(paths, ", "), strings.Join(paths, " "))
+				}
+			}()
 			// Cut to a terminal's width; whole lines to a pipe or a file.
 			width := 0
 			if f, ok := cmd.OutOrStdout().(*os.File); ok && term.IsTerminal(f.Fd()) {
@@ -84,16 +93,17 @@ argv or request, target, blast radius, guard verdict) and its dry run. With
 require (the service's name, typed, for production or high risk) and runs the
 action, streaming its output. Without a terminal, the confirmation must be
 given as --confirm SERVICE, or nothing runs.`,
-		Args: cobra.ExactArgs(1),
+		Annotations: map[string]string{exitCodesAnnotation: strings.Join(runExitCodes, "\n")},
+		Args:        cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if incident == "" {
-				return errors.New("--incident is required: the PagerDuty incident the action is for")
+				return usageError(errors.New("--incident is required: the PagerDuty incident the action is for"))
 			}
 			given := map[string]string{}
 			for _, p := range params {
 				k, v, ok := strings.Cut(p, "=")
 				if !ok || k == "" {
-					return fmt.Errorf("--param %q: write it as name=value", p)
+					return usageError(fmt.Errorf("--param %q: write it as name=value", p))
 				}
 				given[k] = v
 			}
@@ -136,20 +146,25 @@ func runAction(cmd *cobra.Command, g *globalFlags, name, incidentID string, give
 	rem := env.remediation
 	plan, err := rem.Prepare(ctx, name, given, d.Incident)
 	if err != nil {
-		return err
+		if _, known := rem.engine.Catalogue.Lookup(name); !known {
+			return usageError(err)
+		}
+		return paramsInCLISyntax(err)
 	}
 	printPreview(w, plan)
+	var dry *actions.Result // the dry run's result, when the action has one
 	if plan.Runner().HasDryRun() {
 		fmt.Fprintln(w, "\n-- dry run --")
 		res := plan.DryRun(ctx, func(c actions.Chunk) { fmt.Fprint(w, sanitize.Text(c.Text)) })
 		fmt.Fprintf(w, "\n-- dry run: %s --\n", sanitize.Line(res.Text))
+		dry = &res
 	} else {
 		fmt.Fprintf(w, "\nno dry run: %s\n", plan.Preview.DryRunNote)
 	}
 	v := plan.Evaluate()
 	fmt.Fprintf(w, "\nguards: %s\n%s\n", v.String(), v.Explain())
 	if dryRun {
-		return nil
+		return dryRunStatus(name, v, dry)
 	}
 	if !v.Allowed {
 		return &actions.BlockedError{Verdict: v}
@@ -157,7 +172,7 @@ func runAction(cmd *cobra.Command, g *globalFlags, name, incidentID string, give
 	answer := confirm
 	if answer == "" && v.Confirm != actions.ConfirmNone {
 		if !interactive {
-			return fmt.Errorf("no terminal to confirm on: give --confirm %s to run %s", plan.Target.Service, name)
+			return refusedError(fmt.Errorf("no terminal to confirm on: give --confirm %s to run %s", plan.Target.Service, name))
 		}
 		prompt := "Run it? [y/N] "
 		if v.Confirm == actions.ConfirmTyped {
@@ -168,7 +183,10 @@ func runAction(cmd *cobra.Command, g *globalFlags, name, incidentID string, give
 		answer = strings.TrimSpace(line)
 	}
 	if err := plan.Confirm(answer); err != nil {
-		return err
+		if confirm != "" {
+			err = fmt.Errorf("--confirm %s: %w", confirm, err)
+		}
+		return refusedError(err)
 	}
 	fmt.Fprintln(w, "\n-- run --")
 	res, err := plan.Run(ctx, func(c actions.Chunk) { fmt.Fprint(w, sanitize.Text(c.Text)) })
@@ -178,7 +196,7 @@ func runAction(cmd *cobra.Command, g *globalFlags, name, incidentID string, give
 	fmt.Fprintf(w, "\n-- %s in %s --\n", sanitize.Line(res.Text), res.Duration.Round(100*time.Millisecond))
 	plan.RecordOutcome("unknown", nil)
 	if !res.OK {
-		return fmt.Errorf("%s: %s", name, sanitize.Line(res.Text))
+		return failedError(fmt.Errorf("%s: %s", name, sanitize.Line(res.Text)))
 	}
 	return nil
 }
