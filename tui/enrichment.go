@@ -464,6 +464,21 @@ func (m *Model) drawEnrichPane(in pagerduty.Incident, width, height int, withSta
 	return padLines(head+"\n"+content, width, height)
 }
 
+// shownLogLines are the lines the Logs pane of in shows when drawn at
+// width×height (tab bar, status, the sources' trouble, then the lines).
+func (m *Model) shownLogLines(in pagerduty.Incident, width, height int) []logs.Line {
+	body := height - 1
+	extra := m.statusRows(m.paneStatuses(in, paneLogs), width, body)
+	rows := body - 1 - len(extra)
+	all := m.logLines(in)
+	idx, _ := m.logs.visible(all, rows-1)
+	out := make([]logs.Line, len(idx))
+	for i, j := range idx {
+		out[i] = all[j]
+	}
+	return out
+}
+
 // paneStatuses are the statuses of a pane's sources: the last fetch's,
 // and for the logs pane what the followed stream says since.
 func (m *Model) paneStatuses(in pagerduty.Incident, name string) []health.Status {
@@ -636,9 +651,32 @@ func (m *Model) paneFacts(in pagerduty.Incident, tab string) (any, string) {
 		}
 		return out, strings.Join(parts, ", ")
 	case "Logs":
-		lines := m.logLines(in)
-		lines = lines[max(0, len(lines)-maxPinned):]
-		return lines, fmt.Sprintf("%d log lines", len(lines))
+		// Exactly the lines the pane shows: under "errors only" or a
+		// filter, the matching lines on screen, not the last lines held.
+		type line struct {
+			At     time.Time `json:"at"`
+			Level  string    `json:"level"`
+			Source string    `json:"source,omitempty"`
+			Text   string    `json:"text"`
+		}
+		shown := m.shownLogLines(in, max(40, m.width), m.pinHeight())
+		shown = shown[max(0, len(shown)-maxPinned):]
+		out := make([]line, len(shown))
+		for i, l := range shown {
+			out[i] = line{At: l.T, Level: l.Level, Source: l.Source, Text: l.Text}
+		}
+		what := "log lines"
+		if m.logs.errorsOnly {
+			what = "error lines"
+		}
+		summary := fmt.Sprintf("%d %s shown", len(out), what)
+		if m.logs.filter != "" {
+			summary += fmt.Sprintf(" matching %q", m.logs.filter)
+		}
+		if len(out) > 0 {
+			summary += ", the last: " + out[len(out)-1].Text
+		}
+		return out, summary
 	case "Deploys":
 		flagged, ok := es.panes[paneDeploys].value.([]deploys.Flagged)
 		if !ok {

@@ -181,7 +181,7 @@ func (m *Model) pinnable(in pagerduty.Incident) (string, []string) {
 	d.scroll = 0
 	var text string
 	if enrichTab(m.detail.tab) {
-		text = ansi.Strip(m.enrichEvidence(in, max(40, m.width), max(24, m.bodyHeight())))
+		text = ansi.Strip(m.enrichEvidence(in, max(40, m.width), m.pinHeight()))
 	} else {
 		text = ansi.Strip(d.view(m.styles, in, m.details[in.ID], max(40, m.width), 200, m.now))
 	}
@@ -195,6 +195,15 @@ func (m *Model) pinnable(in pagerduty.Incident) (string, []string) {
 		}
 	}
 	return tab, lines
+}
+
+// pinHeight is the height the detail pane is drawn at: a pin keeps what
+// the engineer saw, no more.
+func (m *Model) pinHeight() int {
+	if m.detail.focused {
+		return m.bodyHeight()
+	}
+	return max(3, m.bodyHeight()-m.listHeight()-1)
 }
 
 func firstNonBlank(lines []string) string {

@@ -122,40 +122,7 @@ func (v logsView) view(s Styles, lines []logs.Line, width, height int, now time.
 		return ""
 	}
 	body := height - 1
-	skip := v.scroll
-	if v.follow {
-		skip = 0
-	}
-	m := v.matcher()
-	shown := make([]int, 0, body)
-	// oldest holds the last body matches met on the way back: the page to
-	// show when the scroll goes past the oldest line.
-	oldest := make([]int, body)
-	matches := 0
-	for i := len(lines) - 1; i >= 0 && len(shown) < body; i-- {
-		if !m.match(&lines[i]) {
-			continue
-		}
-		if body > 0 {
-			oldest[matches%body] = i
-		}
-		matches++
-		if matches > skip {
-			shown = append(shown, i)
-		}
-	}
-	atTop := false
-	if len(shown) < body && skip > 0 && matches > len(shown) {
-		// Scrolled past the oldest match: show the oldest page.
-		n := min(matches, body)
-		shown = shown[:0]
-		for k := range n {
-			shown = append(shown, oldest[(matches-1-k)%body])
-		}
-		slicesReverse(shown)
-		atTop = true
-	}
-	slicesReverse(shown) // oldest first
+	shown, atTop := v.visible(lines, body)
 
 	sources := countSources(lines)
 	out := make([]string, 0, height)
@@ -185,6 +152,47 @@ func (v logsView) view(s Styles, lines []logs.Line, width, height int, now time.
 		out = append(out, blank)
 	}
 	return strings.Join(out, "\n")
+}
+
+// visible is the indices of the lines a view with body rows of lines
+// shows, oldest first, and whether the scroll went past the oldest match.
+// A pin keeps exactly these.
+func (v logsView) visible(lines []logs.Line, body int) (shown []int, atTop bool) {
+	body = max(0, body)
+	skip := v.scroll
+	if v.follow {
+		skip = 0
+	}
+	m := v.matcher()
+	shown = make([]int, 0, body)
+	// oldest holds the last body matches met on the way back: the page to
+	// show when the scroll goes past the oldest line.
+	oldest := make([]int, body)
+	matches := 0
+	for i := len(lines) - 1; i >= 0 && len(shown) < body; i-- {
+		if !m.match(&lines[i]) {
+			continue
+		}
+		if body > 0 {
+			oldest[matches%body] = i
+		}
+		matches++
+		if matches > skip {
+			shown = append(shown, i)
+		}
+	}
+	if len(shown) < body && skip > 0 && matches > len(shown) {
+		// Scrolled past the oldest match: show the oldest page.
+		n := min(matches, body)
+		shown = shown[:0]
+		for k := range n {
+			shown = append(shown, oldest[(matches-1-k)%body])
+		}
+		slicesReverse(shown)
+		atTop = true
+	}
+	slicesReverse(shown) // oldest first
+	return shown, atTop
 }
 
 func lastTime(lines []logs.Line) time.Time {
