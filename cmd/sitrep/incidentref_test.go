@@ -450,3 +450,37 @@ func TestRunIncidentByNumber(t *testing.T) {
 		}
 	}
 }
+
+// TestJournalLsInATerminal runs the real binary in an 80-column terminal:
+// every incident on one line, the columns that matter kept.
+func TestJournalLsInATerminal(t *testing.T) {
+	bin := buildSitrep(t)
+	jw := newJournalWorld(t)
+	term := startTerminal(t, 80, 20, nil, "sh", "-c", bin+" journal ls --journal '"+jw.path+"'; sleep 600")
+	screen := term.waitFor("the incident list", 60*time.Second, contains("Queue lag"))
+	var lines []string
+	for _, l := range strings.Split(screen, "\n") {
+		if strings.TrimSpace(l) != "" {
+			lines = append(lines, l)
+		}
+	}
+	if len(lines) != 7 {
+		t.Fatalf("want a header and 6 incidents, one line each; the screen shows:\n%s", screen)
+	}
+	for _, want := range []string{"TITLE", "SERVICE", "STATUS", "ENTRIES", "FIRST (UTC)", "LAST (UTC)"} {
+		if !strings.Contains(lines[0], want) {
+			t.Errorf("the header lacks %s at 80 columns: %q", want, lines[0])
+		}
+	}
+	row := ""
+	for _, l := range lines {
+		if strings.HasPrefix(strings.TrimSpace(l), "#9 ") {
+			row = l
+		}
+	}
+	for _, want := range []string{"Checkout 5xx", "acknowledged", "11-29 14:00", "11-29 14:13"} {
+		if !strings.Contains(row, want) {
+			t.Errorf("#9's line lacks %q at 80 columns: %q\n%s", want, row, screen)
+		}
+	}
+}

@@ -190,7 +190,7 @@ const columnGap = 2
 // journalLsTable writes the incidents as an aligned table that fits width
 // (0: no limit). When it does not fit, the times lose their year and
 // seconds, the ID column (the number names the incident as well) goes,
-// the title and then the service are shortened, and what still does not
+// the title and the service share what is left, and what still does not
 // fit is cut at the end of the line.
 func journalLsTable(w io.Writer, facts []incidentFacts, width int) error {
 	build := func(layout string, withID bool) []*column {
@@ -235,15 +235,13 @@ func journalLsTable(w io.Writer, facts []incidentFacts, width int) error {
 	cols := build(time.DateTime, true)
 	if width > 0 && total(cols) > width {
 		cols = build("01-02 15:04", false)
-		// Title, then service, give up what the line lacks, down to a
-		// width that still reads.
-		for _, shrink := range []struct {
-			c   *column
-			min int
-		}{{cols[1], 16}, {cols[2], 10}} {
-			if over := total(cols) - width; over > 0 && shrink.c.width > shrink.min {
-				shrink.c.width = max(shrink.min, shrink.c.width-over)
-			}
+		title, svc := cols[1], cols[2]
+		if over := total(cols) - width; over > 0 {
+			// What the other columns leave goes to the title, with a
+			// third to the service, each kept wide enough to read.
+			avail := title.width + svc.width - over
+			svc.width = min(svc.width, max(8, avail/3))
+			title.width = min(title.width, max(10, avail-svc.width))
 		}
 	}
 	return writeTable(w, cols, width)
