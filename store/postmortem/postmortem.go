@@ -627,16 +627,28 @@ func (f *facts) supporting(b *strings.Builder) {
 	}
 }
 
-// pinnedValues are the metric values a pin of the Metrics pane kept, one
-// line each: what the engineer saw when they pinned it.
+// pinnedValues are what a pin kept, one line each: what the engineer saw
+// when they pinned it. A pin of the Metrics pane keeps each metric's
+// values, of the Logs pane the log lines on screen, of the Deploys pane
+// the changes listed.
 func pinnedValues(e journal.Entry) []string {
 	var d struct {
+		Pane  string `json:"pane"`
 		Facts []struct {
+			// A metric.
 			Name      string   `json:"name"`
 			Unit      string   `json:"unit"`
 			Now       float64  `json:"now"`
 			Peak      float64  `json:"peak"`
 			Threshold *float64 `json:"threshold"`
+			// A log line (older pins wrote T for at) or a change.
+			At      time.Time `json:"at"`
+			T       time.Time `json:"T"`
+			Level   string    `json:"level"`
+			Source  string    `json:"source"`
+			Text    string    `json:"text"`
+			Summary string    `json:"summary"`
+			Likely  bool      `json:"likely"`
 		} `json:"facts"`
 	}
 	if json.Unmarshal(e.Data, &d) != nil {
@@ -644,14 +656,34 @@ func pinnedValues(e journal.Entry) []string {
 	}
 	var out []string
 	for _, f := range d.Facts {
-		if f.Name == "" {
-			continue
+		at := f.At
+		if at.IsZero() {
+			at = f.T
 		}
-		line := fmt.Sprintf("%s: now %s, peak %s", inline(f.Name), value(f.Now, f.Unit), value(f.Peak, f.Unit))
-		if f.Threshold != nil {
-			line += ", threshold " + value(*f.Threshold, f.Unit)
+		clock := ""
+		if !at.IsZero() {
+			clock = at.UTC().Format("15:04:05") + " "
 		}
-		out = append(out, line)
+		switch {
+		case f.Name != "":
+			line := fmt.Sprintf("%s: now %s, peak %s", inline(f.Name), value(f.Now, f.Unit), value(f.Peak, f.Unit))
+			if f.Threshold != nil {
+				line += ", threshold " + value(*f.Threshold, f.Unit)
+			}
+			out = append(out, line)
+		case f.Text != "":
+			from := strings.Join(nonEmpty(inline(f.Level), inline(f.Source)), " ")
+			if from != "" {
+				from += ": "
+			}
+			out = append(out, clock+from+inline(f.Text))
+		case f.Summary != "":
+			line := clock + inline(f.Summary)
+			if f.Likely {
+				line += " (flagged as a likely cause)"
+			}
+			out = append(out, line)
+		}
 	}
 	return out
 }

@@ -30,6 +30,7 @@ func scenarios(t testing.TB) map[string]Input {
 	return map[string]Input{
 		"payment_gateway": paymentGateway(t),
 		"attempts":        withAttempts(t),
+		"pins":            withPins(t),
 		"hostile":         hostile(t),
 		"quiet":           quiet(),
 		"empty":           {},
