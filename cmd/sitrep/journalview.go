@@ -203,7 +203,7 @@ func journalLsTable(w io.Writer, facts []incidentFacts, width int) error {
 		last := &column{head: "LAST (UTC)"}
 		id := &column{head: "ID"}
 		for _, f := range facts {
-			n := "-"
+			n := "—"
 			if f.Number > 0 {
 				n = fmt.Sprintf("#%d", f.Number)
 			}
