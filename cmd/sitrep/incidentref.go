@@ -96,7 +96,7 @@ type incidentFinder interface {
 func resolveIncident(ctx context.Context, arg string, j *journal.Journal, pd incidentFinder) (string, error) {
 	ref, err := parseIncidentRef(arg)
 	if err != nil {
-		return "", err
+		return "", usageError(err)
 	}
 	if ref.id != "" {
 		return ref.id, nil

@@ -179,21 +179,24 @@ func TestIncidentNamesAgree(t *testing.T) {
 func TestIncidentNameErrors(t *testing.T) {
 	jw := newJournalWorld(t)
 	cases := []struct {
-		arg  string
-		want []string
+		arg    string
+		status int // a malformed name is a usage error; an unknown one is not
+		want   []string
 	}{
-		{"#77", []string{"no incident #77", jw.path, "sitrep journal ls"}},
-		{"5", []string{"#5 names 2 incidents", "PTWINA1 (Twin A)", "PTWINB2 (Twin B)", "PagerDuty ID"}},
-		{"#x9", []string{`"#x9"`, "number (#9)", "sitrep journal ls"}},
-		{"#", []string{"no incident named", "#9 or 9", "Q000009"}},
-		{"Q00/../9", []string{"letters and digits", "sitrep journal ls"}},
-		{"0", []string{"1 or more"}},
+		{"#77", statusError, []string{"no incident #77", jw.path, "sitrep journal ls"}},
+		{"5", statusError, []string{"#5 names 2 incidents", "PTWINA1 (Twin A)", "PTWINB2 (Twin B)", "PagerDuty ID"}},
+		{"#x9", statusUsage, []string{`"#x9"`, "number (#9)", "sitrep journal ls"}},
+		{"#", statusUsage, []string{"no incident named", "#9 or 9", "Q000009"}},
+		{"Q00/../9", statusUsage, []string{"letters and digits", "sitrep journal ls"}},
+		{"0", statusUsage, []string{"1 or more"}},
 	}
 	// An unquoted #9 in a shell is a comment: the command gets nothing.
 	for _, cmd := range [][]string{{"journal", "show"}, {"export"}} {
 		_, err := jw.root(t, cmd...)
 		if err == nil || !strings.Contains(err.Error(), "'#9' quoted") || !strings.Contains(err.Error(), "sitrep journal ls") {
 			t.Errorf("sitrep %s with no incident: %v", strings.Join(cmd, " "), err)
+		} else if exitCode(err) != statusUsage {
+			t.Errorf("sitrep %s with no incident exits %d, want %d", strings.Join(cmd, " "), exitCode(err), statusUsage)
 		}
 	}
 	for _, c := range cases {
@@ -207,6 +210,9 @@ func TestIncidentNameErrors(t *testing.T) {
 				if !strings.Contains(err.Error(), w) {
 					t.Errorf("sitrep %s: %q does not say %q", strings.Join(cmd, " "), err, w)
 				}
+			}
+			if got := exitCode(err); got != c.status {
+				t.Errorf("sitrep %s exits %d, want %d", strings.Join(cmd, " "), got, c.status)
 			}
 		}
 	}
