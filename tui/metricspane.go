@@ -440,13 +440,17 @@ func (b chartBlock) plot(s Styles, from, to time.Time, width, rows int) ([]strin
 	}
 	// The labels asciigraph prints lie between lo and hi; guess their
 	// width from the ends, then correct it from the output.
-	guess := chartOffset + max(len(chartValue(lo)), len(chartValue(hi)), len(chartValue((lo+hi)/2)))
+	label := chartValue
+	if th != nil {
+		label = thresholdLabel(*th, lo, hi, rows-1)
+	}
+	guess := chartOffset + max(len(label(lo)), len(label(hi)), len(label((lo+hi)/2)))
 	plotW := width - guess
 	for range 2 {
 		if plotW < 2 {
 			return nil, 0, 0
 		}
-		out := b.plotOnce(from, to, lo, hi, plotW, rows)
+		out := b.plotOnce(from, to, lo, hi, plotW, rows, label)
 		lines := strings.Split(out, "\n")
 		leftPad := axisColumn(lines[0]) + 1
 		if leftPad+plotW <= width {
@@ -461,7 +465,7 @@ func (b chartBlock) plot(s Styles, from, to time.Time, width, rows int) ([]strin
 	return nil, 0, 0
 }
 
-func (b chartBlock) plotOnce(from, to time.Time, lo, hi float64, plotW, rows int) string {
+func (b chartBlock) plotOnce(from, to time.Time, lo, hi float64, plotW, rows int, label func(float64) string) string {
 	data := make([][]float64, 0, len(b.series)+1)
 	chars := make([]asciigraph.CharSet, 0, len(b.series)+1)
 	if th := b.res.Query.Threshold; th != nil {
@@ -485,8 +489,45 @@ func (b chartBlock) plotOnce(from, to time.Time, lo, hi float64, plotW, rows int
 		asciigraph.LowerBound(lo), asciigraph.UpperBound(hi),
 		asciigraph.Offset(chartOffset),
 		asciigraph.SeriesChars(chars...),
-		asciigraph.YAxisValueFormatter(chartValue),
+		asciigraph.YAxisValueFormatter(label),
 	)
+}
+
+// thresholdLabel is the y-axis formatter of a chart with a threshold: the
+// row the threshold's line is drawn on is labelled with the threshold
+// (800), not with the row's own value (1015), which would make a line at
+// 800 read as a line at 1015. The row is found as asciigraph finds it for
+// a value, from the same bounds and height; the formatter is given each
+// row's value, which lies within half a row of no other row's.
+func thresholdLabel(th, lo, hi float64, height int) func(float64) string {
+	interval := math.Abs(hi - lo)
+	ratio := 1.0
+	if interval != 0 {
+		ratio = float64(height) / interval
+	}
+	min2 := graphRound(lo * ratio)
+	rows := int(math.Abs(graphRound(hi*ratio) - min2))
+	if rows == 0 || interval == 0 {
+		return chartValue
+	}
+	row := rows - int(graphRound(th*ratio)-min2) // from the top
+	at := hi - float64(row)*interval/float64(rows)
+	half := interval / float64(rows) / 2
+	return func(v float64) string {
+		if math.Abs(v-at) < half {
+			return chartValue(th)
+		}
+		return chartValue(v)
+	}
+}
+
+// graphRound rounds half away from zero, as asciigraph places values on
+// rows.
+func graphRound(x float64) float64 {
+	if x < 0 {
+		return -math.Floor(-x + 0.5)
+	}
+	return math.Floor(x + 0.5)
 }
 
 // axisColumn is the cell of the y-axis in a plotted line: the labels are
