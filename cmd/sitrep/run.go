@@ -85,7 +85,7 @@ func newRunCmd(g *globalFlags) *cobra.Command {
 		confirm  string
 	)
 	cmd := &cobra.Command{
-		Use:   "run ACTION --incident ID [--param k=v ...] [--dry-run] [--confirm SERVICE]",
+		Use:   "run ACTION --incident INCIDENT [--param k=v ...] [--dry-run] [--confirm SERVICE]",
 		Short: "Preview, dry-run and run an action on an incident, through the same guards and journal as the TUI",
 		Long: `run prepares the action for the incident and prints its preview (the exact
 argv or request, target, blast radius, guard verdict) and its dry run. With
