@@ -1,6 +1,7 @@
 package postmortem
 
 import (
+	"encoding/json"
 	"fmt"
 	"net/url"
 	"sort"
@@ -36,7 +37,7 @@ func FuzzExportMarkdown(f *testing.F) {
 	} {
 		f.Add(s)
 	}
-	base := paymentGateway(f)
+	base := withPins(f)
 	f.Fuzz(func(t *testing.T, s string) {
 		harmless := "harmless words"
 		if sanitize.Line(s) == "" {
@@ -89,12 +90,28 @@ func withText(in Input, s string) Input {
 	in.Entries = append(in.Entries[:0:0], in.Entries...)
 	for i := range in.Entries {
 		in.Entries[i].Summary = s
+		if in.Entries[i].Kind == KindPin {
+			// Every field of a pinned log line and change is outside text.
+			in.Entries[i].Data = pinData(s)
+		}
 	}
 	in.Changes = append(in.Changes[:0:0], in.Changes...)
 	in.Changes[0].Summary = s
 	in.Related = append(in.Related[:0:0], in.Related...)
 	in.Related[0].Title = s
 	return in
+}
+
+// pinData is a Logs pin whose line, and a Deploys pin whose change, say s
+// (what of s JSON can hold: the journal's data is JSON).
+func pinData(s string) json.RawMessage {
+	s = strings.ToValidUTF8(s, "")
+	b, _ := json.Marshal(map[string]any{"pane": "Logs", "facts": []map[string]any{
+		{"at": start, "level": s, "source": s, "text": s},
+		{"at": start, "summary": s, "likely": true},
+		{"name": s, "unit": s, "now": 1, "peak": 2},
+	}})
+	return b
 }
 
 // withURL returns in with s as every URL the export may link.

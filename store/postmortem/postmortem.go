@@ -664,21 +664,23 @@ func pinnedValues(e journal.Entry) []string {
 		if !at.IsZero() {
 			clock = at.UTC().Format("15:04:05") + " "
 		}
+		// Blank after sanitizing is nothing to show.
+		name, text, summary := inline(f.Name), inline(f.Text), inline(f.Summary)
 		switch {
-		case f.Name != "":
-			line := fmt.Sprintf("%s: now %s, peak %s", inline(f.Name), value(f.Now, f.Unit), value(f.Peak, f.Unit))
+		case strings.TrimSpace(name) != "":
+			line := fmt.Sprintf("%s: now %s, peak %s", name, value(f.Now, f.Unit), value(f.Peak, f.Unit))
 			if f.Threshold != nil {
 				line += ", threshold " + value(*f.Threshold, f.Unit)
 			}
 			out = append(out, line)
-		case f.Text != "":
-			from := strings.Join(nonEmpty(inline(f.Level), inline(f.Source)), " ")
+		case strings.TrimSpace(text) != "":
+			from := strings.Join(nonEmpty(strings.TrimSpace(inline(f.Level)), strings.TrimSpace(inline(f.Source))), " ")
 			if from != "" {
 				from += ": "
 			}
-			out = append(out, clock+from+inline(f.Text))
-		case f.Summary != "":
-			line := clock + inline(f.Summary)
+			out = append(out, clock+from+text)
+		case strings.TrimSpace(summary) != "":
+			line := clock + summary
 			if f.Likely {
 				line += " (flagged as a likely cause)"
 			}
