@@ -733,14 +733,14 @@ func (d *doctor) catalogueProbe() probe {
 	}
 	return probe{check: "actions", subject: dir, run: func(context.Context) (verdict, string, string) {
 		if len(d.catalogueDirs) == 0 {
-			return passed, "no actions.yaml or runbooks/ here: the palette offers nothing", ""
+			n := len(actions.BuiltInNames())
+			return passed, fmt.Sprintf("no actions.yaml or runbooks/ here: the palette offers the %d built-in PagerDuty operations", n), ""
 		}
 		if problems := actions.Check(d.catalogueDirs...); len(problems) > 0 {
 			return failed, fmt.Sprintf("%d problem(s); first: %s", len(problems), problems[0]), "run sitrep actions check " + strings.Join(d.catalogueDirs, " ") + " to see them all"
 		}
 		cat, _ := actions.Load(d.catalogueDirs...)
-		na, nr := len(cat.Actions()), len(cat.Runbooks())
-		return passed, fmt.Sprintf("%d %s, %d %s, no problems", na, plural(na, "action"), nr, plural(nr, "runbook")), ""
+		return passed, cat.Checked() + ", no problems", ""
 	}}
 }
 
