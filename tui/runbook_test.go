@@ -54,7 +54,7 @@ func newRunbookHarness(t *testing.T, w, h int, readOnly bool, extra map[string]s
 	eng := &actions.Engine{
 		Catalogue: cat,
 		// echo stands in for the sitrep binary, as in the demo's own tests.
-		Caller: demo.Caller(echo, "http://127.0.0.1:1", filepath.Join(t.TempDir(), "release.conf")),
+		Caller: demo.Caller(echo, "http://127.0.0.1:1", filepath.Join(t.TempDir(), "release.conf"), "/state/demo.json"),
 		LookupEnv: func(k string) (string, bool) {
 			v := os.Getenv(k)
 			return v, k == "PATH" || k == "HOME"
@@ -367,7 +367,7 @@ func TestRunbookActionGoesThroughThePreview(t *testing.T) {
 		t.Errorf("previewed %s in %s", p.plan.Action.Name, p.plan.Target.Env)
 	}
 	hn.wait()
-	if s := hn.screen(); !strings.Contains(s, "demo-ctl restart --service=payment-gateway --env=prod") || !strings.Contains(s, "Type payment-gateway") {
+	if s := hn.screen(); !strings.Contains(s, "demo-ctl restart --service=payment-gateway") || !strings.Contains(s, "--state-file=/state/demo.json") || !strings.Contains(s, "Type payment-gateway") {
 		t.Errorf("the preview does not show the command and the typed confirmation:\n%s", s)
 	}
 	if rec, ok := hn.recs.find(actions.StepPreviewed); !ok || rec.Action != "restart_service" {

@@ -58,7 +58,9 @@ func Load(dir string) (*actions.Catalogue, []actions.Problem, error) {
 
 // Caller returns the values the demo catalogue's "from: caller"
 // parameters need: sitrep's own binary (for demo-ctl), the demo edge API's
-// base URL, and the demo release config file that rollback_deploy rewrites.
-func Caller(sitrepBinary, edgeURL, releaseConfig string) map[string]string {
-	return map[string]string{"sitrep": sitrepBinary, "edge_url": edgeURL, "config_path": releaseConfig}
+// base URL, the demo release config file that rollback_deploy rewrites, and
+// the running demo's state file, where demo-ctl finds the demo (an action's
+// environment does not carry $XDG_STATE_HOME or the demo's --state-file).
+func Caller(sitrepBinary, edgeURL, releaseConfig, stateFile string) map[string]string {
+	return map[string]string{"sitrep": sitrepBinary, "edge_url": edgeURL, "config_path": releaseConfig, "state_file": stateFile}
 }

@@ -50,7 +50,7 @@ func demoEngine(t *testing.T, edgeURL, config string) (*actions.Engine, *notes, 
 		Catalogue: c,
 		// echo stands in for the sitrep binary: the argv it prints is the
 		// demo-ctl call sitrep would make.
-		Caller:    Caller(echo, edgeURL, config),
+		Caller:    Caller(echo, edgeURL, config, "/state/demo.json"),
 		LookupEnv: func(k string) (string, bool) { v := os.Getenv(k); return v, k == "PATH" || k == "HOME" },
 		User:      "Alice",
 		PagerDuty: pd,
@@ -76,7 +76,7 @@ func TestDemoRestartService(t *testing.T) {
 	if err != nil || !res.OK {
 		t.Fatalf("run %+v %v", res, err)
 	}
-	if res.Output != "demo-ctl restart --service=payment-gateway --env=prod\n" {
+	if res.Output != "demo-ctl restart --service=payment-gateway --env=prod --state-file=/state/demo.json\n" {
 		t.Errorf("output = %q", res.Output)
 	}
 	if len(pd.got) != 1 || !strings.HasPrefix(pd.got[0], "note restart_service on payment-gateway (prod) by Alice: exit 0 in ") {

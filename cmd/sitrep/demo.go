@@ -62,6 +62,12 @@ sitrep on it. Nothing leaves the machine.`,
 				}
 				refresh = g.refresh
 			}
+			// Absolute, because the demo's actions are handed this path
+			// and run in a directory of their own.
+			stateFile, err := filepath.Abs(stateFile)
+			if err != nil {
+				return fmt.Errorf("--state-file: %w", err)
+			}
 			w, err := demo.Start(demo.Options{Seed: seed, Tick: tick})
 			if err != nil {
 				return err
@@ -72,7 +78,7 @@ sitrep on it. Nothing leaves the machine.`,
 				return err
 			}
 			defer remove()
-			env, err := demoEnvironment(g, w)
+			env, err := demoEnvironment(g, w, stateFile)
 			if err != nil {
 				return err
 			}
@@ -87,7 +93,7 @@ sitrep on it. Nothing leaves the machine.`,
 	}
 	cmd.Flags().Uint64Var(&seed, "seed", 1, "storyline seed: the same seed tells the same story")
 	cmd.Flags().DurationVar(&tick, "tick", 20*time.Second, "how often the storyline moves on")
-	cmd.Flags().StringVar(&stateFile, "state-file", defaultDemoStatePath(), "write the demo servers' addresses here, for demo-ctl")
+	cmd.Flags().StringVar(&stateFile, "state-file", defaultDemoStatePath(), "write the demo servers' addresses here, for demo-ctl and the demo's actions")
 	return cmd
 }
 

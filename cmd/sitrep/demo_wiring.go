@@ -12,8 +12,8 @@ import (
 
 // demoEnvironment wires the cockpit to a running demo world: its PagerDuty
 // emulator, its own journal, its metrics and logs, and the demo catalogue
-// whose actions change the world.
-func demoEnvironment(g *globalFlags, w *demo.World) (*environment, error) {
+// whose actions change the world, finding it through stateFile.
+func demoEnvironment(g *globalFlags, w *demo.World, stateFile string) (*environment, error) {
 	cfg := demoConfig(w)
 	if err := cfg.validate(); err != nil {
 		return nil, err
@@ -40,7 +40,7 @@ func demoEnvironment(g *globalFlags, w *demo.World) (*environment, error) {
 		return nil, fmt.Errorf("demo catalogue: find sitrep's own binary for demo-ctl: %w", err)
 	}
 	feed := pagerduty.New(pagerduty.Config{APIURL: w.PagerDutyURL, Token: w.Token})
-	env, err := assemble(cfg, w.Token, feed, j, cat, actionsdemo.Caller(self, w.EdgeURL, w.ReleaseConfigPath), g.readOnly)
+	env, err := assemble(cfg, w.Token, feed, j, cat, actionsdemo.Caller(self, w.EdgeURL, w.ReleaseConfigPath, stateFile), g.readOnly)
 	if err != nil {
 		os.RemoveAll(dir)
 		return nil, err

@@ -18,12 +18,16 @@ import (
 )
 
 // defaultDemoStatePath is where `sitrep demo` writes its state file and
-// where demo-ctl looks for it. demo-ctl runs as the demo's actions, whose
-// environment is only PATH, HOME and LANG (see actions.Engine), so the path
-// comes from HOME alone, never from XDG_RUNTIME_DIR or TMPDIR, which the
-// action would not see; without HOME it is a per-user name in the
-// temporary directory.
+// where demo-ctl looks for it without --state-file: sitrep/demo.json in
+// $XDG_STATE_HOME, by default ~/.local/state; without a home, a per-user
+// name in the temporary directory. The demo's own actions run demo-ctl
+// with an environment of PATH, HOME and LANG only (see actions.Engine), so
+// they do not rely on this default: the demo hands them the path it wrote
+// as --state-file (the state_file caller parameter).
 func defaultDemoStatePath() string {
+	if dir := os.Getenv("XDG_STATE_HOME"); filepath.IsAbs(dir) {
+		return filepath.Join(dir, "sitrep", "demo.json")
+	}
 	if home, err := os.UserHomeDir(); err == nil {
 		return filepath.Join(home, ".local", "state", "sitrep", "demo.json")
 	}

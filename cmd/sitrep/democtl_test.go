@@ -6,11 +6,14 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"sitrep/actions"
 	"sitrep/sources/demo"
+	"sitrep/sources/pagerduty"
 )
 
 // startDemoWorld starts a world in this process and writes its state file
@@ -125,28 +128,25 @@ func TestDemoCtlWithoutADemo(t *testing.T) {
 	}
 }
 
-// TestDefaultDemoStatePath checks that demo-ctl, run as an action with
-// only PATH, HOME and LANG, finds the file that `sitrep demo` wrote with
-// the user's whole environment.
+// TestDefaultDemoStatePath: the state file follows $XDG_STATE_HOME, by
+// default ~/.local/state, and demo-ctl without --state-file finds the file
+// the demo wrote there.
 func TestDefaultDemoStatePath(t *testing.T) {
 	home := t.TempDir()
 	t.Setenv("HOME", home)
-	t.Setenv("XDG_RUNTIME_DIR", t.TempDir())
-	t.Setenv("XDG_STATE_HOME", t.TempDir())
-	t.Setenv("TMPDIR", t.TempDir())
-	parent := defaultDemoStatePath()
-	if !strings.HasPrefix(parent, home+string(filepath.Separator)) {
-		t.Errorf("state file %s is not under HOME", parent)
+	state := t.TempDir()
+	t.Setenv("XDG_STATE_HOME", state)
+	if got, want := defaultDemoStatePath(), filepath.Join(state, "sitrep", "demo.json"); got != want {
+		t.Errorf("with XDG_STATE_HOME the state file is %s, want %s", got, want)
 	}
-	for _, k := range []string{"XDG_RUNTIME_DIR", "XDG_STATE_HOME", "TMPDIR"} {
-		os.Unsetenv(k)
+	t.Setenv("XDG_STATE_HOME", "relative/dir") // ignored, as the XDG spec says
+	if got, want := defaultDemoStatePath(), filepath.Join(home, ".local", "state", "sitrep", "demo.json"); got != want {
+		t.Errorf("with a relative XDG_STATE_HOME the state file is %s, want %s", got, want)
 	}
-	if child := defaultDemoStatePath(); child != parent {
-		t.Errorf("an action looks in %s, the demo writes %s", child, parent)
-	}
+	t.Setenv("XDG_STATE_HOME", state)
 
 	w, _ := startDemoWorld(t)
-	remove, err := publishDemoState(parent, w)
+	remove, err := publishDemoState(defaultDemoStatePath(), w)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -154,8 +154,37 @@ func TestDefaultDemoStatePath(t *testing.T) {
 		t.Errorf("status with the default state file: %v\n%s", err, out)
 	}
 	remove()
-	if _, err := os.Stat(parent); !os.IsNotExist(err) {
+	if _, err := os.Stat(defaultDemoStatePath()); !os.IsNotExist(err) {
 		t.Errorf("state file left behind: %v", err)
+	}
+}
+
+// TestDemoActionsFindTheStateFile: the demo hands its state file to its
+// own actions, which run demo-ctl with only PATH, HOME and LANG and so
+// would not see $XDG_STATE_HOME or --state-file otherwise.
+func TestDemoActionsFindTheStateFile(t *testing.T) {
+	t.Setenv("HOME", t.TempDir())
+	t.Setenv("XDG_DATA_HOME", t.TempDir())
+	w, _ := startDemoWorld(t)
+	custom := filepath.Join(t.TempDir(), "my state", "demo.json")
+	env, err := demoEnvironment(&globalFlags{}, w, custom)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer env.Close()
+	acts := env.tuiOptions(0, false).Actions
+	for _, name := range []string{"restart_service", "scale_up"} {
+		in := pagerduty.Incident{ID: "PDEMO", Number: 1, Status: pagerduty.StatusTriggered, Service: pagerduty.Ref{Name: "payment-gateway"}}
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+		plan, err := acts.Prepare(ctx, name, nil, in)
+		cancel()
+		if err != nil {
+			t.Fatalf("prepare %s: %v", name, err)
+		}
+		r, ok := plan.Runner().(*actions.ExecRunner)
+		if !ok || !slices.Contains(r.Argv, "--state-file="+custom) {
+			t.Errorf("%s runs %v, without --state-file=%s", name, plan.Runner(), custom)
+		}
 	}
 }
 

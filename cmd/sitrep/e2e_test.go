@@ -124,11 +124,12 @@ func contains(sub string) func(string) bool {
 	return func(s string) bool { return strings.Contains(s, sub) }
 }
 
-// demoEnv runs a demo with its own HOME, so its state file (which the
-// demo's actions find through HOME), journal and config are the test's.
+// demoEnv runs a demo with its own HOME and XDG directories, so its state
+// file, journal and config are the test's.
 func demoEnv(dir string) (env []string, stateFile string) {
-	env = []string{"HOME=" + dir, "XDG_CONFIG_HOME=" + filepath.Join(dir, "config"), "XDG_DATA_HOME=" + filepath.Join(dir, "data")}
-	return env, filepath.Join(dir, ".local", "state", "sitrep", "demo.json")
+	state := filepath.Join(dir, ".local", "state")
+	env = []string{"HOME=" + dir, "XDG_CONFIG_HOME=" + filepath.Join(dir, "config"), "XDG_DATA_HOME=" + filepath.Join(dir, "data"), "XDG_STATE_HOME=" + state}
+	return env, filepath.Join(state, "sitrep", "demo.json")
 }
 
 func readDemoState(t *testing.T, path string) demoState {

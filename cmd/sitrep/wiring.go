@@ -77,7 +77,7 @@ func callerValues(apiURL string) map[string]string {
 	if b, err := os.ReadFile(defaultDemoStatePath()); err == nil && apiURL != "" {
 		var st demoState
 		if json.Unmarshal(b, &st) == nil && st.PagerDutyURL == apiURL && st.EdgeURL != "" {
-			return actionsdemo.Caller(self, st.EdgeURL, st.ReleaseConfig)
+			return actionsdemo.Caller(self, st.EdgeURL, st.ReleaseConfig, defaultDemoStatePath())
 		}
 	}
 	return map[string]string{"sitrep": self}
