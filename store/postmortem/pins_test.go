@@ -51,6 +51,10 @@ func TestPinsKeepWhatThePaneShowed(t *testing.T) {
 	if strings.Contains(pins, "ignored: the pane's text") {
 		t.Errorf("a pin with facts also shows its text:\n%s", pins)
 	}
+	// The timeline says it once.
+	if strings.Contains(got, "Pinned: pinned") {
+		t.Errorf("the timeline says pinned twice:\n%s", between(t, got, "## Timeline\n", "## Actions taken\n"))
+	}
 	// The log lines sit under their own pin, after its line.
 	if i, j := strings.Index(pins, "pinned Logs: 2 error lines"), strings.Index(pins, "02:12:41 error pg-1"); i < 0 || j < i {
 		t.Errorf("the log lines are not under their pin:\n%s", pins)

@@ -174,7 +174,8 @@ func buildTimeline(in Input, f *facts) []row {
 				text = "Action " + rec.Action + " " + strings.TrimPrefix(e.Kind, kindAction) + ": " + text
 			}
 		}
-		if e.Kind == KindPin {
+		if e.Kind == KindPin && !strings.HasPrefix(strings.ToLower(strings.TrimSpace(text)), "pinned") {
+			// The TUI's pins say "pinned Logs: …" themselves.
 			text = "Pinned: " + text
 		}
 		rows = append(rows, row{At: e.At, Source: srcJournal, Who: e.Actor, Text: text + where})
