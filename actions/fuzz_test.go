@@ -77,6 +77,7 @@ func FuzzParseRunbook(f *testing.F) {
 func FuzzLoadYAML(f *testing.F) {
 	for _, s := range []string{
 		"", "actions: 3", "actions: [1, {name: x}]", "include: [a, b]\nactions:\n- {}", "guards: {prod: {windows: [{from: '25:00'}]}}",
+		"guards: {'*': {require_dry_run: true, max_hosts: 0}}\nactions:\n- {name: x, explain: y, risk: low, runner: exec, exec: {argv: [echo]}, changes: nothing}",
 		"actions:\n- name: x\n  params: {p: {pattern: '('}}\n  runner: http\n  http: {url: '{{.q}}'}",
 		"actions:\n- name: x\n  runner: pagerduty\n  pagerduty: {op: merge}\n  params: []",
 		"actions:\n- name: x\n  explain: y\n  risk: low\n  runner: exec\n  exec: {argv: [echo, '{{.v}}']}\n  params: {v: {pattern: '-?[a-z]+', allow_leading_dash: true}}",
@@ -95,6 +96,9 @@ func FuzzLoadYAML(f *testing.F) {
 			t.Fatal("nil catalogue")
 		}
 		checkProblems(t, src, probs, p)
+		// What only the check reports (an action its guards never allow)
+		// names the file too, at a line in it.
+		checkProblems(t, src, c.Unrunnable(), p)
 		for _, a := range c.Actions() {
 			if a.Name == "" {
 				t.Errorf("an action without a name loaded")
