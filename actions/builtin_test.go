@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -225,5 +226,30 @@ func TestChangesNothing(t *testing.T) {
 	a.HTTP.Method = "DELETE"
 	if _, err := e.Prepare(context.Background(), "pool_stats", nil, prodIncident); err == nil || !strings.Contains(err.Error(), "claims changes: nothing, but runner http sends DELETE") {
 		t.Errorf("a DELETE under changes: nothing was prepared: %v", err)
+	}
+}
+
+func TestRunbookUsesBuiltIn(t *testing.T) {
+	dir := t.TempDir()
+	md := "# Tell the team\n\nPost where things stand.\n\n```sh {use=status_update}\n```\n"
+	if err := os.MkdirAll(filepath.Join(dir, "runbooks"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "runbooks", "tell.md"), []byte(md), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	c, probs := Load(dir)
+	if len(probs) > 0 {
+		t.Fatalf("problems: %v", probs)
+	}
+	blocks := c.Runbooks()[0].Blocks
+	var used *Action
+	for _, b := range blocks {
+		if b.Kind == BlockAction {
+			used = b.Action
+		}
+	}
+	if used == nil || used.Name != "status_update" || !used.BuiltIn {
+		t.Errorf("the runbook's block uses %+v, want the built-in status_update", used)
 	}
 }
