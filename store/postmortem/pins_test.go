@@ -39,9 +39,9 @@ func TestPinsKeepWhatThePaneShowed(t *testing.T) {
 	pins := between(t, got, "### Pins\n", "### Links\n")
 	for _, want := range []string{
 		"  - 5xx rate: now 0.308, peak 0.321, threshold 0.05",
-		"  - 02:12:41 error pg-1: upstream timeout after 5000 ms \\<b>\\&amp;\\</b>",
-		"  - 02:12:44 error pg-2: pool 32->16 exhausted",
-		"  - 02:12:50 warn pg-3: - retrying",
+		"  - 02:12:41 error: upstream timeout after 5000 ms \\<b>\\&amp;\\</b> (from pg-1)",
+		"  - 02:12:44 error: pool 32->16 exhausted (from pg-2)",
+		"  - 02:12:50 warn: - retrying (from pg-3)",
 		"  - 02:09:00 payment-gateway 2.14.0 rolled out (flagged as a likely cause)",
 	} {
 		if !strings.Contains(pins, want+"\n") {
@@ -56,7 +56,7 @@ func TestPinsKeepWhatThePaneShowed(t *testing.T) {
 		t.Errorf("the timeline says pinned twice:\n%s", between(t, got, "## Timeline\n", "## Actions taken\n"))
 	}
 	// The log lines sit under their own pin, after its line.
-	if i, j := strings.Index(pins, "pinned Logs: 2 error lines"), strings.Index(pins, "02:12:41 error pg-1"); i < 0 || j < i {
+	if i, j := strings.Index(pins, "pinned Logs: 2 error lines"), strings.Index(pins, "02:12:41 error: upstream"); i < 0 || j < i {
 		t.Errorf("the log lines are not under their pin:\n%s", pins)
 	}
 }

@@ -674,11 +674,17 @@ func pinnedValues(e journal.Entry) []string {
 			}
 			out = append(out, line)
 		case strings.TrimSpace(text) != "":
-			from := strings.Join(nonEmpty(strings.TrimSpace(inline(f.Level)), strings.TrimSpace(inline(f.Source))), " ")
-			if from != "" {
-				from += ": "
+			// The message before its source: a source (a Loki stream's
+			// labels) can be longer than the line.
+			line := clock
+			if level := strings.TrimSpace(inline(f.Level)); level != "" {
+				line += level + ": "
 			}
-			out = append(out, clock+from+text)
+			line += text
+			if src := strings.TrimSpace(inline(f.Source)); src != "" {
+				line += " (from " + src + ")"
+			}
+			out = append(out, line)
 		case strings.TrimSpace(summary) != "":
 			line := clock + summary
 			if f.Likely {
