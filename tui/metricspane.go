@@ -745,8 +745,10 @@ func withUnit(v float64, unit string) string {
 	return chartValue(v) + " " + unit
 }
 
-// chartValue prints a value in at most about six cells with three
-// significant digits: 0.312, 12.3, 1234, 45.6k, 1.2e-05.
+// chartValue prints a value in at most about eight cells with three
+// significant digits (two below 0.001), never in scientific notation, so
+// that a pin of the chart reads like the notes: 0.312, 12.3, 1234, 45.6k,
+// 0.000012.
 func chartValue(v float64) string {
 	a := math.Abs(v)
 	scaled := func(x float64, suffix string) string {
@@ -770,9 +772,14 @@ func chartValue(v float64) string {
 	case a >= 100:
 		return strconv.FormatFloat(v, 'f', 0, 64)
 	case a >= 0.001:
+		// %g writes no exponent for values from 0.001 to 100 at three digits.
 		return strconv.FormatFloat(v, 'g', 3, 64)
 	}
-	return strconv.FormatFloat(v, 'e', 1, 64)
+	s := strconv.FormatFloat(v, 'f', 1-int(math.Floor(math.Log10(a))), 64)
+	if strings.Contains(s, ".") {
+		s = strings.TrimRight(strings.TrimRight(s, "0"), ".")
+	}
+	return s
 }
 
 // plainWidth is the cells of a string.

@@ -41,3 +41,13 @@ func TestThresholdRowIsLabelledWithTheThreshold(t *testing.T) {
 		}
 	}
 }
+
+// TestChartValueHasNoExponent: the chart's labels, which a pin keeps, read
+// like the notes' numbers.
+func TestChartValueHasNoExponent(t *testing.T) {
+	for v, want := range map[float64]string{0.000012: "0.000012", -0.00034: "-0.00034", 0.0123: "0.0123", 0.312: "0.312", 12.34: "12.3", 1234: "1234", 45600: "45.6k"} {
+		if got := chartValue(v); got != want {
+			t.Errorf("chartValue(%v) = %q, want %q", v, got, want)
+		}
+	}
+}
