@@ -140,3 +140,21 @@ func between(t *testing.T, s, from, to string) string {
 	}
 	return s[i:j]
 }
+
+// A journal written before previews were journaled once holds two entries
+// for a preview with a dry run: "blocked by dry_run" before the dry run,
+// then the verdict after it. The later verdict is the preview's.
+func TestEarlierBlockClearedByTheSettledVerdict(t *testing.T) {
+	in := paymentGateway(t)
+	first := actions.Record{RunID: "old-1", Action: "drain_pool", Step: actions.StepPreviewed, Target: "payment-gateway", Env: "prod",
+		Verdict: "blocked: dry_run — a successful dry run is required first: run the dry run", BlockedBy: "dry_run"}
+	settled := first
+	settled.Verdict, settled.BlockedBy, settled.DryRun, settled.DryRunOK = "allowed (confirm: typed)", "", "exit 0", ptr(true)
+	in.Entries = append(in.Entries,
+		journal.Entry{Seq: 500, At: at(20, 0), Incident: "Q1PAY", Kind: "action.previewed", Data: record(t, first)},
+		journal.Entry{Seq: 501, At: at(20, 5), Incident: "Q1PAY", Kind: "action.previewed", Data: record(t, settled)})
+	got := strings.Join(strings.Fields(render(t, in)), " ")
+	if want := "drain\\_pool on payment-gateway in prod: previewed, not confirmed"; !strings.Contains(got, want) {
+		t.Errorf("the export lacks %q:\n%s", want, got)
+	}
+}

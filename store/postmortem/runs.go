@@ -78,7 +78,12 @@ func merge(dst *actions.Record, rec actions.Record) {
 	str(&dst.Target, rec.Target)
 	str(&dst.Env, rec.Env)
 	str(&dst.DryRun, rec.DryRun)
-	str(&dst.Verdict, rec.Verdict)
+	if rec.Verdict != "" {
+		// A verdict comes with its blocking rule, or with none: an
+		// allowed verdict clears an earlier block (journals written
+		// before previews settled hold "blocked by dry_run" first).
+		dst.Verdict, dst.BlockedBy = rec.Verdict, rec.BlockedBy
+	}
 	str(&dst.BlockedBy, rec.BlockedBy)
 	str(&dst.ConfirmedBy, rec.ConfirmedBy)
 	str(&dst.Result, rec.Result)
