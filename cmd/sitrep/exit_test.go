@@ -59,7 +59,7 @@ func TestExitStatusOfUsageMistakes(t *testing.T) {
 	}{
 		{[]string{"--bogus"}, "unknown flag: --bogus"},
 		{[]string{"journal", "ls", "--bogus"}, "unknown flag: --bogus"},
-		{[]string{"--refresh", "soon", "journal", "ls"}, `invalid argument "soon" for "--refresh"`},
+		{[]string{"--refresh", "soon"}, `invalid argument "soon" for "--refresh"`},
 		{[]string{"nosuch"}, `unknown command "nosuch" for "sitrep"; run sitrep --help for its commands`},
 		{[]string{"journl"}, `unknown command "journl" for "sitrep" (did you mean journal?)`},
 		{[]string{"journal", "lss"}, `unknown command "lss" for "sitrep journal" (did you mean ls?); run sitrep journal --help for its commands`},

@@ -81,9 +81,11 @@ func TestJournalFileMessages(t *testing.T) {
 			c.make(t, path)
 			var first string
 			for _, args := range commands {
-				args = append(args, "--api-url", "http://"+deadAddress(t))
+				name := "sitrep " + strings.Join(args, " ")
+				if len(args) == 0 || args[0] != "journal" { // journal commands take no --api-url
+					args = append(args, "--api-url", "http://"+deadAddress(t))
+				}
 				msg := rootError(t, args...)
-				name := "sitrep " + strings.Join(args[:len(args)-2], " ")
 				for _, want := range []string{"journal " + path + " " + c.problem, "mv " + path + " " + path + c.aside} {
 					if !strings.Contains(msg, want) {
 						t.Errorf("%s: %q does not say %q", name, msg, want)

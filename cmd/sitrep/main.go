@@ -24,7 +24,8 @@ func main() {
 	}
 }
 
-// globalFlags are the flags every subcommand shares.
+// globalFlags are the flags several commands share; addGlobalFlags gives
+// each command those it reads.
 type globalFlags struct {
 	configPath string
 	apiURL     string
@@ -51,15 +52,9 @@ Try it without an account: sitrep demo`,
 			return runLive(cmd.Context(), cmd, g)
 		},
 	}
-	pf := root.PersistentFlags()
-	pf.StringVar(&g.configPath, "config", "", "config file (default $XDG_CONFIG_HOME/sitrep/config.yaml)")
-	pf.StringVar(&g.apiURL, "api-url", "", "PagerDuty REST API URL (default https://api.pagerduty.com)")
-	pf.StringVar(&g.scope, "scope", "", "incidents to list: mine, team or all (default mine)")
-	pf.DurationVar(&g.refresh, "refresh", 0, "refresh interval (default 30s)")
-	pf.StringVar(&g.journal, "journal", "", "journal file (default $XDG_DATA_HOME/sitrep/journal.db)")
-	pf.BoolVar(&g.readOnly, "read-only", false, "open the journal read-only and change nothing, in PagerDuty or the journal")
 	root.AddCommand(newDemoCtlCmd(), newDemoCmd(&g), newJournalCmd(&g), newExportCmd(&g), newActionsCmd(&g), newRunCmd(&g), newDoctorCmd(&g), newServicesCmd(&g))
 	addVersion(root)
+	addGlobalFlags(root, &g)
 	shellConventions(root)
 	return root
 }
