@@ -1,6 +1,7 @@
 package demo
 
 import (
+	"slices"
 	"testing"
 
 	"sitrep/actions"
@@ -14,8 +15,19 @@ func TestDemoCatalogueLoadsClean(t *testing.T) {
 	for _, p := range probs {
 		t.Errorf("problem: %s", p)
 	}
+	// The demo's own actions; the built-in operations it does not replace
+	// are offered besides.
 	want := []string{"block_ip", "check_health", "escalate", "reassign", "restart_service", "rollback_deploy", "scale_up", "snooze"}
-	got := c.Names()
+	var got []string
+	for _, a := range c.Actions() {
+		if !a.BuiltIn {
+			got = append(got, a.Name)
+		}
+	}
+	slices.Sort(got)
+	if u := c.Unrunnable(); len(u) > 0 {
+		t.Errorf("the guards never allow: %v", u)
+	}
 	if len(got) != len(want) {
 		t.Fatalf("actions = %v, want %v", got, want)
 	}
@@ -48,10 +60,11 @@ func TestDemoCatalogueLoadsClean(t *testing.T) {
 	if len(acts) != 3 || acts[0] != "restart_service" || acts[1] != "check_health" || acts[2] != "rollback_deploy" {
 		t.Errorf("runbook actions = %v", acts)
 	}
-	if len(c.For("payment-gateway", "prod")) != 8 {
-		t.Errorf("For(payment-gateway, prod) = %d actions, want 8", len(c.For("payment-gateway", "prod")))
+	// The 5 built-ins the demo does not replace are offered everywhere.
+	if len(c.For("payment-gateway", "prod")) != 8+5 {
+		t.Errorf("For(payment-gateway, prod) = %d actions, want 13", len(c.For("payment-gateway", "prod")))
 	}
-	if len(c.For("search", "prod")) != 6 {
-		t.Errorf("For(search, prod) = %d actions, want 6 (rollback_deploy and check_health are payment-gateway's only)", len(c.For("search", "prod")))
+	if len(c.For("search", "prod")) != 6+5 {
+		t.Errorf("For(search, prod) = %d actions, want 11 (rollback_deploy and check_health are payment-gateway's only)", len(c.For("search", "prod")))
 	}
 }
