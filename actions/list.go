@@ -30,6 +30,9 @@ func WriteList(w io.Writer, c *Catalogue, width int) {
 		if a.BuiltIn {
 			title += " (built in)"
 		}
+		if a.ReadOnly() {
+			title += " (changes nothing)"
+		}
 		rows = append(rows, []string{a.Name, a.Risk, a.Runner, where + " / " + envs, title})
 	}
 	cols := len(rows[0])
