@@ -3,6 +3,7 @@ package postmortem
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"sitrep/sources/pagerduty"
 	"sitrep/store/journal"
@@ -43,5 +44,25 @@ func TestOutboxWritesShowOnceWithWhereTheyGot(t *testing.T) {
 		if n != want {
 			t.Errorf("%q appears %d times, want %d; timeline:\n%s", text, n, want, all)
 		}
+	}
+}
+
+// PagerDuty logs whole seconds and the journal does not: a mitigation
+// journaled at 57.4 s and a resolution PagerDuty logged as 57 s keep
+// their order in the timeline.
+func TestMarkersWithinOneSecondKeepTheIncidentsOrder(t *testing.T) {
+	in := paymentGateway(t)
+	f := newFacts(in)
+	f.mitigated.At = f.resolved.At.Truncate(time.Second).Add(400 * time.Millisecond)
+	f.resolved.At = f.resolved.At.Truncate(time.Second)
+	var order []string
+	for _, r := range buildTimeline(in, f) {
+		if r.marker {
+			order = append(order, r.Text)
+		}
+	}
+	got := strings.Join(order, " < ")
+	if !strings.Contains(got, markMitigated+" < "+markResolved) {
+		t.Fatalf("markers in order %s; MITIGATED must come before RESOLVED", got)
 	}
 }

@@ -187,8 +187,18 @@ func buildTimeline(in Input, f *facts) []row {
 	}{
 		{f.triggered, markBegins, -1},
 		{f.acked.At, markAcknowledged, 1},
-		{f.mitigated.At, markMitigated, 1},
-		{f.resolved.At, markResolved, 1},
+		{f.mitigated.At, markMitigated, 2},
+		{f.resolved.At, markResolved, 3},
+	}
+	// PagerDuty's times have whole seconds, the journal's do not: a
+	// mitigation journaled at 57.4 s and a resolution PagerDuty logged as
+	// 57 s happened in that order. Within one second, a marker never
+	// follows the one after it in an incident's life.
+	for i := len(marks) - 2; i >= 1; i-- {
+		cur, next := &marks[i].at, marks[i+1].at
+		if !cur.IsZero() && !next.IsZero() && cur.After(next) && cur.Truncate(time.Second).Equal(next.Truncate(time.Second)) {
+			*cur = next
+		}
 	}
 	for _, m := range marks {
 		if !m.at.IsZero() {
