@@ -34,6 +34,9 @@ func (e *environment) startOutbox() {
 	done := make(chan struct{})
 	go func() { ob.Run(ctx); close(done) }()
 	e.closers = append(e.closers, func() {
+		if n := ob.Pending(); n > 0 {
+			fmt.Fprintf(os.Stderr, "sitrep: sending %d write(s) to PagerDuty (waiting up to %s)…\n", n, drainOnExit)
+		}
 		deadline := time.Now().Add(drainOnExit)
 		for ob.Pending() > 0 && time.Now().Before(deadline) {
 			time.Sleep(50 * time.Millisecond)
