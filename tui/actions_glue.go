@@ -2,6 +2,7 @@ package tui
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -300,6 +301,19 @@ func (m *Model) actionPrepared(msg actionPrepared) tea.Cmd {
 		if fromLine {
 			line.refused(m.errText(msg.err)) // the line stays open for fixing
 			return nil
+		}
+		var missing *actions.MissingParamError
+		if errors.As(msg.err, &missing) && m.dialog == nil && m.opts.Actions != nil {
+			// Chosen from the palette, an action that needs a value
+			// opens the command line with the action and the parameter
+			// written, so the engineer types only the value.
+			m.openCommandLine(msg.incident)
+			if line, ok := m.dialog.(*commandLine); ok {
+				line.input.SetValue(msg.name + " --" + missing.Param + "=")
+				line.input.CursorEnd()
+				line.err = sanitize.Line(msg.name + " needs --" + missing.Param + " (pattern ^(" + missing.Pattern + ")$): type its value, then enter")
+				return line.input.Focus()
+			}
 		}
 		m.lastErr = msg.name + ": " + m.errText(msg.err)
 		return nil

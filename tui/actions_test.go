@@ -1026,3 +1026,29 @@ func TestEscAbandonsAPendingPreparation(t *testing.T) {
 		t.Errorf("a second esc abandoned again: %q", hn.m.status)
 	}
 }
+
+// An action chosen from the palette that needs a value the incident cannot
+// give opens the command line with the action and the parameter written,
+// instead of a message in the header that the next refresh wipes.
+func TestPaletteChoiceMissingAValueOpensTheCommandLine(t *testing.T) {
+	hn := newActHarness(t, 80, 24, false, nil)
+	hn.m.openPalette(hn.incident("payment-gateway"))
+	hn.wait()
+	hn.typeText("reassign")
+	hn.press("enter")
+	hn.until("the command line", func() bool { _, ok := hn.m.dialog.(*commandLine); return ok })
+	line := hn.m.dialog.(*commandLine)
+	if got := line.input.Value(); got != "reassign --user_id=" {
+		t.Fatalf("the command line holds %q, want the action and its missing parameter", got)
+	}
+	if s := hn.screen(); !strings.Contains(s, "needs --user_id") {
+		t.Errorf("the line does not say what it needs:\n%s", s)
+	}
+	hn.wait()
+	hn.typeText("PXXXXXX")
+	hn.press("enter")
+	hn.until("the preview", func() bool { return hn.preview() != nil })
+	if got := hn.preview().plan.Action.Name; got != "reassign" {
+		t.Errorf("previewed %s, want reassign", got)
+	}
+}
