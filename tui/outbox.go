@@ -79,10 +79,7 @@ func (m *Model) operationWrite(in pagerduty.Incident, op outbox.Op, past string)
 
 func (m Model) writeSubmitted(msg writeSubmitted) (tea.Model, tea.Cmd) {
 	it := msg.item
-	m.status = it.What() + " journaled; sending to PagerDuty…"
-	if it.Op == outbox.OpNote {
-		m.status = it.What() + " journaled; sending it to PagerDuty…"
-	}
+	m.status = it.What() + " journaled; sending it to PagerDuty…"
 	if msg.err != nil {
 		m.lastErr = m.errText(msg.err)
 	}
