@@ -447,6 +447,11 @@ func (o *Outbox) settle(s Settled) {
 		summary += fmt.Sprintf(" (after %d attempts)", s.Item.Attempts)
 	}
 	data, _ := json.Marshal(map[string]any{DataKey: s.Item.ID, "op": s.Item.Op, "ref": s.Ref, "reason": s.Reason, "attempts": s.Item.Attempts})
+	// A disk that refuses these writes is shown by the journal's backlog
+	// in the header. Should the delete be lost, the next start finds the
+	// item again, marks it unconfirmed and settles it from what PagerDuty
+	// shows (the journal's SourceID keeps the settlement single); the
+	// writes without a check are the ones that are safe to send again.
 	_, _ = o.j.Append(journal.Entry{
 		Incident: s.Item.Incident, Kind: kind, Actor: journal.ActorSitrep, Summary: summary, Data: data,
 		SourceID: "outbox:" + s.Item.ID,
