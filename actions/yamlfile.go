@@ -361,7 +361,7 @@ func (l *loader) loadAction(file string, n ast.Node) *Action {
 			if len(h.SecretHeaders) > 0 {
 				s.Secrets = map[string]SecretHeader{}
 				for k, v := range h.SecretHeaders {
-					s.Secrets[k] = SecretHeader{Env: v.Env, TokenCmd: v.TokenCmd, Prefix: v.Prefix}
+					s.Secrets[k] = SecretHeader(v)
 				}
 			}
 			s.JSON = isJSONContent(h.Headers)

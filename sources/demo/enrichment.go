@@ -106,13 +106,3 @@ func EnrichmentConfig() []ServiceEnrichment {
 		},
 	}
 }
-
-// serviceEnv is the environment a service of the demo world runs in.
-func serviceEnv(name string) (string, bool) {
-	for _, s := range fleetSpecs {
-		if s.name == name {
-			return s.env, true
-		}
-	}
-	return "", false
-}

@@ -336,7 +336,6 @@ func (c *Client) manage(ctx context.Context, what string, opt pd.ManageIncidents
 	}
 	ctx, cancel := c.withDeadline(ctx)
 	defer cancel()
-	opt.Type = "incident_reference"
 	if _, err := c.api.ManageIncidentsWithContext(ctx, me.Email, []pd.ManageIncidentsOptions{opt}); err != nil {
 		return describe(ctx, what, err)
 	}

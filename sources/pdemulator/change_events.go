@@ -78,7 +78,7 @@ func (l links) changeEvent(w *world, c *changeEvent) wireChangeEvent {
 		CustomDetails: c.CustomDetails,
 	}
 	for _, lk := range c.Links {
-		out.Links = append(out.Links, wireLink{Href: lk.Href, Text: lk.Text})
+		out.Links = append(out.Links, wireLink(lk))
 	}
 	return out
 }
