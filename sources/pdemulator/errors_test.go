@@ -25,7 +25,10 @@ func TestAuthentication(t *testing.T) {
 	}{
 		{"no header", "", http.StatusUnauthorized},
 		{"wrong token", "Token token=nope", http.StatusUnauthorized},
-		{"bearer form", "Bearer " + testToken, http.StatusUnauthorized},
+		{"wrong bearer token", "Bearer nope", http.StatusUnauthorized},
+		{"bearer without a token", "Bearer", http.StatusUnauthorized},
+		{"token scheme without token=", "Token " + testToken, http.StatusUnauthorized},
+		{"OAuth bearer token", "Bearer " + testToken, http.StatusOK},
 		{"right token", "Token token=" + testToken, http.StatusOK},
 	}
 	for _, tc := range tests {
@@ -326,10 +329,10 @@ func TestBadInputIsA400NamingTheField(t *testing.T) {
 		{"wrong type", "PUT", "/incidents", `{"incidents":{"id":"x"}}`, 400, "incidents"},
 		{"no incidents", "PUT", "/incidents", `{"incidents":[]}`, 400, "incidents"},
 		{"missing id", "PUT", "/incidents", `{"incidents":[{"status":"resolved"}]}`, 400, "incidents[0].id"},
-		{"bad status value", "PUT", "/incidents", `{"incidents":[{"id":"` + id + `","status":"triggered"}]}`, 400, "status"},
-		{"escalation level out of range", "PUT", "/incidents", `{"incidents":[{"id":"` + id + `","escalation_level":9}]}`, 400, "escalation_level"},
-		{"unknown assignee", "PUT", "/incidents", `{"incidents":[{"id":"` + id + `","assignments":[{"assignee":{"id":"NOPE"}}]}]}`, 400, "assignee"},
-		{"unknown priority", "PUT", "/incidents", `{"incidents":[{"id":"` + id + `","priority":{"id":"NOPE"}}]}`, 400, "priority"},
+		{"bad status value", "PUT", "/incidents", `{"incidents":[{"id":"` + id + `","type":"incident_reference","status":"triggered"}]}`, 400, "status"},
+		{"escalation level out of range", "PUT", "/incidents", `{"incidents":[{"id":"` + id + `","type":"incident_reference","escalation_level":9}]}`, 400, "escalation_level"},
+		{"unknown assignee", "PUT", "/incidents", `{"incidents":[{"id":"` + id + `","type":"incident_reference","assignments":[{"assignee":{"id":"NOPE","type":"user_reference"}}]}]}`, 400, "assignee"},
+		{"unknown priority", "PUT", "/incidents", `{"incidents":[{"id":"` + id + `","type":"incident_reference","priority":{"id":"NOPE","type":"priority_reference"}}]}`, 400, "priority"},
 		{"unknown incident", "PUT", "/incidents", `{"incidents":[{"id":"NOPE","status":"resolved"}]}`, 404, "NOPE"},
 		{"snooze duration string", "POST", "/incidents/" + id + "/snooze", `{"duration":"1h"}`, 400, "duration"},
 		{"snooze too long", "POST", "/incidents/" + id + "/snooze", `{"duration":99999999}`, 400, "duration"},

@@ -1,6 +1,8 @@
 package pdemulator
 
 import (
+	"bytes"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"slices"
@@ -361,18 +363,127 @@ type idRef struct {
 	Type string `json:"type"`
 }
 
+// incidentUpdate is one item of PUT /incidents or the incident of PUT
+// /incidents/{id}. Priority stays raw: PagerDuty takes a reference object,
+// a priority's name as a string, or null to clear it.
 type incidentUpdate struct {
 	ID          string `json:"id"`
 	Type        string `json:"type"`
 	Status      string `json:"status"`
 	Title       string `json:"title"`
 	Assignments []struct {
-		Assignee idRef `json:"assignee"`
+		Assignee *idRef `json:"assignee"`
 	} `json:"assignments"`
-	EscalationLevel *int   `json:"escalation_level"`
-	Priority        *idRef `json:"priority"`
-	Resolution      string `json:"resolution"`
-	Urgency         string `json:"urgency"`
+	EscalationLevel  *int            `json:"escalation_level"`
+	EscalationPolicy *idRef          `json:"escalation_policy"`
+	Priority         json.RawMessage `json:"priority"`
+	Resolution       string          `json:"resolution"`
+	Urgency          string          `json:"urgency"`
+
+	// Set by check: the priority the update sets (empty: clear it) and
+	// whether it touches the priority at all.
+	priorityID  string
+	setPriority bool
+}
+
+// check validates one update against the world the way PagerDuty does,
+// naming fields from where (such as "incidents[2]" or "incident"). It
+// resolves the priority into u. The caller holds s.mu.
+func (wd *world) check(where string, in *incident, u *incidentUpdate) error {
+	switch u.Type {
+	case "incident", "incident_reference":
+	case "":
+		return invalid(where + ".type is required: \"incident\" or \"incident_reference\"")
+	default:
+		return invalid(fmt.Sprintf("%s.type must be incident or incident_reference, got %q", where, u.Type))
+	}
+	switch u.Urgency {
+	case "", "high", "low":
+	default:
+		return invalid(fmt.Sprintf("%s.urgency must be high or low, got %q", where, u.Urgency))
+	}
+	switch u.Status {
+	case "", statusAcknowledged, statusResolved:
+	case statusTriggered:
+		return invalid(where + ".status triggered (reopening or unacknowledging) is not emulated; use acknowledged or resolved")
+	default:
+		return invalid(fmt.Sprintf("%s.status must be acknowledged or resolved, got %q", where, u.Status))
+	}
+	if u.Status != "" && in.status == statusResolved {
+		return invalid(fmt.Sprintf("incident %s is already resolved", in.id))
+	}
+	for j, a := range u.Assignments {
+		field := fmt.Sprintf("%s.assignments[%d].assignee", where, j)
+		if a.Assignee == nil || a.Assignee.ID == "" {
+			return invalid(field + ".id is required: the ID of the user to assign")
+		}
+		if a.Assignee.Type != "user_reference" && a.Assignee.Type != "user" {
+			return invalid(fmt.Sprintf("%s.type must be user_reference, got %q", field, a.Assignee.Type))
+		}
+		if wd.userByID[a.Assignee.ID] == nil {
+			return invalid(fmt.Sprintf("%s.id: user %q does not exist", field, a.Assignee.ID))
+		}
+	}
+	policy := wd.policyByID[in.policyID]
+	if ep := u.EscalationPolicy; ep != nil {
+		if ep.ID == "" || (ep.Type != "escalation_policy_reference" && ep.Type != "escalation_policy") {
+			return invalid(where + ".escalation_policy needs an id and type escalation_policy_reference")
+		}
+		if policy = wd.policyByID[ep.ID]; policy == nil {
+			return invalid(fmt.Sprintf("%s.escalation_policy.id: escalation policy %q does not exist", where, ep.ID))
+		}
+	}
+	if u.EscalationLevel != nil {
+		if levels := len(policy.Levels); *u.EscalationLevel < 1 || *u.EscalationLevel > levels {
+			return invalid(fmt.Sprintf("%s.escalation_level must be between 1 and %d, got %d", where, levels, *u.EscalationLevel))
+		}
+	}
+	return wd.checkPriority(where, u)
+}
+
+// checkPriority resolves u.Priority: a reference ({"id","type"}, both
+// required), a priority's name, or null to clear it.
+func (wd *world) checkPriority(where string, u *incidentUpdate) error {
+	raw := bytes.TrimSpace(u.Priority)
+	if len(raw) == 0 {
+		return nil
+	}
+	u.setPriority = true
+	switch raw[0] {
+	case 'n':
+		return nil // null clears the priority
+	case '"':
+		var name string
+		if err := json.Unmarshal(raw, &name); err != nil {
+			return invalid(where + ".priority is not a valid JSON string")
+		}
+		// PagerDuty picks the highest priority with that name; the world
+		// lists priorities most severe first.
+		for _, p := range wd.priorities {
+			if p.Name == name {
+				u.priorityID = p.ID
+				return nil
+			}
+		}
+		return invalid(fmt.Sprintf("%s.priority: no priority is named %q", where, name))
+	case '{':
+		var ref idRef
+		if err := json.Unmarshal(raw, &ref); err != nil {
+			return invalid(where + ".priority has the wrong shape: " + err.Error())
+		}
+		if ref.ID == "" {
+			return invalid(where + ".priority.id is required (or send null to clear the priority)")
+		}
+		if ref.Type != "priority_reference" && ref.Type != "priority" {
+			return invalid(fmt.Sprintf("%s.priority.type must be priority_reference or priority, got %q", where, ref.Type))
+		}
+		if wd.priorityByID[ref.ID] == nil {
+			return invalid(fmt.Sprintf("%s.priority.id: priority %q does not exist", where, ref.ID))
+		}
+		u.priorityID = ref.ID
+		return nil
+	}
+	return invalid(where + ".priority must be a priority reference, a priority's name or null")
 }
 
 // handleManageIncidents answers PUT /incidents, the bulk update. Every
@@ -402,13 +513,11 @@ func (s *Server) handleManageIncidents(w http.ResponseWriter, r *http.Request) {
 	}
 	wd := s.world
 	targets := make([]*incident, len(body.Incidents))
-	for i, u := range body.Incidents {
+	for i := range body.Incidents {
+		u := &body.Incidents[i]
+		where := fmt.Sprintf("incidents[%d]", i)
 		if u.ID == "" {
-			writeAPIError(w, invalid(fmt.Sprintf("incidents[%d].id is required", i)))
-			return
-		}
-		if u.Type != "" && u.Type != "incident" && u.Type != "incident_reference" {
-			writeAPIError(w, invalid(fmt.Sprintf("incidents[%d].type must be incident or incident_reference, got %q", i, u.Type)))
+			writeAPIError(w, invalid(where+".id is required"))
 			return
 		}
 		in, err := wd.incident(u.ID)
@@ -416,39 +525,11 @@ func (s *Server) handleManageIncidents(w http.ResponseWriter, r *http.Request) {
 			writeAPIError(w, err)
 			return
 		}
+		if err := wd.check(where, in, u); err != nil {
+			writeAPIError(w, err)
+			return
+		}
 		targets[i] = in
-		switch u.Urgency {
-		case "", "high", "low":
-		default:
-			writeAPIError(w, invalid(fmt.Sprintf("incidents[%d].urgency must be high or low, got %q", i, u.Urgency)))
-			return
-		}
-		switch u.Status {
-		case "", statusAcknowledged, statusResolved:
-		default:
-			writeAPIError(w, invalid(fmt.Sprintf("incidents[%d].status must be acknowledged or resolved, got %q", i, u.Status)))
-			return
-		}
-		if u.Status != "" && in.status == statusResolved {
-			writeAPIError(w, invalid(fmt.Sprintf("incident %s is already resolved", in.id)))
-			return
-		}
-		for j, a := range u.Assignments {
-			if wd.userByID[a.Assignee.ID] == nil {
-				writeAPIError(w, invalid(fmt.Sprintf("incidents[%d].assignments[%d].assignee.id: user %q does not exist", i, j, a.Assignee.ID)))
-				return
-			}
-		}
-		if u.EscalationLevel != nil {
-			if levels := len(wd.policyByID[in.policyID].Levels); *u.EscalationLevel < 1 || *u.EscalationLevel > levels {
-				writeAPIError(w, invalid(fmt.Sprintf("incidents[%d].escalation_level must be between 1 and %d, got %d", i, levels, *u.EscalationLevel)))
-				return
-			}
-		}
-		if u.Priority != nil && u.Priority.ID != "" && wd.priorityByID[u.Priority.ID] == nil {
-			writeAPIError(w, invalid(fmt.Sprintf("incidents[%d].priority.id: priority %q does not exist", i, u.Priority.ID)))
-			return
-		}
 	}
 	now := s.now()
 	for i, u := range body.Incidents {
@@ -469,6 +550,43 @@ func (s *Server) handleManageIncidents(w http.ResponseWriter, r *http.Request) {
 	}{out, page{Limit: len(out), Offset: 0, More: false}})
 }
 
+// handleUpdateIncident answers PUT /incidents/{id}, the single update that
+// PagerDuty's own clients use to acknowledge, resolve, reassign and
+// escalate. The body wraps the update in "incident"; the ID is the path's.
+func (s *Server) handleUpdateIncident(w http.ResponseWriter, r *http.Request, id string) {
+	var body struct {
+		Incident *incidentUpdate `json:"incident"`
+	}
+	if err := decodeBody(r, &body); err != nil {
+		writeAPIError(w, err)
+		return
+	}
+	if body.Incident == nil {
+		writeAPIError(w, invalid(`incident is required: the body is {"incident":{"type":"incident_reference", ...the fields to change}}`))
+		return
+	}
+	u := body.Incident
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	by, in, ok := s.writeTarget(w, r, id)
+	if !ok {
+		return
+	}
+	if u.ID != "" && u.ID != in.id {
+		writeAPIError(w, invalid(fmt.Sprintf("incident.id %q does not match the incident %s in the path", u.ID, in.id)))
+		return
+	}
+	if err := s.world.check("incident", in, u); err != nil {
+		writeAPIError(w, err)
+		return
+	}
+	if err := s.applyUpdate(in, *u, by, s.now()); err != nil {
+		writeAPIError(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"incident": s.linksFor(r).incident(s.world, in, nil)})
+}
+
 // applyUpdate applies one validated bulk update in PagerDuty's order:
 // reassignment or escalation first, then the status change.
 func (s *Server) applyUpdate(in *incident, u incidentUpdate, by agent, now time.Time) error {
@@ -477,8 +595,8 @@ func (s *Server) applyUpdate(in *incident, u incidentUpdate, by agent, now time.
 		in.title = u.Title
 		in.updatedAt = now
 	}
-	if u.Priority != nil {
-		in.priorityID = u.Priority.ID
+	if u.setPriority {
+		in.priorityID = u.priorityID
 		in.updatedAt = now
 	}
 	if u.Urgency != "" && u.Urgency != in.urgency {
@@ -489,7 +607,7 @@ func (s *Server) applyUpdate(in *incident, u incidentUpdate, by agent, now time.
 	if len(u.Assignments) > 0 {
 		users := make([]string, 0, len(u.Assignments))
 		for _, a := range u.Assignments {
-			if !slices.Contains(users, a.Assignee.ID) {
+			if a.Assignee != nil && !slices.Contains(users, a.Assignee.ID) {
 				users = append(users, a.Assignee.ID)
 			}
 		}
@@ -497,7 +615,18 @@ func (s *Server) applyUpdate(in *incident, u incidentUpdate, by agent, now time.
 			return err
 		}
 	}
-	if u.EscalationLevel != nil {
+	switch {
+	case u.EscalationPolicy != nil:
+		// A new policy starts over at the level asked for, or its first.
+		in.policyID = u.EscalationPolicy.ID
+		level := 1
+		if u.EscalationLevel != nil {
+			level = *u.EscalationLevel
+		}
+		if err := wd.escalate(in, by, level, now, channelAPI); err != nil {
+			return err
+		}
+	case u.EscalationLevel != nil:
 		if err := wd.escalate(in, by, *u.EscalationLevel, now, channelAPI); err != nil {
 			return err
 		}

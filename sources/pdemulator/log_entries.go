@@ -1,9 +1,13 @@
 package pdemulator
 
 import (
+	"cmp"
+	"fmt"
 	"maps"
 	"net/http"
+	"net/url"
 	"slices"
+	"strings"
 	"time"
 )
 
@@ -129,29 +133,84 @@ var overviewTypes = []string{
 	"responder_request_log_entry", "status_update_log_entry",
 }
 
+// logQuery is a parsed log entry listing query, shared by an incident's log
+// and the account's.
+type logQuery struct {
+	limit, offset int
+	total         bool
+	overview      bool
+	inc           map[string]bool
+	since, until  time.Time
+	teamIDs       []string
+}
+
+var logEntryIncludes = []string{"incidents", "services", "channels", "teams"}
+
+func parseLogQuery(q url.Values) (lq logQuery, err error) {
+	if lq.limit, lq.offset, lq.total, err = pageParams(q); err != nil {
+		return lq, err
+	}
+	if lq.overview, err = boolParam(q, "is_overview"); err != nil {
+		return lq, err
+	}
+	if lq.inc, err = includes(q, logEntryIncludes...); err != nil {
+		return lq, err
+	}
+	if lq.since, err = timeParam(q, "since"); err != nil {
+		return lq, err
+	}
+	if lq.until, err = timeParam(q, "until"); err != nil {
+		return lq, err
+	}
+	if !lq.since.IsZero() && !lq.until.IsZero() && lq.until.Before(lq.since) {
+		return lq, invalid("until must not be before since")
+	}
+	if err = checkTimeZone(q); err != nil {
+		return lq, err
+	}
+	lq.teamIDs = arrayParam(q, "team_ids")
+	return lq, nil
+}
+
+// checkTimeZone refuses a time_zone PagerDuty would not know. Times are
+// always answered in UTC, which names the same instants.
+func checkTimeZone(q url.Values) error {
+	tz := q.Get("time_zone")
+	if tz == "" {
+		return nil
+	}
+	if _, err := time.LoadLocation(tz); err != nil || strings.EqualFold(tz, "local") {
+		return invalid(fmt.Sprintf("time_zone must be an IANA time zone such as Europe/Berlin, got %q", tz))
+	}
+	return nil
+}
+
+func (lq logQuery) match(e *logEntry) bool {
+	if lq.overview && !slices.Contains(overviewTypes, e.typ) {
+		return false
+	}
+	if (!lq.since.IsZero() && e.at.Before(lq.since)) || (!lq.until.IsZero() && !e.at.Before(lq.until)) {
+		return false
+	}
+	return len(lq.teamIDs) == 0 || intersects(e.teamIDs, lq.teamIDs)
+}
+
+// writeLogEntries answers one page of matched entries.
+func (s *Server) writeLogEntries(w http.ResponseWriter, r *http.Request, lq logQuery, matched []*logEntry) {
+	l := s.linksFor(r)
+	lo, hi, p := paginate(len(matched), lq.limit, lq.offset, lq.total)
+	out := make([]wireLogEntry, 0, hi-lo)
+	for _, e := range matched[lo:hi] {
+		out = append(out, l.logEntry(s.world, e, lq.inc))
+	}
+	writeJSON(w, http.StatusOK, struct {
+		LogEntries []wireLogEntry `json:"log_entries"`
+		page
+	}{out, p})
+}
+
 func (s *Server) handleIncidentLogEntries(w http.ResponseWriter, r *http.Request, id string) {
-	q := r.URL.Query()
-	limit, offset, total, err := pageParams(q)
-	if err != nil {
-		writeAPIError(w, err)
-		return
-	}
-	overview, err := boolParam(q, "is_overview")
-	if err != nil {
-		writeAPIError(w, err)
-		return
-	}
-	inc, err := includes(q, "incidents", "services", "channels", "teams")
-	if err != nil {
-		writeAPIError(w, err)
-		return
-	}
-	since, err := timeParam(q, "since")
-	if err != nil {
-		writeAPIError(w, err)
-		return
-	}
-	until, err := timeParam(q, "until")
+	lq, err := parseLogQuery(r.URL.Query())
 	if err != nil {
 		writeAPIError(w, err)
 		return
@@ -166,23 +225,61 @@ func (s *Server) handleIncidentLogEntries(w http.ResponseWriter, r *http.Request
 	// Newest first, as PagerDuty lists an incident's log.
 	var matched []*logEntry
 	for i := len(in.logs) - 1; i >= 0; i-- {
-		e := in.logs[i]
-		if overview && !slices.Contains(overviewTypes, e.typ) {
-			continue
+		if e := in.logs[i]; lq.match(e) {
+			matched = append(matched, e)
 		}
-		if (!since.IsZero() && e.at.Before(since)) || (!until.IsZero() && !e.at.Before(until)) {
-			continue
+	}
+	s.writeLogEntries(w, r, lq, matched)
+}
+
+// handleLogEntries answers GET /log_entries, every incident's log entries
+// in the account, newest first.
+func (s *Server) handleLogEntries(w http.ResponseWriter, r *http.Request) {
+	lq, err := parseLogQuery(r.URL.Query())
+	if err != nil {
+		writeAPIError(w, err)
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var matched []*logEntry
+	for _, in := range s.world.incidents {
+		for _, e := range in.logs {
+			if lq.match(e) {
+				matched = append(matched, e)
+			}
 		}
-		matched = append(matched, e)
 	}
-	l := s.linksFor(r)
-	lo, hi, p := paginate(len(matched), limit, offset, total)
-	out := make([]wireLogEntry, 0, hi-lo)
-	for _, e := range matched[lo:hi] {
-		out = append(out, l.logEntry(s.world, e, inc))
+	// Newest first; entries written at the same instant keep the reverse
+	// of the order they were written in (IDs are a sequence).
+	slices.SortStableFunc(matched, func(a, b *logEntry) int {
+		if c := b.at.Compare(a.at); c != 0 {
+			return c
+		}
+		return cmp.Compare(b.id, a.id)
+	})
+	s.writeLogEntries(w, r, lq, matched)
+}
+
+func (s *Server) handleGetLogEntry(w http.ResponseWriter, r *http.Request, id string) {
+	q := r.URL.Query()
+	inc, err := includes(q, logEntryIncludes...)
+	if err == nil {
+		err = checkTimeZone(q)
 	}
-	writeJSON(w, http.StatusOK, struct {
-		LogEntries []wireLogEntry `json:"log_entries"`
-		page
-	}{out, p})
+	if err != nil {
+		writeAPIError(w, err)
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, in := range s.world.incidents {
+		for _, e := range in.logs {
+			if e.id == id {
+				writeJSON(w, http.StatusOK, map[string]any{"log_entry": s.linksFor(r).logEntry(s.world, e, inc)})
+				return
+			}
+		}
+	}
+	writeAPIError(w, notFound("log entry "+id+" does not exist"))
 }

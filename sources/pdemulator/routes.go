@@ -36,11 +36,14 @@ func (s *Server) route(w http.ResponseWriter, r *http.Request) {
 			notAllowed()
 		}
 	case len(parts) == 2 && parts[0] == "incidents":
-		if !get {
+		switch {
+		case get:
+			s.handleGetIncident(w, r, parts[1])
+		case put:
+			s.handleUpdateIncident(w, r, parts[1])
+		default:
 			notAllowed()
-			return
 		}
-		s.handleGetIncident(w, r, parts[1])
 	case len(parts) == 3 && parts[0] == "incidents":
 		id := parts[1]
 		switch {
@@ -67,6 +70,22 @@ func (s *Server) route(w http.ResponseWriter, r *http.Request) {
 		default:
 			s.notFound(w, r)
 		}
+	case len(parts) == 1 && parts[0] == "users" && get:
+		s.handleListUsers(w, r)
+	case len(parts) == 2 && parts[0] == "users" && get:
+		s.handleGetUser(w, r, parts[1])
+	case len(parts) == 2 && parts[0] == "teams" && get:
+		s.handleGetTeam(w, r, parts[1])
+	case len(parts) == 3 && parts[0] == "teams" && parts[2] == "members" && get:
+		s.handleTeamMembers(w, r, parts[1])
+	case len(parts) == 2 && parts[0] == "services" && get:
+		s.handleGetService(w, r, parts[1])
+	case len(parts) == 1 && parts[0] == "escalation_policies" && get:
+		s.handleListPolicies(w, r)
+	case len(parts) == 1 && parts[0] == "log_entries" && get:
+		s.handleLogEntries(w, r)
+	case len(parts) == 2 && parts[0] == "log_entries" && get:
+		s.handleGetLogEntry(w, r, parts[1])
 	case len(parts) == 1 && parts[0] == "change_events" && get:
 		s.handleChangeEvents(w, r)
 	case len(parts) == 1 && parts[0] == "oncalls" && get:

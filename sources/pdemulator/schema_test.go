@@ -36,6 +36,8 @@ var checkedPaths = []string{
 	"/incidents/{id}/related_change_events", "/change_events", "/oncalls",
 	"/escalation_policies/{id}", "/services", "/teams", "/priorities",
 	"/incidents/{id}/responder_requests", "/incidents/{id}/status_updates",
+	"/users", "/users/{id}", "/teams/{id}", "/teams/{id}/members", "/services/{id}",
+	"/escalation_policies", "/log_entries", "/log_entries/{id}",
 }
 
 // unlistedLogEntryTypes are log entry types PagerDuty writes that the
@@ -259,6 +261,7 @@ func TestResponsesMatchPublishedSchema(t *testing.T) {
 	f.clock.Advance(2 * time.Hour) // the snooze expires: unacknowledge entry
 
 	from := map[string]string{"From": aliceEmail}
+	firstLog := f.logEntries(t, life.IncidentID)[0].ID
 	mergeTarget := f.trigger(t, TriggerOptions{Title: "merge target"})
 	cases := []struct {
 		name, method, template, url, body string
@@ -289,6 +292,30 @@ func TestResponsesMatchPublishedSchema(t *testing.T) {
 		{"services paged", "GET", "/services", "/services?limit=100&offset=0", "", nil},
 		{"teams paged", "GET", "/teams", "/teams?limit=100&offset=0", "", nil},
 		{"priorities", "GET", "/priorities", "/priorities", "", nil},
+		// The schema types a reference as a reference even where include[]
+		// expands it (teams of users, members' users, a service's policy and
+		// teams, a policy's services and teams, a log entry's incident), so
+		// the expanded answers are checked through the client instead.
+		{"users", "GET", "/users", "/users?total=true", "", nil},
+		{"users of a team", "GET", "/users", "/users?team_ids[]=" + f.teamPay + "&include[]=contact_methods&include[]=notification_rules", "", nil},
+		{"user", "GET", "/users/{id}", "/users/" + f.bob, "", nil},
+		{"team", "GET", "/teams/{id}", "/teams/" + f.teamPay, "", nil},
+		{"team members", "GET", "/teams/{id}/members", "/teams/" + f.teamPay + "/members?total=true", "", nil},
+		{"service", "GET", "/services/{id}", "/services/" + f.payments, "", nil},
+		{"escalation policies", "GET", "/escalation_policies", "/escalation_policies", "", nil},
+		{"escalation policies by name", "GET", "/escalation_policies", "/escalation_policies?include[]=targets&sort_by=name:desc", "", nil},
+		{"account log entries", "GET", "/log_entries", "/log_entries?limit=100&include[]=channels", "", nil},
+		{"account log overview", "GET", "/log_entries", "/log_entries?is_overview=true&team_ids[]=" + f.teamPay, "", nil},
+		{"log entry", "GET", "/log_entries/{id}", "/log_entries/" + firstLog, "", nil},
+		{"update one", "PUT", "/incidents/{id}", "/incidents/" + life.IncidentID, `{"incident":{"type":"incident_reference","urgency":"low","priority":"P2"}}`, from},
+		{"update one over OAuth", "PUT", "/incidents/{id}", "/incidents/" + life.IncidentID, `{"incident":{"type":"incident_reference","escalation_level":1}}`,
+			map[string]string{"From": aliceEmail, "Authorization": "Bearer " + testToken}},
+		{"error 404 user", "GET", "/users/{id}", "/users/NOPE", "", nil},
+		{"error 404 team members", "GET", "/teams/{id}/members", "/teams/NOPE/members", "", nil},
+		{"error 404 service", "GET", "/services/{id}", "/services/NOPE", "", nil},
+		{"error 400 log entries", "GET", "/log_entries", "/log_entries?since=yesterday", "", nil},
+		{"error 401 bearer", "GET", "/users", "/users", "", map[string]string{"Authorization": "Bearer nope"}},
+		{"error 404 update one", "PUT", "/incidents/{id}", "/incidents/NOPE", `{"incident":{"type":"incident_reference","status":"acknowledged"}}`, from},
 		{"acknowledge", "PUT", "/incidents", "/incidents", `{"incidents":[{"id":"` + snoozed.IncidentID + `","type":"incident_reference","status":"acknowledged"}]}`, from},
 		{"snooze", "POST", "/incidents/{id}/snooze", "/incidents/" + snoozed.IncidentID + "/snooze", `{"duration":600}`, from},
 		{"merge", "PUT", "/incidents/{id}/merge", "/incidents/" + mergeTarget.IncidentID + "/merge", `{"source_incidents":[{"id":"` + merged.IncidentID + `","type":"incident_reference"}]}`, from},

@@ -4,10 +4,14 @@
 // their log entries, notes, alerts, responder requests and status updates,
 // change events, on-calls, services, teams, priorities, escalation policies
 // and the current user) in PagerDuty's JSON shapes, so that the unmodified
-// go-pagerduty client can talk to it over loopback HTTP. `sitrep demo` builds
-// a scripted world on top of its Go API; tests use its fault injection and
-// request log to exercise the incident feed's error handling and request
-// budget.
+// go-pagerduty client can talk to it over loopback HTTP. It also serves the
+// read and write endpoints other PagerDuty clients start with (users, teams
+// and their members, single services and policies, the account-wide log and
+// the single-incident update), and is as strict as PagerDuty about their
+// required fields, so a tool pointed at the demo fails here where it would
+// fail on PagerDuty. `sitrep demo` builds a scripted world on top of its Go
+// API; tests use its fault injection and request log to exercise the
+// incident feed's error handling and request budget.
 //
 // All state lives behind one mutex and every timestamp comes from the
 // configured clock, so the same calls against the same clock produce the same
@@ -16,6 +20,7 @@ package pdemulator
 
 import (
 	"context"
+	"crypto/subtle"
 	"errors"
 	"fmt"
 	"net"
@@ -32,8 +37,9 @@ const DefaultWebURL = "https://example.pagerduty.com"
 // Options configure a Server. The zero value is usable: no token is accepted
 // until Token is set, though, so tests and the demo always set it.
 type Options struct {
-	// Token is the API token clients must send as
-	// "Authorization: Token token=<Token>".
+	// Token is the token clients must send, as an API token
+	// ("Authorization: Token token=<Token>") or as an OAuth access token
+	// ("Authorization: Bearer <Token>").
 	Token string
 	// Clock returns the current time; nil means time.Now. The demo runs a
 	// scaled clock and tests a fixed one, so nothing here reads the wall clock.
@@ -229,15 +235,36 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 
 // serveAPI runs authentication, the rate limit and the router.
 func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
-	if r.Header.Get("Authorization") != "Token token="+s.opts.Token || s.opts.Token == "" {
+	if !s.authorized(r.Header.Get("Authorization")) {
 		writeError(w, http.StatusUnauthorized, codeAuth, "Invalid Credentials",
-			"the Authorization header must be \"Token token=<api token>\"")
+			"the Authorization header must be \"Token token=<api token>\" or \"Bearer <oauth token>\" with this emulator's token")
 		return
 	}
 	if !s.allowRate(w) {
 		return
 	}
 	s.route(w, r)
+}
+
+// authorized reports whether header carries the server's token in either of
+// the forms PagerDuty accepts: an API token ("Token token=...") or an OAuth
+// access token ("Bearer ..."). The scheme is case-insensitive, as in HTTP.
+func (s *Server) authorized(header string) bool {
+	if s.opts.Token == "" {
+		return false
+	}
+	scheme, cred, ok := strings.Cut(header, " ")
+	if !ok {
+		return false
+	}
+	switch {
+	case strings.EqualFold(scheme, "Token"):
+		tok, found := strings.CutPrefix(cred, "token=")
+		return found && subtle.ConstantTimeCompare([]byte(tok), []byte(s.opts.Token)) == 1
+	case strings.EqualFold(scheme, "Bearer"):
+		return subtle.ConstantTimeCompare([]byte(cred), []byte(s.opts.Token)) == 1
+	}
+	return false
 }
 
 // allowRate applies the fixed-window rate limit and sets PagerDuty's

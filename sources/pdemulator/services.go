@@ -16,15 +16,30 @@ type wireUser struct {
 	TimeZone string `json:"time_zone,omitempty"`
 	Role     string `json:"role,omitempty"`
 	JobTitle string `json:"job_title,omitempty"`
-	Teams    []ref  `json:"teams,omitempty"`
+	Teams    []any  `json:"teams,omitempty"`
+	// ContactMethods and NotificationRules are present, and empty, only
+	// when include[] asks for them.
+	ContactMethods    []any `json:"contact_methods,omitempty"`
+	NotificationRules []any `json:"notification_rules,omitempty"`
 }
 
 func (l links) user(w *world, u *User) wireUser {
 	return wireUser{
 		ID: u.ID, Type: "user", Summary: u.Name, Self: l.self("users", u.ID), HTMLURL: l.html("users", u.ID),
 		Name: u.Name, Email: u.Email, TimeZone: u.TimeZone, Role: u.Role, JobTitle: u.JobTitle,
-		Teams: l.teamRefs(w, u.TeamIDs),
+		Teams: refsAsAny(l.teamRefs(w, u.TeamIDs)),
 	}
+}
+
+func refsAsAny(refs []ref) []any {
+	if refs == nil {
+		return nil
+	}
+	out := make([]any, len(refs))
+	for i, r := range refs {
+		out[i] = r
+	}
+	return out
 }
 
 type wireTeam struct {
@@ -73,15 +88,15 @@ type wirePolicy struct {
 	NumLoops                   int        `json:"num_loops"`
 	OnCallHandoffNotifications string     `json:"on_call_handoff_notifications"`
 	EscalationRules            []wireRule `json:"escalation_rules"`
-	Services                   []ref      `json:"services"`
-	Teams                      []ref      `json:"teams"`
+	Services                   []any      `json:"services"`
+	Teams                      []any      `json:"teams"`
 }
 
 func (l links) policy(w *world, p *EscalationPolicy) wirePolicy {
 	out := wirePolicy{
 		ID: p.ID, Type: "escalation_policy", Summary: p.Name, Self: l.self("escalation_policies", p.ID), HTMLURL: l.html("escalation_policies", p.ID),
 		Name: p.Name, Description: p.Description, NumLoops: p.NumLoops, OnCallHandoffNotifications: "if_has_services",
-		EscalationRules: []wireRule{}, Services: []ref{}, Teams: l.teamRefs(w, p.TeamIDs),
+		EscalationRules: []wireRule{}, Services: []any{}, Teams: refsAsAny(l.teamRefs(w, p.TeamIDs)),
 	}
 	for i, lv := range p.Levels {
 		rule := wireRule{ID: p.ID + "-R" + itoa(i+1), Delay: lv.DelayMinutes, Targets: []ref{}}
