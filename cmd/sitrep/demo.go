@@ -78,6 +78,10 @@ sitrep on it. Nothing leaves the machine.`,
 				return err
 			}
 			defer remove()
+			// Other PagerDuty tools can be pointed at the emulator. One line
+			// on stderr, before the cockpit takes the screen; the state file
+			// holds the same while the demo runs.
+			fmt.Fprintf(cmd.ErrOrStderr(), "sitrep demo: PagerDuty API %s token %s (both in %s)\n", w.PagerDutyURL, w.Token, stateFile)
 			env, err := demoEnvironment(g, w, stateFile)
 			if err != nil {
 				return err
