@@ -133,18 +133,6 @@ func serve() int {
 	return 0
 }
 
-// waitExited blocks until pid has exited, leaving it a zombie so that its
-// pid, and so its process group ID, cannot be reused yet.
-func waitExited(pid int) {
-	var info unix.Siginfo
-	for {
-		err := unix.Waitid(unix.P_PID, pid, &info, unix.WEXITED|unix.WNOWAIT, nil)
-		if !errors.Is(err, syscall.EINTR) {
-			return
-		}
-	}
-}
-
 // tree is the supervisor's view of the run: its command's leader and,
 // being a subreaper, every process below it.
 type tree struct {

@@ -41,21 +41,13 @@ type report struct {
 	Done   bool   `json:"done,omitempty"`
 }
 
-// Process is a command running under its supervisor.
-type Process struct {
-	pid  int
-	done chan struct{}
-	exit Exit
-
-	mu         sync.Mutex
-	ctl        *os.File // the control pipe; nil once the supervisor is gone
-	terminated bool
-}
-
-// Start starts s under a supervisor and returns once the command has
-// started, or with the reason it could not: the words os/exec uses for a
-// missing program or directory.
+// Start starts s, under a supervisor unless s.Light, and returns once the
+// command has started, or with the reason it could not: the words os/exec
+// uses for a missing program or directory.
 func Start(s Spec) (*Process, error) {
+	if s.Light {
+		return startLight(s)
+	}
 	cmd, err := command(s)
 	if err != nil {
 		return nil, err
@@ -144,13 +136,29 @@ func Start(s Spec) (*Process, error) {
 		}
 		return nil, fmt.Errorf("sitrep's process supervisor ended before the command started (%v)", werr)
 	}
-	p := &Process{pid: first.Pid, ctl: ctlW, done: make(chan struct{})}
-	go p.follow(dec, stR, reaped)
+	c := &control{ctl: ctlW}
+	p := &Process{pid: first.Pid, done: make(chan struct{}), stop: c.terminate}
+	go follow(p, c, dec, stR, reaped)
 	return p, nil
 }
 
+// control is the supervisor's control pipe.
+type control struct {
+	mu  sync.Mutex
+	ctl *os.File // nil once the supervisor is gone
+}
+
+// terminate asks the supervisor to end the run: any byte does.
+func (c *control) terminate() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.ctl != nil {
+		_, _ = c.ctl.Write([]byte{'t'})
+	}
+}
+
 // follow reads the supervisor's reports until it is gone.
-func (p *Process) follow(dec *json.Decoder, st *os.File, reaped <-chan error) {
+func follow(p *Process, c *control, dec *json.Decoder, st *os.File, reaped <-chan error) {
 	var ex Exit
 	got := false
 	for {
@@ -174,36 +182,9 @@ func (p *Process) follow(dec *json.Decoder, st *os.File, reaped <-chan error) {
 	if !got {
 		ex = Exit{Code: -1, At: time.Now(), Err: fmt.Errorf("sitrep's process supervisor ended without saying how the command ended (%v)", werr)}
 	}
-	p.mu.Lock()
-	p.ctl.Close()
-	p.ctl = nil
-	p.mu.Unlock()
-	p.exit = ex
-	close(p.done)
-}
-
-// Pid is the command's process ID, which is also its process group's.
-func (p *Process) Pid() int { return p.pid }
-
-// Terminate asks the supervisor to end the run: SIGTERM to the command's
-// group and every process it started, SIGKILL to what is left after the
-// grace period. It returns at once; Wait reports the end.
-func (p *Process) Terminate() {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.ctl == nil || p.terminated {
-		return
-	}
-	p.terminated = true
-	_, _ = p.ctl.Write([]byte{'t'})
-}
-
-// Done is closed when the run has ended: the command has exited and no
-// process it started is left.
-func (p *Process) Done() <-chan struct{} { return p.done }
-
-// Wait waits for Done and returns how the command ended.
-func (p *Process) Wait() Exit {
-	<-p.done
-	return p.exit
+	c.mu.Lock()
+	c.ctl.Close()
+	c.ctl = nil
+	c.mu.Unlock()
+	p.finish(ex)
 }
