@@ -293,7 +293,7 @@ func (t *tailer) seekBack(n int) error {
 		if err := t.seek(pos); err != nil {
 			return err
 		}
-		t.sp.discarding = true
+		t.sp.SkipLine()
 		return nil
 	}
 	return t.seek(0)

@@ -22,6 +22,9 @@ func TestMain(m *testing.M) {
 	if mode := os.Getenv(helperEnv); mode != "" {
 		os.Exit(helperMain(mode, os.Args[1:]))
 	}
+	if out := os.Getenv(parentEnv); out != "" {
+		os.Exit(followUntilKilled(out))
+	}
 	os.Exit(m.Run())
 }
 
