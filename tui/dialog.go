@@ -4,6 +4,7 @@ import (
 	"strings"
 	"time"
 
+	"charm.land/bubbles/v2/help"
 	"charm.land/bubbles/v2/key"
 	"charm.land/bubbles/v2/textinput"
 	tea "charm.land/bubbletea/v2"
@@ -139,9 +140,9 @@ var inputKeys = struct{ Accept, Cancel, Toggle key.Binding }{
 }
 
 // helpDialog shows every key; any key closes it.
-type helpDialog struct{ keys keyMap }
+type helpDialog struct{ keys help.KeyMap }
 
-func newHelpDialog(k keyMap) *helpDialog { return &helpDialog{keys: k} }
+func newHelpDialog(k help.KeyMap) *helpDialog { return &helpDialog{keys: k} }
 
 func (d *helpDialog) key(tea.KeyPressMsg, time.Time) (dialog, any) { return nil, nil }
 

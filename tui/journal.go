@@ -18,20 +18,38 @@ import (
 )
 
 // journalScreen is J: the journal of one incident, oldest first, with the
-// time in UTC and relative to the incident's start.
+// time in UTC and relative to the incident's start. enter opens the entry
+// under the cursor (journalentry.go); esc goes back to the list with the
+// cursor where it was.
 type journalScreen struct {
 	incident pagerduty.Incident
 	entries  []journal.Entry
 	err      string
 	loading  bool
-	scroll   int
+	// cursor is the entry under the cursor and top the first entry drawn.
+	cursor, top int
+	// open is the entry being read, nil while the list shows.
+	open *journalEntryView
 	// pending are the outbox items not yet delivered to PagerDuty: their
 	// entries are marked.
 	pending map[string]bool
 }
 
+// Below this width an entry takes two lines: time, kind and actor on the
+// first, the summary on the second, so the summary is not cut to a few
+// characters. From it on, one line per entry.
+const journalTwoLineWidth = 100
+
+// journalSummaryLines is the most lines a summary takes in the two-line
+// layout; the rest is in the entry (enter).
+const journalSummaryLines = 3
+
 func (j *journalScreen) view(s Styles, width, height int) string {
-	title := s.Title.Render(truncate(fmt.Sprintf("Journal of #%d %s", j.incident.Number, j.incident.Title), width))
+	if j.open != nil {
+		return j.open.view(s, width, height)
+	}
+	title := s.Title.Render(truncate(fmt.Sprintf("Journal of #%d %s", j.incident.Number, sanitize.Line(j.incident.Title)), width))
+	room := max(1, height-3) // title, column heads, footer
 	var lines []string
 	switch {
 	case j.loading:
@@ -41,29 +59,148 @@ func (j *journalScreen) view(s Styles, width, height int) string {
 	case len(j.entries) == 0:
 		lines = []string{s.Dim.Render("Nothing journaled for this incident yet.")}
 	default:
-		// Narrow terminals drop the date and narrow kind and actor, so the
-		// summary keeps room to be read.
-		layout, timeW, kindW, actorW := "2006-01-02 15:04:05", 19, 20, 14
-		if width < 110 {
-			layout, timeW, kindW, actorW = "15:04:05", 8, 18, 12
+		lines = append(lines, s.Label.Render(truncate(j.head(width), width)))
+		// Only what is on screen is drawn: a journal can hold thousands of
+		// entries.
+		for i := j.topFor(width, room); i < len(j.entries) && len(lines) <= room; i++ {
+			lines = append(lines, j.block(s, i, width)...)
 		}
-		head := fit("UTC", timeW) + " " + fit("T+", 9) + " " + fit("kind", kindW) + " " + fit("actor", actorW) + " summary"
-		lines = append(lines, s.Label.Render(truncate(head, width)))
-		for _, e := range j.entries {
-			rel := relative(e.At, j.incident.CreatedAt)
-			row := fit(e.At.UTC().Format(layout), timeW) + " " + fit(rel, 9) + " " + fit(e.Kind, kindW) + " " + fit(sanitize.Line(e.Actor), actorW) + " "
-			summary := sanitize.Line(e.Summary)
-			if id := outbox.ItemOf(e); id != "" && j.pending[id] && e.Kind != outbox.KindDelivered {
-				summary = s.Warn.Render("[pending]") + " " + summary
-			}
-			lines = append(lines, truncate(row+summary, width))
+		lines = lines[:min(len(lines), room+1)]
+	}
+	where := fmt.Sprintf("%d entries", len(j.entries))
+	if len(j.entries) > 0 {
+		where = fmt.Sprintf("entry %d of %d", j.cursor+1, len(j.entries))
+	}
+	// The keys are in the help bar below (journalHelp).
+	return padLines(title+"\n"+strings.Join(lines, "\n"), width, height-1) + "\n" + fit(s.Dim.Render(where), width)
+}
+
+// journalColumns are the widths of the one-line layout: narrower
+// terminals drop the date and narrow kind and actor, so the summary keeps
+// room to be read.
+func journalColumns(width int) (layout string, timeW, kindW, actorW int) {
+	if width < 110 {
+		return "15:04:05", 8, 18, 12
+	}
+	return "2006-01-02 15:04:05", 19, 20, 14
+}
+
+func (j *journalScreen) head(width int) string {
+	if width < journalTwoLineWidth {
+		return " " + fit("UTC", 8) + " " + fit("T+", 7) + " kind · actor, the summary below"
+	}
+	_, timeW, kindW, actorW := journalColumns(width)
+	return " " + fit("UTC", timeW) + " " + fit("T+", 9) + " " + fit("kind", kindW) + " " + fit("actor", actorW) + " summary"
+}
+
+// block is entry i as drawn in the list: one line, or at narrow widths
+// a line of time, kind and actor and the summary wrapped below it.
+func (j *journalScreen) block(s Styles, i, width int) []string {
+	e := j.entries[i]
+	marker := " "
+	if i == j.cursor {
+		marker = "▌"
+	}
+	rel := relative(e.At, j.incident.CreatedAt)
+	actor := sanitize.Line(e.Actor)
+	summary := sanitize.Line(e.Summary)
+	pending := false
+	if id := outbox.ItemOf(e); id != "" && j.pending[id] && e.Kind != outbox.KindDelivered {
+		pending = true
+	}
+	if width < journalTwoLineWidth {
+		first := fit(e.At.UTC().Format("15:04:05"), 8) + " " + fit(rel, 7) + " " + sanitize.Line(e.Kind)
+		if actor != "" {
+			first += " · " + actor
+		}
+		if pending {
+			summary = "[pending] " + summary
+		}
+		const indent = "   "
+		wrapped := wrap(summary, max(10, width-len(indent)))
+		if len(wrapped) > journalSummaryLines {
+			wrapped = wrapped[:journalSummaryLines]
+			last := wrapped[journalSummaryLines-1]
+			wrapped[journalSummaryLines-1] = ansi.Truncate(last, max(1, width-len(indent)-1), "") + "…"
+		}
+		lines := []string{j.styleRow(s, i, truncate(marker+first, width))}
+		for _, l := range wrapped {
+			lines = append(lines, j.styleRow(s, i, truncate(indent+l, width)))
+		}
+		return lines
+	}
+	layout, timeW, kindW, actorW := journalColumns(width)
+	row := marker + fit(e.At.UTC().Format(layout), timeW) + " " + fit(rel, 9) + " " + fit(sanitize.Line(e.Kind), kindW) + " " + fit(actor, actorW) + " "
+	if pending {
+		summary = s.Warn.Render("[pending]") + " " + summary
+	}
+	return []string{j.styleRow(s, i, truncate(row+summary, width))}
+}
+
+// styleRow marks the cursor's row beyond its ▌, which shows without
+// colour too.
+func (j *journalScreen) styleRow(s Styles, i int, line string) string {
+	if i != j.cursor {
+		return line
+	}
+	return s.Selected.Render(line)
+}
+
+// topFor is the first entry to draw so that the cursor's entry is on
+// screen, starting from top where it can: it looks only at the entries
+// between, so moving costs what is drawn, not the journal's length.
+func (j *journalScreen) topFor(width, room int) int {
+	n := len(j.entries)
+	if n == 0 {
+		return 0
+	}
+	cursor := max(0, min(j.cursor, n-1))
+	top := max(0, min(j.top, cursor))
+	height := func(i int) int {
+		if width >= journalTwoLineWidth {
+			return 1
+		}
+		return 1 + min(journalSummaryLines, len(wrap(sanitize.Line(j.entries[i].Summary), max(10, width-3))))
+	}
+	if cursor-top < room {
+		used := 0
+		for i := top; i <= cursor; i++ {
+			used += height(i)
+		}
+		if used <= room {
+			return top
 		}
 	}
-	body := height - 2
-	maxScroll := max(0, len(lines)-body)
-	j.scroll = max(0, min(j.scroll, maxScroll))
-	footer := s.Dim.Render(fmt.Sprintf("%d entries · j/k scroll · n note · p pin · x export · esc back", len(j.entries)))
-	return padLines(title+"\n"+strings.Join(lines[j.scroll:], "\n"), width, height-1) + "\n" + fit(footer, width)
+	// The cursor's entry last on screen, as many before it as fit.
+	top, used := cursor, height(cursor)
+	for top > 0 && used+height(top-1) <= room {
+		top--
+		used += height(top)
+	}
+	return top
+}
+
+// move puts the cursor delta entries on and keeps it on screen.
+func (j *journalScreen) move(delta, width, room int) {
+	j.cursor = max(0, min(j.cursor+delta, len(j.entries)-1))
+	j.top = j.topFor(width, room)
+}
+
+// setEntries replaces the entries after a read, keeping the cursor on the
+// entry it was on (a new pin can land before it in time).
+func (j *journalScreen) setEntries(es []journal.Entry) {
+	var seq uint64
+	if j.cursor >= 0 && j.cursor < len(j.entries) {
+		seq = j.entries[j.cursor].Seq
+	}
+	j.entries = byTime(es)
+	j.cursor = max(0, min(j.cursor, len(j.entries)-1))
+	for i, e := range j.entries {
+		if seq != 0 && e.Seq == seq {
+			j.cursor = i
+			break
+		}
+	}
 }
 
 // byTime orders entries by when they happened, not when they were
@@ -145,32 +282,117 @@ func (m *Model) journalKeys(msg tea.KeyPressMsg, in pagerduty.Incident) (tea.Cmd
 	return nil, false
 }
 
+// journalKeyMap is J's own keys: moving in the list and reading an entry.
+// n, p, x, J, ? and q are the main screen's (journalKeys).
+type journalKeyMap struct {
+	Up, Down, PageUp, PageDown, Top, Bottom key.Binding
+	Open, Back                              key.Binding
+}
+
+var journalNav = journalKeyMap{
+	Up:       key.NewBinding(key.WithKeys("k", "up"), key.WithHelp("k/↑", "up")),
+	Down:     key.NewBinding(key.WithKeys("j", "down"), key.WithHelp("j/↓", "down")),
+	PageUp:   key.NewBinding(key.WithKeys("pgup", "ctrl+u"), key.WithHelp("pgup", "page up")),
+	PageDown: key.NewBinding(key.WithKeys("pgdown", "ctrl+d"), key.WithHelp("pgdn", "page down")),
+	Top:      key.NewBinding(key.WithKeys("g", "home"), key.WithHelp("g", "top")),
+	Bottom:   key.NewBinding(key.WithKeys("G", "end"), key.WithHelp("G", "bottom")),
+	Open:     key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "open entry")),
+	Back:     key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "back")),
+}
+
+// journalHelp is what the help bar and ? show while J is open: the list's
+// keys, or the open entry's.
+type journalHelp struct {
+	main  keyMap
+	entry bool
+}
+
+func (h journalHelp) ShortHelp() []key.Binding {
+	k := journalNav
+	if h.entry {
+		return []key.Binding{k.Down, k.Up, k.PageDown, k.PageUp, withHelp(k.Back, "esc", "back to the list"), h.main.Help, h.main.Quit}
+	}
+	return []key.Binding{k.Open, k.Down, k.Up, k.PageDown, h.main.Note, h.main.Pin, h.main.Export, withHelp(k.Back, "esc", "close"), h.main.Help}
+}
+
+func (h journalHelp) FullHelp() [][]key.Binding {
+	k := journalNav
+	back := withHelp(k.Back, "esc", "close the journal")
+	if h.entry {
+		back = withHelp(k.Back, "esc", "back to the list")
+	}
+	return [][]key.Binding{
+		{k.Up, k.Down, k.PageUp, k.PageDown, k.Top, k.Bottom},
+		{k.Open, back, withHelp(h.main.Journal, "J", "close the journal")},
+		{h.main.Note, h.main.Pin, h.main.Export},
+		{h.main.Help, h.main.Quit},
+	}
+}
+
+// withHelp is b described for where it is shown.
+func withHelp(b key.Binding, k, desc string) key.Binding {
+	b.SetHelp(k, desc)
+	return b
+}
+
+func (m Model) journalHelp() journalHelp {
+	return journalHelp{main: m.keys, entry: m.journal != nil && m.journal.open != nil}
+}
+
+// journalRoom is how many rows J's list or entry has for its lines.
+func (m *Model) journalRoom() int { return max(1, m.bodyHeight()-3) }
+
 func (m Model) journalKey(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
-	k := m.keys
+	j, k := m.journal, journalNav
+	width, room := max(20, m.width), m.journalRoom()
 	switch {
-	case key.Matches(msg, k.Back), msg.String() == "J":
+	case key.Matches(msg, m.keys.Quit):
+		return m, tea.Quit
+	case key.Matches(msg, m.keys.Help):
+		m.dialog = newHelpDialog(m.journalHelp())
+		return m, nil
+	case j.open != nil && key.Matches(msg, k.Back):
+		j.open = nil // the list, with the cursor where it was
+		return m, nil
+	case j.open != nil && j.open.key(msg, width, room):
+		return m, nil
+	case key.Matches(msg, k.Back, m.keys.Journal):
 		m.journal = nil
 		return m, nil
-	case key.Matches(msg, k.Quit):
-		return m, tea.Quit
+	case key.Matches(msg, k.Open):
+		if j.cursor < len(j.entries) {
+			j.open = newJournalEntryView(j, j.cursor)
+		}
+		return m, nil
 	case key.Matches(msg, k.Down):
-		m.journal.scroll++
+		j.move(1, width, room)
 		return m, nil
 	case key.Matches(msg, k.Up):
-		m.journal.scroll = max(0, m.journal.scroll-1)
+		j.move(-1, width, room)
+		return m, nil
+	case key.Matches(msg, k.PageDown):
+		j.move(max(1, room/j.rowsPerEntry(width)), width, room)
+		return m, nil
+	case key.Matches(msg, k.PageUp):
+		j.move(-max(1, room/j.rowsPerEntry(width)), width, room)
 		return m, nil
 	case key.Matches(msg, k.Top):
-		m.journal.scroll = 0
+		j.move(-len(j.entries), width, room)
 		return m, nil
 	case key.Matches(msg, k.Bottom):
-		m.journal.scroll = len(m.journal.entries)
-		return m, nil
-	case key.Matches(msg, k.Help):
-		m.dialog = newHelpDialog(m.keys)
+		j.move(len(j.entries), width, room)
 		return m, nil
 	}
-	cmd, _ := m.journalKeys(msg, m.journal.incident)
+	cmd, _ := m.journalKeys(msg, j.incident)
 	return m, cmd
+}
+
+// rowsPerEntry is about how many rows an entry takes, for paging.
+func (j *journalScreen) rowsPerEntry(width int) int {
+	if width < journalTwoLineWidth {
+		return 2
+	}
+	return 1
 }
 
 // pinnable is what the detail pane shows now, as plain text: the evidence

@@ -340,7 +340,7 @@ func (m Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case journalRead:
 		if m.journal != nil && m.journal.incident.ID == msg.id {
 			m.journal.loading = false
-			m.journal.entries = byTime(msg.entries)
+			m.journal.setEntries(msg.entries)
 			if msg.err != nil {
 				m.journal.err = m.errText(msg.err)
 			}

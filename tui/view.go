@@ -139,6 +139,9 @@ func (m *Model) footer(width int) string {
 		// person who must act on it can read it.
 		return m.styles.Error.Render(fit("⚠ "+m.lastErr, width))
 	}
+	if m.journal != nil {
+		return truncate(m.help.View(m.journalHelp()), width)
+	}
 	return truncate(m.help.View(m.keys), width)
 }
 
