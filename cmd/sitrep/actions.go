@@ -2,13 +2,11 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
-	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -18,7 +16,7 @@ import (
 	"sitrep/sources/metrics/effect"
 	"sitrep/sources/pagerduty"
 	"sitrep/sources/sanitize"
-	"sitrep/store/journal"
+	"sitrep/store/recorder"
 	"sitrep/tui"
 )
 
@@ -150,73 +148,37 @@ func (p *effectProbe) ReadyAt(done time.Time) time.Time {
 	return p.eff.ReadyAt(done)
 }
 
-// newEngine builds the actions engine over a catalogue, journaling every
-// step of every run against its incident.
-func newEngine(cat *actions.Catalogue, j *journal.Journal, feed *pagerduty.Client, secrets *sanitize.Secrets, readOnly bool) *actions.Engine {
+// newEngine builds the actions engine over a catalogue. Every step of every
+// run is journaled against its incident, and rate limits read earlier runs,
+// through the recorder.
+func newEngine(cat *actions.Catalogue, rec *recorder.Recorder, feed *pagerduty.Client, secrets *sanitize.Secrets, readOnly bool) *actions.Engine {
 	e := &actions.Engine{
 		Catalogue: cat,
 		ReadOnly:  readOnly,
 		Secrets:   secrets,
-		History: func(action, service string, since time.Time) []time.Time {
-			return runHistory(j, action, service, since)
-		},
 	}
 	if feed != nil {
 		e.PagerDuty = pagerduty.Writer{Client: feed}
 	}
-	if j != nil && !j.ReadOnly() {
-		e.Record = func(rec actions.Record) {
-			data, _ := json.Marshal(rec)
-			summary := fmt.Sprintf("%s %s on %s (%s)", rec.Action, rec.Step, rec.Target, rec.Env)
-			switch {
-			case rec.Result != "":
-				summary += ": " + rec.Result
-			case rec.BlockedBy != "":
-				summary += ": blocked by " + rec.BlockedBy
-			case rec.Outcome != "":
-				summary += ": " + rec.Outcome
-			}
-			actor := e.User
-			if actor == "" || rec.Step != actions.StepConfirmed && rec.Step != actions.StepOutcome {
-				actor = journal.ActorSitrep
-			}
+	if rec == nil {
+		return e
+	}
+	e.History = func(action, service string, since time.Time) []time.Time {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		// What was read before an error still counts; the guard has no
+		// way to report the error itself.
+		runs, _ := rec.RunHistory(ctx, action, service, since)
+		return runs
+	}
+	if !rec.Journal().ReadOnly() {
+		e.Record = func(r actions.Record) {
 			// A failed journal write must not stop the run; it shows in
 			// the run's own record of steps, and verify covers the rest.
-			_, _ = j.Append(journal.Entry{Incident: rec.Incident, Kind: "action." + rec.Step, Actor: actor, Summary: summary, Data: data})
+			_ = rec.RecordActionStep(r, e.User)
 		}
 	}
 	return e
-}
-
-// runHistory reads when an action started on a service since a time, from
-// the recent journal, for the rate-limit guard.
-func runHistory(j *journal.Journal, action, service string, since time.Time) []time.Time {
-	if j == nil {
-		return nil
-	}
-	head, err := j.Head()
-	if err != nil {
-		return nil
-	}
-	from := uint64(1)
-	if head.Seq > 20_000 {
-		from = head.Seq - 20_000
-	}
-	var out []time.Time
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	_ = j.Each(ctx, from, func(e journal.Entry) error {
-		if e.Kind != "action."+actions.StepStarted || e.At.Before(since) {
-			return nil
-		}
-		var rec actions.Record
-		if json.Unmarshal(e.Data, &rec) == nil && rec.Action == action && rec.Target == service {
-			out = append(out, e.At)
-		}
-		return nil
-	})
-	sort.Slice(out, func(a, b int) bool { return out[a].Before(out[b]) })
-	return out
 }
 
 func expandHome(p string) string {

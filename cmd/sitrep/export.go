@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"path/filepath"
@@ -85,16 +84,12 @@ otherwise works from what the journal kept of the incident.`,
 				where, _ = filepath.Abs(out)
 				fmt.Fprintf(cmd.ErrOrStderr(), "wrote %s\n", where)
 			}
-			if !j.ReadOnly() {
-				data, _ := json.Marshal(map[string]any{"path": where, "bytes": buf.Len()})
-				return rec.Record(cmd.Context(), journal.Entry{Incident: id, Kind: "export", Summary: "exported the post-mortem draft to " + where, Data: data})
-			}
-			return nil
+			return rec.RecordExport(cmd.Context(), id, where, buf.Len())
 		},
 	}
 	cmd.Flags().StringVarP(&out, "output", "o", "", "write to FILE (created 0600; never through a symbolic link) instead of stdout")
 	cmd.Flags().BoolVar(&force, "force", false, "replace FILE if it exists")
-	return cmd
+	return withIncidentArg(cmd, g)
 }
 
 // exportWriteError says why the export could not be written to file and

@@ -8,8 +8,8 @@ import (
 	"time"
 
 	"sitrep/sources/pagerduty"
-	"sitrep/store/journal"
 	"sitrep/store/outbox"
+	"sitrep/store/recorder"
 )
 
 // drainOnExit bounds how long sitrep waits on its way out for writes that
@@ -65,7 +65,7 @@ type outboxWriter struct {
 // PagerDuty takes it.
 func (w outboxWriter) AddNote(ctx context.Context, id, content string) error {
 	_, err := w.ob.Submit(ctx, outbox.Write{Incident: id, Label: id, Op: outbox.OpNote, Text: content},
-		journal.Entry{Incident: id, Kind: "announcement", Actor: journal.ActorSitrep, Summary: content})
+		recorder.AnnouncementEntry(id, content))
 	return err
 }
 
@@ -75,7 +75,7 @@ func (w outboxWriter) Queues() bool { return true }
 
 func (w outboxWriter) queue(ctx context.Context, id string, op outbox.Op, args map[string]string, what string) error {
 	_, err := w.ob.Submit(ctx, outbox.Write{Incident: id, Label: id, Op: op, Args: args},
-		journal.Entry{Incident: id, Kind: "pagerduty.request", Actor: journal.ActorSitrep, Summary: what + " (queued for PagerDuty)"})
+		recorder.PagerDutyRequestEntry(id, what))
 	return err
 }
 

@@ -111,7 +111,7 @@ func assemble(cfg *config, token string, feed *pagerduty.Client, j *journal.Jour
 	env.recorder = recorder.New(j, feed, filepath.Join(filepath.Dir(j.Path()), "exports"))
 	env.recorder.SetChanges(enr)
 	env.recorder.SetSecrets(env.secrets)
-	engine := newEngine(cat, j, feed, env.secrets, readOnly || j.ReadOnly())
+	engine := newEngine(cat, env.recorder, feed, env.secrets, readOnly || j.ReadOnly())
 	engine.Caller = caller
 	env.remediation = &remediation{engine: engine, cfg: cfg, prom: enr.prom, feed: feed}
 	if !readOnly {

@@ -46,11 +46,8 @@ func (r *Recorder) Export(ctx context.Context, incidentID string) (string, error
 	if err != nil {
 		return "", fmt.Errorf("export %s: %w", incidentID, err)
 	}
-	if !r.j.ReadOnly() {
-		data, _ := json.Marshal(map[string]any{"path": path, "bytes": buf.Len()})
-		if err := r.Record(ctx, journal.Entry{Incident: incidentID, Kind: "export", Summary: "exported the post-mortem draft to " + path, Data: data}); err != nil {
-			return path, fmt.Errorf("exported to %s, but could not journal it: %w", path, err)
-		}
+	if err := r.RecordExport(ctx, incidentID, path, buf.Len()); err != nil {
+		return path, fmt.Errorf("exported to %s, but could not journal it: %w", path, err)
 	}
 	return path, nil
 }

@@ -58,8 +58,8 @@ var errPastHead = errors.New("past the head")
 
 // MarkInterrupted finds the action runs journaled up to and including
 // entry upTo as started with no end (finished, failed, timed out,
-// cancelled), journals one action.interrupted entry for each, and returns
-// them, oldest first.
+// cancelled), journals one action.interrupted entry for each, as sitrep,
+// and returns them, oldest first.
 //
 // Call it with the journal open for writing, with upTo the head read
 // before this process could start any action: only one sitrep writes a

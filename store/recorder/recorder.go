@@ -1,7 +1,21 @@
-// Package recorder is the journal's front door for the cockpit: it caches
-// each refresh, journals what sitrep observes and what the engineer does,
-// and exports post-mortem drafts. Every method does I/O and is called from
-// a tea.Cmd or a headless command, never from Update.
+// Package recorder is the journal's front door: it caches each refresh,
+// journals what sitrep observes and what the engineer does, and exports
+// post-mortem drafts. Every method does I/O and is called from a tea.Cmd
+// or a headless command, never from Update.
+//
+// Outside store/, the journal is written only through this package, and
+// a test (journaldoor_test.go) keeps it so. Who writes, and as whom:
+//
+//	Refreshed, DetailSeen    PagerDuty's log entries, as their PagerDuty agent (store/observe)
+//	Record                   what the engineer does, as the engineer, unless the entry names its actor
+//	RecordExport             an export, as the engineer
+//	RecordActionStep         an action run's steps, as sitrep; its confirmation and outcome as the engineer
+//	AnnouncementEntry,       writes queued for PagerDuty, as sitrep (journaled by the outbox through Record)
+//	PagerDutyRequestEntry
+//	MarkInterrupted          runs an earlier sitrep died during, as sitrep
+//
+// Inside store/, the outbox journals where each queued write got to
+// (delivered or given up), as sitrep.
 package recorder
 
 import (
@@ -71,7 +85,8 @@ func (r *Recorder) DetailSeen(ctx context.Context, d pagerduty.Detail) error {
 	return r.obs.Timeline(d.Incident.ID, d.LogEntries)
 }
 
-// Record journals one event as the engineer, unless it names its actor.
+// Record journals one event as the engineer (the PagerDuty user sitrep
+// acts as), unless it names its actor. It redacts known secrets first.
 func (r *Recorder) Record(ctx context.Context, e journal.Entry) error {
 	if e.Actor == "" {
 		e.Actor = r.actorName(ctx)
