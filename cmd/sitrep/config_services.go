@@ -38,8 +38,8 @@ type endpointConfig struct {
 }
 
 type enrichmentConfig struct {
-	// Window is how far before the incident start charts begin and
-	// changes count as likely causes.
+	// Window is how far before the incident start a change counts as a
+	// likely cause, and how recent a log line must be for "ok".
 	Window  string `yaml:"window"`
 	Timeout string `yaml:"timeout"` // per source
 	Refresh string `yaml:"refresh"` // while a pane is visible
@@ -91,7 +91,7 @@ type deployConfig struct {
 type gitConfig struct {
 	Repo   string `yaml:"repo"`
 	Branch string `yaml:"branch"` // merges on this branch; tags when empty
-	URL    string `yaml:"url"`    // commit link template, e.g. https://git/x/commit/%s
+	URL    string `yaml:"url"`    // commit link, "{id}" replaced: https://git/x/commit/{id}
 }
 
 // Defaults of the enrichment settings.
