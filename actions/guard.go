@@ -118,8 +118,9 @@ type GuardInput struct {
 	Fleet int
 	Now   time.Time
 	// History returns the start times of earlier runs of action on service
-	// since a time; the caller feeds it from the journal.
-	History        func(action, service string, since time.Time) []time.Time
+	// since a time; the caller feeds it from the journal. An error blocks
+	// a rate-limited action: a limit that cannot be counted is not met.
+	History        func(action, service string, since time.Time) ([]time.Time, error)
 	HasDryRun      bool
 	DryRunOK       *bool // nil: not run yet
 	IncidentStatus string
@@ -261,19 +262,26 @@ func Evaluate(in GuardInput) Verdict {
 		add(RuleRateLimit, true, "no rate limit configured")
 	} else {
 		var runs []time.Time
+		var historyErr error
 		if in.History != nil {
-			for _, t := range in.History(in.Action, in.Service, now.Add(-rl.Window)) {
+			var all []time.Time
+			all, historyErr = in.History(in.Action, in.Service, now.Add(-rl.Window))
+			for _, t := range all {
 				if t.After(now.Add(-rl.Window)) && !t.After(now) {
 					runs = append(runs, t)
 				}
 			}
 		}
 		sort.Slice(runs, func(i, j int) bool { return runs[i].Before(runs[j]) })
-		if len(runs) >= rl.Max {
+		switch {
+		case historyErr != nil:
+			add(RuleRateLimit, false, "the runs of %s on %s in the last %s cannot be counted (%v), so the limit of %d cannot be checked; `sitrep doctor` checks the journal",
+				in.Action, in.Service, fmtDuration(rl.Window), historyErr, rl.Max)
+		case len(runs) >= rl.Max:
 			v.FreeAt = runs[len(runs)-rl.Max].Add(rl.Window)
 			add(RuleRateLimit, false, "%s ran %d times on %s in the last %s (max %d); free again at %s",
 				in.Action, len(runs), in.Service, fmtDuration(rl.Window), rl.Max, v.FreeAt.UTC().Format("15:04 MST"))
-		} else {
+		default:
 			add(RuleRateLimit, true, "%s ran %d times on %s in the last %s (max %d)",
 				in.Action, len(runs), in.Service, fmtDuration(rl.Window), rl.Max)
 		}

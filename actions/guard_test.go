@@ -19,8 +19,8 @@ func TestEvaluateMatrix(t *testing.T) {
 	sunNight := time.Date(2026, 11, 29, 3, 12, 0, 0, time.UTC)
 	// Monday 30 Nov 2026, 10:00 UTC (11:00 in Paris).
 	monDay := time.Date(2026, 11, 30, 10, 0, 0, 0, time.UTC)
-	twoRuns := func(action, service string, since time.Time) []time.Time {
-		return []time.Time{sunNight.Add(-20 * time.Minute), sunNight.Add(-10 * time.Minute), sunNight.Add(-2 * time.Hour)}
+	twoRuns := func(action, service string, since time.Time) ([]time.Time, error) {
+		return []time.Time{sunNight.Add(-20 * time.Minute), sunNight.Add(-10 * time.Minute), sunNight.Add(-2 * time.Hour)}, nil
 	}
 	tests := []struct {
 		name        string

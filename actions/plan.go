@@ -48,8 +48,8 @@ type Engine struct {
 	// names; nil means os.LookupEnv.
 	LookupEnv func(string) (string, bool)
 	// History returns when action ran on service since a time (from the
-	// journal), for rate limits.
-	History func(action, service string, since time.Time) []time.Time
+	// journal), for rate limits; see GuardInput.History.
+	History func(action, service string, since time.Time) ([]time.Time, error)
 	Now     func() time.Time
 	// ReadOnly refuses every run and every dry run. Prepare still runs
 	// its read-only probe, ansible-playbook --list-hosts, to show the

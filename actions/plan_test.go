@@ -317,19 +317,22 @@ func TestPlanFlowProduction(t *testing.T) {
 }
 
 func TestPlanBlocked(t *testing.T) {
-	runs := func(n int) func(string, string, time.Time) []time.Time {
-		return func(action, service string, since time.Time) []time.Time {
+	runs := func(n int) func(string, string, time.Time) ([]time.Time, error) {
+		return func(action, service string, since time.Time) ([]time.Time, error) {
 			var out []time.Time
 			for i := range n {
 				out = append(out, time.Date(2026, 11, 29, 2, 50+i*5, 0, 0, time.UTC))
 			}
-			return out
+			return out, nil
 		}
+	}
+	unreadable := func(string, string, time.Time) ([]time.Time, error) {
+		return nil, errors.New("journal: page 12 is corrupt")
 	}
 	tests := []struct {
 		name      string
 		readOnly  bool
-		history   func(string, string, time.Time) []time.Time
+		history   func(string, string, time.Time) ([]time.Time, error)
 		status    string
 		blockedBy string
 		verdict   string
@@ -339,6 +342,8 @@ func TestPlanBlocked(t *testing.T) {
 		{"read only", true, nil, "triggered", RuleReadOnly, "blocked: read_only — sitrep is in read-only mode: no action runs"},
 		{"resolved", false, nil, "resolved", RuleResolved, "blocked: incident_resolved"},
 		{"one earlier run is fine", false, runs(1), "triggered", "", "allowed (confirm: typed)"},
+		{"history unreadable", false, unreadable, "triggered", RuleRateLimit,
+			"blocked: rate_limit — the runs of restart_service on payment-gateway in the last 30m cannot be counted (journal: page 12 is corrupt), so the limit of 2 cannot be checked; `sitrep doctor` checks the journal"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -163,13 +163,10 @@ func newEngine(cat *actions.Catalogue, rec *recorder.Recorder, feed *pagerduty.C
 	if rec == nil {
 		return e
 	}
-	e.History = func(action, service string, since time.Time) []time.Time {
+	e.History = func(action, service string, since time.Time) ([]time.Time, error) {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
-		// What was read before an error still counts; the guard has no
-		// way to report the error itself.
-		runs, _ := rec.RunHistory(ctx, action, service, since)
-		return runs
+		return rec.RunHistory(ctx, action, service, since)
 	}
 	if !rec.Journal().ReadOnly() {
 		e.Record = func(r actions.Record) {
