@@ -31,37 +31,63 @@
 //
 // # actions.yaml
 //
-//	include: [more.yaml]            # relative to this file
-//	guards:                         # per environment; "*" applies to all
+// Every field, with an example value; a comment gives the default when
+// there is one. An action sets runner and the one block that matches it.
+//
+//	include: [more.yaml]            # more catalogue files, relative to this one
+//	guards:                         # per environment; "*" applies to every environment
 //	  prod:
 //	    confirm: typed              # none | yes/no | typed (prod and high risk are always typed)
-//	    max_hosts: 5
-//	    max_percent: 25             # of the fleet (ansible: hosts without --limit)
-//	    rate_limit: {max: 2, window: 30m}   # per action per service
-//	    windows: [{days: mon-fri, from: "08:00", to: "18:00", zone: Europe/Paris}]
-//	    require_dry_run: true
+//	    max_hosts: 5                # hosts one run may touch; default no limit
+//	    max_percent: 25             # of the fleet (ansible: hosts without --limit); default no limit
+//	    rate_limit: {max: 2, window: 30m}   # runs per action per service; default none
+//	    windows:                    # when it may run; default any time
+//	      - {days: mon-fri, from: "08:00", to: "18:00", zone: Europe/Paris}   # days: mon..sun, ranges, lists or daily; zone default UTC
+//	    require_dry_run: true       # a run needs a dry run that passed; default false
 //	    refuse_resolved: true       # the default
 //	actions:
-//	  - name: restart_service
-//	    title: Restart the service
+//	  - name: restart_service       # required: lower case letters, digits and _
+//	    title: Restart the service  # default the name
 //	    explain: what it does and why it is safe   # required
-//	    applies: {services: [payment-*], envs: [staging, prod], categories: [], title_patterns: ["5xx"]}
+//	    applies:                    # every list empty (the default): offered everywhere
+//	      services: [payment-*]     # service names or globs
+//	      envs: [staging, prod]
+//	      categories: [infra]       # the incident's category
+//	      title_patterns: ["5xx"]   # unanchored regexps over the incident's title
 //	    params:
-//	      service: {pattern: '[a-z0-9-]+', from: service}   # service | env | incident_id | incident_number | caller
+//	      service: {pattern: '[a-z0-9][a-z0-9-]*', from: service}   # service | env | incident_id | incident_number | caller
 //	      replicas: {pattern: '[2-9]', default: "4", help: how many}
 //	      offset: {pattern: '-?[0-9]+', allow_leading_dash: true}   # values may begin with "-"
-//	    runner: exec                # exec | ansible | http | pagerduty, with the matching block:
-//	    exec: {argv: [kubectl, rollout, restart, "deploy/{{.service}}"], dry_run: [...], env: [KUBECONFIG, "X={{.service}}"]}
-//	    ansible: {playbook: p.yml, inventory: "localhost,", connection: local, limit: "{{.service}}", extra_vars: {k: "{{.v}}"}}
-//	    http: {method: POST, url: "{{.base}}/x", headers: {Content-Type: application/json},
-//	           secret_headers: {Authorization: {env: TOKEN, prefix: "Bearer "}},   # or token_cmd: [argv]
-//	           body: '{"ip": "{{.ip}}"}', dry_run: {url: "{{.base}}/x?dry_run=true"}}
+//	    runner: exec                # exec | ansible | http | pagerduty
+//	    exec:
+//	      argv: [kubectl, rollout, restart, "deploy/{{.service}}"]
+//	      dry_run: [kubectl, rollout, restart, "deploy/{{.service}}", --dry-run=server]   # default none
+//	      env: [KUBECONFIG, "REGION={{.region}}"]   # passed from sitrep's environment, or set
+//	      dir: /srv/ops             # working directory; default sitrep's
+//	    ansible:
+//	      playbook: p.yml           # relative to this file; --check --diff is the dry run
+//	      inventory: "localhost,"
+//	      connection: local
+//	      limit: "{{.service}}"
+//	      extra_vars: {replicas: "{{.replicas}}"}
+//	      env: [ANSIBLE_CONFIG]
+//	      fleet_pattern: all        # the hosts max_percent counts against; the default
+//	    http:
+//	      method: POST              # the default
+//	      url: "{{.base}}/scale/{{.service}}"
+//	      headers: {Content-Type: application/json}
+//	      secret_headers:           # never shown; each takes env or token_cmd
+//	        Authorization: {env: API_TOKEN, prefix: "Bearer "}
+//	        X-Api-Key: {token_cmd: [pass, show, api-key]}
+//	      body: '{"replicas": {{.replicas}}}'
+//	      json: true                # JSON-escape values in body; default: when Content-Type says JSON
+//	      dry_run: {method: POST, url: "{{.base}}/scale/{{.service}}?dry_run=true", body: "{}"}   # method default the action's
 //	    pagerduty: {op: escalate, args: {level: "{{.level}}"}}   # reassign escalate snooze merge urgency priority add_responder status_update
-//	    risk: medium                # low | medium | high
-//	    timeout: 2m
-//	    guards: {...}               # as above; overrides the environment's
-//	    announce: {pagerduty: true, slack_webhook_env: SITREP_SLACK_WEBHOOK}
-//	    notify_first: false
+//	    risk: medium                # required: low | medium | high
+//	    timeout: 2m                 # default 5m
+//	    guards: {confirm: yes/no}   # as under guards:; a field set here wins over the environment's
+//	    announce: {pagerduty: true, slack_webhook_env: SITREP_SLACK_WEBHOOK}   # a note on the incident (default true); Slack default none
+//	    notify_first: false         # announce before the run too, not only after
 //	    changes: nothing            # a read-only diagnostic; only http GET/HEAD may say so
 //
 // # Built-in PagerDuty operations
@@ -107,23 +133,58 @@
 //
 // # Runbooks
 //
-// A Markdown file (runbooks/*.md beside actions.yaml) with front matter
-// (title, services). Task-list items ("- [ ] check the dashboard") are
-// manual steps. A fenced block with attributes on its fence line is an
-// action; the prose just before it is its explanation:
+// A Markdown file under runbooks/ beside actions.yaml (subdirectories
+// too). Its front matter is optional; task-list items are manual steps the
+// engineer ticks off; a fenced block with attributes on its fence line is
+// an action, and the prose just before it (after the last heading or list)
+// is its explanation. The block's language is sh, bash, shell, console or
+// none: it runs with the exec runner. Its body is one command line, split
+// into argv elements before any value is known: quotes and backslashes work
+// as in a shell, but pipes, redirections, $VAR and $(...) are refused,
+// since nothing passes through a shell.
+//
+//	---
+//	title: Cache trouble            # default the first heading, else the file name
+//	services: [payment-gateway]     # its actions' services unless a fence says services=
+//	---
+//	# Cache trouble
+//
+//	- [ ] check the cache hit rate on the dashboard
+//
+//	Flushing drops cached sessions; users sign in again.
 //
 //	```sh {name=flush_cache risk=low envs=staging,prod param.region="[a-z]+-[0-9]" default.region=eu-1}
 //	cachectl flush --service={{.service}} --region={{.region}}
 //	```
 //
-// Fence attributes: name, title, risk, envs, services, runner (exec only),
-// timeout, env (variables passed, comma-separated), confirm,
-// require_dry_run=true, dry_run (a command line), notify_first=true,
-// pagerduty=false (no announcement note), slack_webhook_env, changes
-// (nothing; refused on an exec block, see above), use (a catalogue action
-// by name), and per parameter param.NAME (its pattern), default.NAME,
-// from.NAME. allow_leading_dash.NAME=true lets NAME's values begin with "-".
-// service, env, incident_id and incident_number need no declaration. A
-// block {use=NAME} with an empty body places a catalogue action in the
-// runbook.
+//	```sh {use=restart_service}
+//	```
+//
+// # Runbook fence attributes
+//
+// Values with spaces are double-quoted. service, env, incident_id and
+// incident_number need no declaration: a block that uses them gets them
+// from the incident.
+//
+//	name=flush_cache                  required: lower case letters, digits and _
+//	title="Flush the cache"           default the name
+//	risk=low                          required: low | medium | high
+//	envs=staging,prod                 environments it is offered in; default all
+//	services=payment-*,checkout       services (names or globs); default the front matter's
+//	runner=exec                       the only runner a block may use (the default)
+//	timeout=2m                        default 5m
+//	env=KUBECONFIG,REGION={{.region}}   variables passed from sitrep's environment, or set
+//	confirm=typed                     none | yes/no | typed, as the confirm guard
+//	require_dry_run=true              as the require_dry_run guard
+//	dry_run="cachectl flush --dry-run --region={{.region}}"   a command line, split like the body
+//	notify_first=true                 announce before the run too
+//	pagerduty=false                   no announcement note on the incident
+//	slack_webhook_env=SITREP_SLACK_WEBHOOK   announce to the webhook this variable holds
+//	changes=nothing                   refused on a block: see Read-only diagnostics
+//	use=restart_service               places a catalogue action; the body stays empty
+//	.action                           a bare marker (a Pandoc-style class), accepted and ignored
+//	param.region="[a-z]+-[0-9]"       parameter region's pattern, matched anchored
+//	default.region=eu-1               its default
+//	from.region=service               where its value comes from, as params' from:
+//	allow_leading_dash.region=true    its values may begin with "-"
 package actions

@@ -286,12 +286,17 @@ var implicitParams = map[string]Param{
 	"incident_number": {Name: "incident_number", Pattern: `[0-9]{1,10}`, From: FromIncidentNumber},
 }
 
+// knownFenceAttrs are the attributes a runbook action's fence line may
+// carry, and fenceParamAttrs those written KIND.NAME for parameter NAME.
+// actions/doc.go documents each one, and a test holds it to that.
 var knownFenceAttrs = map[string]bool{
 	"name": true, "title": true, "risk": true, "envs": true, "services": true, "runner": true,
 	"timeout": true, "env": true, "confirm": true, "notify_first": true, "dry_run": true,
 	"use": true, "action": true, "require_dry_run": true, "pagerduty": true, "slack_webhook_env": true,
 	"changes": true,
 }
+
+var fenceParamAttrs = []string{"param", "default", "from", "allow_leading_dash"}
 
 // attrColumn is the 1-based column of attribute key on a fence line, or
 // 0 when it cannot be found.
@@ -386,6 +391,10 @@ func (l *loader) runbookAction(file string, pos Pos, fenceLine, lang string, att
 			}
 			continue
 		}
+		if !slices.Contains(fenceParamAttrs, kind) {
+			b.fail(b.attr(k), "unknown fence attribute %q (parameters are %s.NAME)", k, strings.Join(fenceParamAttrs, ".NAME, "))
+			continue
+		}
 		p := declared[pname]
 		if p == nil {
 			p = &Param{Name: pname}
@@ -405,7 +414,8 @@ func (l *loader) runbookAction(file string, pos Pos, fenceLine, lang string, att
 			}
 			p.AllowLeadingDash = v == "true"
 		default:
-			b.fail(b.attr(k), "unknown fence attribute %q (parameters are param.NAME, default.NAME, from.NAME, allow_leading_dash.NAME)", k)
+			// A kind in fenceParamAttrs that this switch does not handle.
+			b.fail(b.attr(k), "fence attribute %q is accepted but not handled: this is a bug in sitrep", k)
 		}
 	}
 	var argv, dry []string
