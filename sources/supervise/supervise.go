@@ -207,8 +207,8 @@ func Run(ctx context.Context, s Spec, stdout, stderr io.Writer) (Exit, error) {
 	}
 	ex := p.Wait()
 	// Everything the command started is gone, so its output has ended;
-	// where a process could escape the run (not Linux), stop waiting for
-	// it after a moment.
+	// where a process could escape the run (light mode, or not Linux),
+	// stop waiting for it after a moment.
 	wait := time.NewTimer(time.Second)
 	defer wait.Stop()
 	cut := false
