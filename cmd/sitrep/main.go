@@ -52,7 +52,7 @@ Try it without an account: sitrep demo`,
 			return runLive(cmd.Context(), cmd, g)
 		},
 	}
-	root.AddCommand(newDemoCtlCmd(), newDemoCmd(&g), newJournalCmd(&g), newExportCmd(&g), newActionsCmd(&g), newRunCmd(&g), newDoctorCmd(&g), newServicesCmd(&g))
+	root.AddCommand(newDemoCtlCmd(), newDemoCmd(&g), newJournalCmd(&g), newExportCmd(&g), newActionsCmd(&g), newRunCmd(&g), newDoctorCmd(&g), newServicesCmd(&g), newInitCmd(&g))
 	addVersion(root)
 	addGlobalFlags(root, &g)
 	shellConventions(root)
