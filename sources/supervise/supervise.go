@@ -24,10 +24,9 @@
 // times it out, its group gets SIGTERM, then SIGKILL after the grace
 // period or as soon as the leader has exited; when the command exits by
 // itself, what it left in its group gets SIGKILL at once; either way the
-// group is gone before the run is over. It costs no more than the command
-// itself (about 1 ms of sitrep's time to start and end a short one). Log
-// commands and deploy and git commands use it: they only read, and run
-// often — a fetch on every refresh, a follow restarted for every incident
+// group is gone before the run is over. It costs what the command costs
+// (BenchmarkRunShort compares the two modes). Log commands and deploy and
+// git commands use it: they only read, and run often — a fetch on every refresh, a follow restarted for every incident
 // the engineer selects, several git commands per repository — where a
 // supervisor each would cost more than the command. What light mode does
 // not cover: a process that leaves the group (setsid, a double fork)
