@@ -26,9 +26,10 @@
 // itself, what it left in its group gets SIGKILL at once; either way the
 // group is gone before the run is over. It costs what the command costs
 // (BenchmarkRunShort compares the two modes). Log commands and deploy and
-// git commands use it: they only read, and run often — a fetch on every refresh, a follow restarted for every incident
-// the engineer selects, several git commands per repository — where a
-// supervisor each would cost more than the command. What light mode does
+// git commands use it: they only read, and run often — a fetch on every
+// refresh, a follow restarted for every incident the engineer selects,
+// several git commands per repository — where a supervisor each would cost
+// more than the command. What light mode does
 // not cover: a process that leaves the group (setsid, a double fork)
 // escapes the group kill, and if sitrep is killed outright only the leader
 // dies with it; its children that still write to sitrep's pipes die of
