@@ -21,19 +21,19 @@
 //
 // Light. The command runs directly as the leader of its own process group,
 // with a parent-death signal (SIGKILL) on Linux. When sitrep cancels it or
-// times it out, its group gets SIGTERM, then SIGKILL after the grace
-// period or as soon as the leader has exited; when the command exits by
-// itself, what it left in its group gets SIGKILL at once; either way the
-// group is gone before the run is over. It costs what the command costs
+// times it out, its group gets SIGTERM, then SIGKILL after the grace period
+// or as soon as the leader has exited; when the command exits by itself,
+// what it left in its group gets SIGKILL at once; either way the group is
+// gone before the run is over. It costs what the command costs
 // (BenchmarkRunShort compares the two modes). Log commands and deploy and
 // git commands use it: they only read, and run often — a fetch on every
 // refresh, a follow restarted for every incident the engineer selects,
 // several git commands per repository — where a supervisor each would cost
-// more than the command. What light mode does
-// not cover: a process that leaves the group (setsid, a double fork)
-// escapes the group kill, and if sitrep is killed outright only the leader
-// dies with it; its children that still write to sitrep's pipes die of
-// SIGPIPE at their next line, the others run on.
+// more than the command. What light mode does not cover: a process that
+// leaves the group (setsid, a double fork) escapes the group kill, and if
+// sitrep is killed outright only the leader dies with it; its children that
+// still write to sitrep's pipes die of SIGPIPE at their next line, the
+// others run on.
 //
 // Elsewhere than Linux every command runs in light mode, without the
 // parent-death signal.
