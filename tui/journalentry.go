@@ -151,7 +151,7 @@ func (v *journalEntryView) view(s Styles, width, height int) string {
 	room := max(1, height-2) // title, footer
 	v.scroll = max(0, min(v.scroll, len(v.lines)-room))
 	end := min(len(v.lines), v.scroll+room)
-	title := s.Title.Render(truncate(fmt.Sprintf("Journal of %s · entry %d of %d", v.incident, v.index+1, v.n), width))
+	title := s.Title.Render(truncate(fmt.Sprintf("Entry %d of %d · journal of %s", v.index+1, v.n, v.incident), width))
 	where := "all shown"
 	if len(v.lines) > room {
 		where = fmt.Sprintf("lines %d–%d of %d", v.scroll+1, end, len(v.lines))

@@ -84,7 +84,7 @@ func TestJournalEntryOpensWithItsDataAndEscReturns(t *testing.T) {
 	got := plainView(m)
 	assertFits(t, got, 80, 50)
 	for _, want := range []string{
-		"entry 5 of 5",
+		"Entry 5 of 5 · journal of #1000",
 		"when       " + in.CreatedAt.Add(8*time.Minute).UTC().Format("2006-01-02 15:04:05") + " UTC, T+8m00s from the incident's start",
 		"journaled  " + in.CreatedAt.Add(8*time.Minute+3*time.Second).UTC().Format("2006-01-02 15:04:05") + " UTC",
 		"kind       action.finished",
