@@ -331,10 +331,12 @@ func matchList(list []string, v string) bool {
 	return false
 }
 
-// IsProduction reports whether env names production.
+// IsProduction reports whether env names production: every name the
+// config accepts for it (see knownEnvs in cmd/sitrep), since a name left out
+// here would lower a production action's confirmation.
 func IsProduction(env string) bool {
 	e := strings.ToLower(env)
-	return e == "prod" || e == "production"
+	return e == "prod" || e == "production" || e == "live"
 }
 
 // compileAnchored compiles pattern so that it must match the whole value.

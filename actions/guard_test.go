@@ -32,6 +32,7 @@ func TestEvaluateMatrix(t *testing.T) {
 		{"nothing configured, staging", GuardInput{Env: "staging", Risk: RiskLow}, "", ConfirmYesNo, "allowed (confirm: yes/no)"},
 		{"prod raises to typed", GuardInput{Env: "prod", Risk: RiskLow}, "", ConfirmTyped, "confirm: typed"},
 		{"production raises to typed", GuardInput{Env: "production", Risk: RiskLow, Config: GuardConfig{Confirm: ConfirmNone}}, "", ConfirmTyped, ""},
+		{"live raises to typed", GuardInput{Env: "live", Risk: RiskLow, Config: GuardConfig{Confirm: ConfirmNone}}, "", ConfirmTyped, ""},
 		{"high risk raises to typed", GuardInput{Env: "staging", Risk: RiskHigh}, "", ConfirmTyped, ""},
 		{"none in staging", GuardInput{Env: "staging", Risk: RiskLow, Config: GuardConfig{Confirm: ConfirmNone}}, "", ConfirmNone, ""},
 		{"read only", GuardInput{Env: "staging", ReadOnly: true}, RuleReadOnly, ConfirmYesNo, "blocked: read_only — sitrep is in read-only mode"},
