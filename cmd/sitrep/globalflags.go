@@ -70,4 +70,5 @@ func defineGlobalFlag(c *cobra.Command, g *globalFlags, name string) {
 	default:
 		panic("sitrep: no shared flag " + name) // a typo in globalFlagUse
 	}
+	registerGlobalFlagCompletion(c, name)
 }
