@@ -89,7 +89,13 @@ sitrep on it. Nothing leaves the machine.`,
 			defer env.Close()
 			opts := env.tuiOptions(scope, g.readOnly)
 			opts.RefreshInterval = refresh
+			// As the cockpit does: a shell beside the demo runs through it.
+			d, doorErr := openDoor(env, opts.ReadOnly)
+			opts.StartupCheck = joinChecks(opts.StartupCheck, doorNotice(doorErr, opts.ReadOnly))
 			err = runTUI(env.feed, opts)
+			if d != nil {
+				d.Close()
+			}
 			path := env.journal.Path()
 			fmt.Fprintf(cmd.OutOrStdout(), "The demo's journal is %s\nRead it with: sitrep journal ls --journal %s\n", path, path)
 			return err

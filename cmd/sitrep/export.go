@@ -32,9 +32,10 @@ otherwise works from what the journal kept of the incident.`,
 		Args: oneIncident,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			j, err := g.openJournal(false)
-			if errors.Is(err, journal.ErrLocked) {
+			held := errors.Is(err, journal.ErrLocked)
+			if held {
 				// A running sitrep holds the journal: export from a
-				// read-only view, and leave the journal as it is.
+				// read-only view; the holder journals the export.
 				j, err = g.openJournal(true)
 			}
 			if err != nil {
@@ -83,6 +84,14 @@ otherwise works from what the journal kept of the incident.`,
 				}
 				where, _ = filepath.Abs(out)
 				fmt.Fprintf(cmd.ErrOrStderr(), "wrote %s\n", where)
+			}
+			if held {
+				// Through the holder's door (door.go); the export is done
+				// either way, and the shell is told when it is not journaled.
+				if err := journalExportThroughDoor(cmd.Context(), j.Path(), id, where, buf.Len()); err != nil {
+					fmt.Fprintf(cmd.ErrOrStderr(), "sitrep: %v\n", err)
+				}
+				return nil
 			}
 			return rec.RecordExport(cmd.Context(), id, where, buf.Len())
 		},

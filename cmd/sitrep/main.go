@@ -104,6 +104,13 @@ func runLive(ctx context.Context, cmd *cobra.Command, g globalFlags) error {
 	opts := env.tuiOptions(scope, g.readOnly)
 	opts.OpenURL = openBrowser
 	opts.StartupCheck = joinChecks(opts.StartupCheck, serviceKeyCheck(env.cfg, env.feed))
+	// The door lets `sitrep run` in another shell run through this
+	// sitrep, which holds the journal (door.go).
+	d, err := openDoor(env, opts.ReadOnly)
+	if d != nil {
+		defer d.Close() // before env closes: runs in flight are journaled
+	}
+	opts.StartupCheck = joinChecks(opts.StartupCheck, doorNotice(err, opts.ReadOnly))
 	return runTUI(env.feed, opts)
 }
 

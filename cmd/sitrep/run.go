@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -115,6 +116,7 @@ given as --confirm SERVICE, or nothing runs.`,
 	cmd.Flags().StringArrayVar(&params, "param", nil, "parameter as name=value (repeatable)")
 	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "show the preview and the dry run, run nothing")
 	cmd.Flags().StringVar(&confirm, "confirm", "", "the confirmation, for runs without a terminal: the service's name")
+	addRunCompletions(cmd, g)
 	return cmd
 }
 
@@ -122,7 +124,15 @@ func runAction(cmd *cobra.Command, g *globalFlags, name, incidentID string, give
 	ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	w := cmd.OutOrStdout()
+	req := runRequest{action: name, incident: incidentID, params: given, dryRun: dryRun, confirm: confirm, interactive: interactive}
 
+	// A running sitrep that holds the journal takes the run through its
+	// door (door.go), with its own environment; none answering, the run
+	// is this process's, and a journal held by a sitrep without a door
+	// is the lock error it always was.
+	if ran, err := runThroughDoor(ctx, cmd, g, req, stdin); ran {
+		return err
+	}
 	env, err := g.environment(cmd)
 	if err != nil {
 		return err
@@ -133,9 +143,38 @@ func runAction(cmd *cobra.Command, g *globalFlags, name, incidentID string, give
 	} else if err != nil {
 		fmt.Fprintf(cmd.ErrOrStderr(), "sitrep: %v\n\n", err)
 	}
+	in := bufio.NewReader(stdin)
+	ask := func(prompt string) (string, error) {
+		fmt.Fprint(w, prompt)
+		line, _ := in.ReadString('\n')
+		return line, nil
+	}
+	return runPlan(ctx, env, env.remediation, w, ask, req)
+}
+
+// runRequest is one `sitrep run`, as its flags give it.
+type runRequest struct {
+	action, incident string
+	params           map[string]string
+	dryRun           bool
+	confirm          string
+	// interactive is whether the engineer has a terminal to confirm on.
+	interactive bool
+}
+
+// askFunc shows a prompt at the engineer's terminal and returns the line
+// they typed; an error means no answer can come.
+type askFunc func(prompt string) (string, error)
+
+// runPlan is every run of `sitrep run`, in this process or through the
+// door: resolve the incident, prepare, preview, dry run, judge the guards,
+// confirm, run, record the outcome. Everything it writes to w is
+// sanitized already.
+func runPlan(ctx context.Context, env *environment, rem *remediation, w io.Writer, ask askFunc, req runRequest) error {
+	name := req.action
 	// #9, 9 or Q000009: the journal knows the numbers it has seen, and
 	// PagerDuty the rest.
-	incidentID, err = resolveIncident(ctx, incidentID, env.journal, env.feed)
+	incidentID, err := resolveIncident(ctx, req.incident, env.journal, env.feed)
 	if err != nil {
 		return err
 	}
@@ -143,8 +182,7 @@ func runAction(cmd *cobra.Command, g *globalFlags, name, incidentID string, give
 	if err != nil {
 		return err
 	}
-	rem := env.remediation
-	plan, err := rem.Prepare(ctx, name, given, d.Incident)
+	plan, err := rem.Prepare(ctx, name, req.params, d.Incident)
 	if err != nil {
 		if _, known := rem.engine.Catalogue.Lookup(name); !known {
 			return usageError(err)
@@ -163,28 +201,30 @@ func runAction(cmd *cobra.Command, g *globalFlags, name, incidentID string, give
 	}
 	v := plan.Evaluate()
 	fmt.Fprintf(w, "\nguards: %s\n%s\n", v.String(), v.Explain())
-	if dryRun {
+	if req.dryRun {
 		return dryRunStatus(name, v, dry)
 	}
 	if !v.Allowed {
 		return &actions.BlockedError{Verdict: v}
 	}
-	answer := confirm
+	answer := req.confirm
 	if answer == "" && v.Confirm != actions.ConfirmNone {
-		if !interactive {
+		if !req.interactive {
 			return refusedError(fmt.Errorf("no terminal to confirm on: give --confirm %s to run %s", plan.Target.Service, name))
 		}
 		prompt := "Run it? [y/N] "
 		if v.Confirm == actions.ConfirmTyped {
 			prompt = fmt.Sprintf("Type %q to run %s in %s: ", plan.Target.Service, name, plan.Target.Env)
 		}
-		fmt.Fprint(w, prompt)
-		line, _ := bufio.NewReader(stdin).ReadString('\n')
+		line, err := ask(prompt)
+		if err != nil {
+			return refusedError(fmt.Errorf("no confirmation for %s: %w", name, err))
+		}
 		answer = strings.TrimSpace(line)
 	}
 	if err := plan.Confirm(answer); err != nil {
-		if confirm != "" {
-			err = fmt.Errorf("--confirm %s: %w", confirm, err)
+		if req.confirm != "" {
+			err = fmt.Errorf("--confirm %s: %w", req.confirm, err)
 		}
 		return refusedError(err)
 	}
