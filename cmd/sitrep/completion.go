@@ -48,7 +48,8 @@ const maxDescription = 70
 type lookup func(ctx context.Context) ([]cobra.Completion, cobra.ShellCompDirective, error)
 
 // bounded runs look within completionBudget. A failure, a panic or a
-// look-up still running at the deadline offers nothing.
+// look-up still running at the deadline offers nothing, and no files
+// either: bash answers cobra's error directive with file names.
 func bounded(cmd *cobra.Command, look lookup) ([]cobra.Completion, cobra.ShellCompDirective) {
 	parent := cmd.Context()
 	if parent == nil {
@@ -74,13 +75,13 @@ func bounded(cmd *cobra.Command, look lookup) ([]cobra.Completion, cobra.ShellCo
 	select {
 	case a := <-done:
 		if a.err != nil {
-			return nil, cobra.ShellCompDirectiveError
+			return nil, cobra.ShellCompDirectiveNoFileComp
 		}
 		return a.comps, a.dir
 	case <-ctx.Done():
 		// The look-up goes on until the process exits; the shell is
 		// answered now.
-		return nil, cobra.ShellCompDirectiveError
+		return nil, cobra.ShellCompDirectiveNoFileComp
 	}
 }
 
