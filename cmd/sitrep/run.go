@@ -93,7 +93,11 @@ argv or request, target, blast radius, guard verdict) and its dry run. With
 --dry-run it stops there. Otherwise it asks for the confirmation the guards
 require (the service's name, typed, for production or high risk) and runs the
 action, streaming its output. Without a terminal, the confirmation must be
-given as --confirm SERVICE, or nothing runs.`,
+given as --confirm SERVICE, or nothing runs.
+
+When a running sitrep holds the journal (the cockpit in another pane), the
+run goes through it: its engine, guards, rate limits and journal, with the
+preview, prompt and output here and the same exit status.`,
 		Annotations: map[string]string{exitCodesAnnotation: strings.Join(runExitCodes, "\n")},
 		Args:        cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
