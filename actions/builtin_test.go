@@ -58,7 +58,7 @@ func TestBuiltInsOfferedWithoutYAML(t *testing.T) {
 }
 
 func TestCatalogueOverridesBuiltIn(t *testing.T) {
-	c, probs := Load(filepath.Join("..", "actions", "demo", "catalogue"))
+	c, probs := Load(filepath.Join("..", "sources", "demo", "catalogue", "catalogue"))
 	if len(probs) > 0 {
 		t.Fatalf("demo catalogue: %v", probs)
 	}

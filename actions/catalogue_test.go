@@ -6,7 +6,7 @@ import (
 	"testing"
 )
 
-const tdata = "../testdata/actions"
+const tdata = "testdata/catalogues"
 
 func TestLoadGoodCatalogue(t *testing.T) {
 	c, probs := Load(filepath.Join(tdata, "good"))

@@ -168,7 +168,7 @@ func TestCheckWarnsLeadingDash(t *testing.T) {
 }
 
 func TestDemoCatalogueHasNoLeadingDashWarnings(t *testing.T) {
-	cat, probs := Load(filepath.Join("demo", "catalogue"))
+	cat, probs := Load(filepath.Join("..", "sources", "demo", "catalogue", "catalogue"))
 	if len(probs) > 0 || len(cat.Warnings()) > 0 {
 		t.Errorf("demo catalogue: problems %v, warnings %v", probs, cat.Warnings())
 	}

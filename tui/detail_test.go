@@ -7,8 +7,8 @@ import (
 
 	tea "charm.land/bubbletea/v2"
 
+	"sitrep/sources/demo/pdemulator"
 	"sitrep/sources/pagerduty"
-	"sitrep/sources/pdemulator"
 )
 
 // emulatorFeed is the real PagerDuty client against the emulator on

@@ -15,7 +15,7 @@ import (
 	"github.com/charmbracelet/x/ansi"
 
 	"sitrep/actions"
-	"sitrep/actions/demo"
+	"sitrep/sources/demo/catalogue"
 	"sitrep/sources/pagerduty"
 )
 
@@ -33,7 +33,7 @@ type rbHarness struct {
 
 func newRunbookHarness(t *testing.T, w, h int, readOnly bool, extra map[string]string) *rbHarness {
 	t.Helper()
-	root, err := demo.Install(t.TempDir())
+	root, err := catalogue.Install(t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -54,7 +54,7 @@ func newRunbookHarness(t *testing.T, w, h int, readOnly bool, extra map[string]s
 	eng := &actions.Engine{
 		Catalogue: cat,
 		// echo stands in for the sitrep binary, as in the demo's own tests.
-		Caller: demo.Caller(echo, "http://127.0.0.1:1", filepath.Join(t.TempDir(), "release.conf"), "/state/demo.json"),
+		Caller: catalogue.Caller(echo, "http://127.0.0.1:1", filepath.Join(t.TempDir(), "release.conf"), "/state/demo.json"),
 		LookupEnv: func(k string) (string, bool) {
 			v := os.Getenv(k)
 			return v, k == "PATH" || k == "HOME"

@@ -6,8 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"sitrep/sources/demo/pdemulator"
 	"sitrep/sources/pagerduty"
-	"sitrep/sources/pdemulator"
 )
 
 // A title with a right-to-left override, served by PagerDuty (the emulator,

@@ -12,8 +12,8 @@ import (
 	"time"
 
 	"sitrep/actions"
+	"sitrep/actions/effect"
 	"sitrep/sources/metrics"
-	"sitrep/sources/metrics/effect"
 	"sitrep/sources/pagerduty"
 	"sitrep/sources/sanitize"
 	"sitrep/store/recorder"
@@ -121,7 +121,7 @@ func (r *remediation) Effect(in pagerduty.Incident) tui.EffectProbe {
 	return &effectProbe{client: r.prom, queries: metricQueries(s.Metrics)}
 }
 
-// effectProbe measures a run's effect with the metrics/effect package.
+// effectProbe measures a run's effect with the actions/effect package.
 type effectProbe struct {
 	client  *metrics.Client
 	queries []metrics.Query

@@ -12,7 +12,7 @@ import (
 	"time"
 
 	"sitrep/actions"
-	actionsdemo "sitrep/actions/demo"
+	"sitrep/sources/demo/catalogue"
 )
 
 // runRoot runs sitrep's root command with args, as main does, and returns
@@ -32,7 +32,7 @@ func runRoot(t *testing.T, args ...string) (string, error) {
 }
 
 func TestActionsCheckDemoCatalogue(t *testing.T) {
-	dir, err := actionsdemo.Install(t.TempDir())
+	dir, err := catalogue.Install(t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -81,7 +81,7 @@ func TestActionsCheckBrokenCatalogue(t *testing.T) {
 
 func TestActionsCheckConfiguredDirectory(t *testing.T) {
 	// Without arguments, check reads actions.dir from the config file.
-	dir, err := actionsdemo.Install(t.TempDir())
+	dir, err := catalogue.Install(t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -96,7 +96,7 @@ func TestActionsCheckConfiguredDirectory(t *testing.T) {
 }
 
 func TestActionsLs(t *testing.T) {
-	dir, err := actionsdemo.Install(t.TempDir())
+	dir, err := catalogue.Install(t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -164,7 +164,7 @@ func TestActionsLs(t *testing.T) {
 }
 
 func TestActionsCheckWarnsLeadingDash(t *testing.T) {
-	dir := filepath.Join("..", "..", "testdata", "actions", "dash")
+	dir := filepath.Join("..", "..", "actions", "testdata", "catalogues", "dash")
 	out, err := runRoot(t, "actions", "check", dir)
 	if err != nil {
 		t.Fatalf("warnings failed the check: %v\n%s", err, out)

@@ -10,7 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"sitrep/sources/demo"
+	"sitrep/sources/demo/world"
 	"sitrep/sources/pagerduty"
 	"sitrep/store/journal"
 )
@@ -68,7 +68,7 @@ sitrep on it. Nothing leaves the machine.`,
 			if err != nil {
 				return fmt.Errorf("--state-file: %w", err)
 			}
-			w, err := demo.Start(demo.Options{Seed: seed, Tick: tick})
+			w, err := world.Start(world.Options{Seed: seed, Tick: tick})
 			if err != nil {
 				return err
 			}

@@ -5,15 +5,16 @@ import (
 	"os"
 	"time"
 
-	actionsdemo "sitrep/actions/demo"
-	"sitrep/sources/demo"
+	"sitrep/actions"
+	"sitrep/sources/demo/catalogue"
+	"sitrep/sources/demo/world"
 	"sitrep/sources/pagerduty"
 )
 
 // demoEnvironment wires the cockpit to a running demo world: its PagerDuty
 // emulator, its own journal, its metrics and logs, and the demo catalogue
 // whose actions change the world, finding it through stateFile.
-func demoEnvironment(g *globalFlags, w *demo.World, stateFile string) (*environment, error) {
+func demoEnvironment(g *globalFlags, w *world.World, stateFile string) (*environment, error) {
 	cfg := demoConfig(w)
 	if err := cfg.validate(); err != nil {
 		return nil, err
@@ -27,7 +28,12 @@ func demoEnvironment(g *globalFlags, w *demo.World, stateFile string) (*environm
 		j.Close()
 		return nil, fmt.Errorf("demo catalogue: %w", err)
 	}
-	cat, problems, err := actionsdemo.Load(dir)
+	root, err := catalogue.Install(dir)
+	var problems []actions.Problem
+	var cat *actions.Catalogue
+	if err == nil {
+		cat, problems = actions.Load(root)
+	}
 	if err != nil || len(problems) > 0 {
 		j.Close()
 		os.RemoveAll(dir)
@@ -40,7 +46,7 @@ func demoEnvironment(g *globalFlags, w *demo.World, stateFile string) (*environm
 		return nil, fmt.Errorf("demo catalogue: find sitrep's own binary for demo-ctl: %w", err)
 	}
 	feed := pagerduty.New(pagerduty.Config{APIURL: w.PagerDutyURL, Token: w.Token})
-	env, err := assemble(cfg, w.Token, feed, j, cat, actionsdemo.Caller(self, w.EdgeURL, w.ReleaseConfigPath, stateFile), g.readOnly)
+	env, err := assemble(cfg, w.Token, feed, j, cat, catalogue.Caller(self, w.EdgeURL, w.ReleaseConfigPath, stateFile), g.readOnly)
 	if err != nil {
 		os.RemoveAll(dir)
 		return nil, err
@@ -51,7 +57,7 @@ func demoEnvironment(g *globalFlags, w *demo.World, stateFile string) (*environm
 
 // demoConfig is the demo world's own configuration: its metrics and Loki
 // endpoints, and per service the queries, log selector and environment.
-func demoConfig(w *demo.World) *config { return demoConfigAt(w.MetricsURL) }
+func demoConfig(w *world.World) *config { return demoConfigAt(w.MetricsURL) }
 
 // demoConfigAt is demoConfig for the world whose metrics and Loki endpoint
 // is metricsURL, as a running demo's state file gives it.
@@ -60,7 +66,7 @@ func demoConfigAt(metricsURL string) *config {
 	cfg.Prometheus.URL = metricsURL
 	cfg.Loki.URL = metricsURL
 	fromPagerDuty := true
-	for _, s := range demo.EnrichmentConfig() {
+	for _, s := range world.EnrichmentConfig() {
 		sc := serviceConfig{Env: s.Env, Logs: []logConfig{{Loki: s.LogSelector}}, Deploys: []deployConfig{{PagerDuty: &fromPagerDuty}}}
 		for _, m := range s.Metrics {
 			sc.Metrics = append(sc.Metrics, metricConfig{Name: m.Name, Query: m.PromQL, Unit: m.Unit, Threshold: m.Threshold})

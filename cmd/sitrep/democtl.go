@@ -14,7 +14,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"sitrep/sources/demo"
+	"sitrep/sources/demo/world"
 )
 
 // defaultDemoStatePath is where `sitrep demo` writes its state file and
@@ -37,7 +37,7 @@ func defaultDemoStatePath() string {
 // publishDemoState writes w's addresses to path for demo-ctl and tests, and
 // returns the function that removes the file again, unless another demo
 // has since written its own there.
-func publishDemoState(path string, w *demo.World) (remove func(), err error) {
+func publishDemoState(path string, w *world.World) (remove func(), err error) {
 	st := demoState{
 		PagerDutyURL: w.PagerDutyURL, Token: w.Token, PID: os.Getpid(),
 		ControlURL: w.ControlURL, MetricsURL: w.MetricsURL, EdgeURL: w.EdgeURL, ReleaseConfig: w.ReleaseConfigPath,
@@ -88,7 +88,7 @@ the demo through the state file that 'sitrep demo' writes.`,
 
 // demoWorld is the running demo that a state file names.
 type demoWorld struct {
-	demo.Control
+	world.Control
 	stateFile string
 	pid       int
 }
@@ -96,7 +96,7 @@ type demoWorld struct {
 // explain turns a failed call into what the person at the terminal needs:
 // a demo that has exited is "no demo is running".
 func (w demoWorld) explain(what string, err error) error {
-	if errors.Is(err, demo.ErrUnreachable) {
+	if errors.Is(err, world.ErrUnreachable) {
 		return fmt.Errorf("%w: the demo that wrote %s (pid %d) does not answer; start one with: sitrep demo (%v)", errNoDemo, w.stateFile, w.pid, err)
 	}
 	return fmt.Errorf("%s: %w", what, err)
@@ -111,14 +111,14 @@ func (f *serviceFlags) register(cmd *cobra.Command) {
 	_ = cmd.MarkFlagRequired("service")
 }
 
-func newDemoCtlRestartCmd(world func() (demoWorld, error)) *cobra.Command {
+func newDemoCtlRestartCmd(find func() (demoWorld, error)) *cobra.Command {
 	var f serviceFlags
 	cmd := &cobra.Command{
 		Use:   "restart",
 		Short: "Restart every pod of a service, one at a time",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			c, err := world()
+			c, err := find()
 			if err != nil {
 				return err
 			}
@@ -152,7 +152,7 @@ func newDemoCtlRestartCmd(world func() (demoWorld, error)) *cobra.Command {
 	return cmd
 }
 
-func newDemoCtlScaleCmd(world func() (demoWorld, error)) *cobra.Command {
+func newDemoCtlScaleCmd(find func() (demoWorld, error)) *cobra.Command {
 	var (
 		f        serviceFlags
 		replicas int
@@ -162,10 +162,10 @@ func newDemoCtlScaleCmd(world func() (demoWorld, error)) *cobra.Command {
 		Short: "Set the number of a service's replicas",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if replicas < 1 || replicas > demo.MaxReplicas {
-				return fmt.Errorf("--replicas %d: want 1 to %d", replicas, demo.MaxReplicas)
+			if replicas < 1 || replicas > world.MaxReplicas {
+				return fmt.Errorf("--replicas %d: want 1 to %d", replicas, world.MaxReplicas)
 			}
-			c, err := world()
+			c, err := find()
 			if err != nil {
 				return err
 			}
@@ -199,19 +199,19 @@ func newDemoCtlScaleCmd(world func() (demoWorld, error)) *cobra.Command {
 		},
 	}
 	f.register(cmd)
-	cmd.Flags().IntVar(&replicas, "replicas", 0, fmt.Sprintf("the number of replicas wanted, 1 to %d (required)", demo.MaxReplicas))
+	cmd.Flags().IntVar(&replicas, "replicas", 0, fmt.Sprintf("the number of replicas wanted, 1 to %d (required)", world.MaxReplicas))
 	_ = cmd.MarkFlagRequired("replicas")
 	return cmd
 }
 
-func newDemoCtlStatusCmd(world func() (demoWorld, error)) *cobra.Command {
+func newDemoCtlStatusCmd(find func() (demoWorld, error)) *cobra.Command {
 	var f serviceFlags
 	cmd := &cobra.Command{
 		Use:   "status",
 		Short: "Show a service's pods and health; changes nothing",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			c, err := world()
+			c, err := find()
 			if err != nil {
 				return err
 			}
@@ -229,7 +229,7 @@ func newDemoCtlStatusCmd(world func() (demoWorld, error)) *cobra.Command {
 	return cmd
 }
 
-func printDemoStatus(out io.Writer, st demo.ServiceStatus, now time.Time) {
+func printDemoStatus(out io.Writer, st world.ServiceStatus, now time.Time) {
 	fmt.Fprintf(out, "%s (%s) %s: %d/%d pods ready\n", st.Service, st.Env, st.Version, st.Ready, st.Replicas)
 	tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "  POD\tVERSION\tREADY\tAGE")
@@ -302,5 +302,5 @@ func loadDemoControl(path string) (demoWorld, error) {
 	if st.ControlURL == "" || st.Token == "" {
 		return demoWorld{}, fmt.Errorf("the demo's state file %s has no control URL: an older sitrep wrote it; restart the demo", path)
 	}
-	return demoWorld{Control: demo.Control{URL: st.ControlURL, Token: st.Token}, stateFile: path, pid: st.PID}, nil
+	return demoWorld{Control: world.Control{URL: st.ControlURL, Token: st.Token}, stateFile: path, pid: st.PID}, nil
 }

@@ -12,18 +12,18 @@ import (
 	"time"
 
 	"sitrep/actions"
-	"sitrep/sources/demo"
+	"sitrep/sources/demo/world"
 	"sitrep/sources/pagerduty"
 )
 
 // startDemoWorld starts a world in this process and writes its state file
 // as `sitrep demo` does.
-func startDemoWorld(t *testing.T) (*demo.World, string) {
+func startDemoWorld(t *testing.T) (*world.World, string) {
 	t.Helper()
 	old := demoCtlPace
 	demoCtlPace = 0
 	t.Cleanup(func() { demoCtlPace = old })
-	w, err := demo.Start(demo.Options{Seed: 1, Tick: time.Hour})
+	w, err := world.Start(world.Options{Seed: 1, Tick: time.Hour})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -22,7 +22,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"sitrep/actions"
-	actionsdemo "sitrep/actions/demo"
+	"sitrep/sources/demo/catalogue"
 	"sitrep/sources/deploys"
 	"sitrep/sources/logs"
 	"sitrep/sources/metrics"
@@ -219,7 +219,7 @@ func (g globalFlags) demoDoctor(stateFile string) (*doctor, error) {
 		return nil, err
 	}
 	d.cleanup = func() { os.RemoveAll(dir) }
-	path, err := actionsdemo.Install(dir)
+	path, err := catalogue.Install(dir)
 	if err != nil {
 		d.cleanup()
 		return nil, fmt.Errorf("install the demo catalogue: %w", err)

@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"sitrep/sources/demo"
+	"sitrep/sources/demo/world"
 	"sitrep/sources/metrics/promtest"
 	"sitrep/store/journal"
 )
@@ -75,7 +75,7 @@ func TestDoctorPassesOnTheDemo(t *testing.T) {
 	if strings.Contains(out, "✗") || !strings.Contains(out, " 0 failed") {
 		t.Errorf("doctor --demo found problems:\n%s", out)
 	}
-	for _, s := range demo.EnrichmentConfig() {
+	for _, s := range world.EnrichmentConfig() {
 		if row, _ := doctorRow(t, out, "service key", s.Service); !strings.HasPrefix(row, "✓") {
 			t.Errorf("demo service key row: %s", row)
 		}
@@ -99,7 +99,7 @@ func TestDoctorWithoutARunningDemo(t *testing.T) {
 // emulator, through the real binary.
 func TestDoctorNamesSetupMistakes(t *testing.T) {
 	bin := buildSitrep(t)
-	w, err := demo.Start(demo.Options{Seed: 1, Tick: time.Hour})
+	w, err := world.Start(world.Options{Seed: 1, Tick: time.Hour})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -172,7 +172,7 @@ func TestDoctorLiveRows(t *testing.T) {
 	gitPath := needTool(t, "git", "apt-get install -y git")
 	spike := promtest.NewSpike(time.Now())
 	prom := promtest.Start(t, spike.Series)
-	w, err := demo.Start(demo.Options{Seed: 1, Tick: time.Hour})
+	w, err := world.Start(world.Options{Seed: 1, Tick: time.Hour})
 	if err != nil {
 		t.Fatal(err)
 	}

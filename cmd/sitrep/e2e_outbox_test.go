@@ -6,8 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"sitrep/sources/demo/pdemulator"
 	"sitrep/sources/pagerduty"
-	"sitrep/sources/pdemulator"
 )
 
 // A note written while PagerDuty fails is journaled at once, shown as

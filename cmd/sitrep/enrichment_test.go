@@ -14,7 +14,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"sitrep/sources/demo"
+	"sitrep/sources/demo/world"
 	"sitrep/sources/deploys"
 	"sitrep/sources/enrich"
 	"sitrep/sources/health"
@@ -26,13 +26,13 @@ import (
 // enrichment at its metrics, Loki and PagerDuty endpoints, as an engineer
 // would configure a real service.
 type enrichWorld struct {
-	w        *demo.World
+	w        *world.World
 	incident pagerduty.Incident
 }
 
 func startEnrichWorld(t *testing.T) *enrichWorld {
 	t.Helper()
-	w, err := demo.Start(demo.Options{Seed: 1, Tick: time.Hour})
+	w, err := world.Start(world.Options{Seed: 1, Tick: time.Hour})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -50,7 +50,7 @@ func (ew *enrichWorld) configYAML(prometheusURL, timeout string, logsYAML []stri
 		fmt.Fprintf(&b, "enrichment: {timeout: %s}\n", timeout)
 	}
 	b.WriteString("services:\n  payment-gateway:\n    env: prod\n    metrics:\n")
-	for _, s := range demo.EnrichmentConfig() {
+	for _, s := range world.EnrichmentConfig() {
 		if s.Service != "payment-gateway" {
 			continue
 		}
@@ -282,7 +282,7 @@ func TestEnricherHangingLogCommandKeepsOtherLogs(t *testing.T) {
 	sleep := needTool(t, "sleep", "apt-get install -y coreutils")
 	ew := startEnrichWorld(t)
 	var selector string
-	for _, s := range demo.EnrichmentConfig() {
+	for _, s := range world.EnrichmentConfig() {
 		if s.Service == "payment-gateway" {
 			selector = s.LogSelector
 		}

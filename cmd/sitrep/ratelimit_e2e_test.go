@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"sitrep/sources/pdemulator"
+	"sitrep/sources/demo/pdemulator"
 )
 
 // A 429 that carries only Retry-After quiets sitrep until the reset: the

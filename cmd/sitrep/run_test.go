@@ -16,8 +16,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"sitrep/actions"
-	actionsdemo "sitrep/actions/demo"
-	"sitrep/sources/demo"
+	"sitrep/sources/demo/catalogue"
+	"sitrep/sources/demo/world"
 	"sitrep/sources/pagerduty"
 	"sitrep/store/journal"
 )
@@ -26,7 +26,7 @@ import (
 // sitrep at it (as a real account would be), a journal, and a HOME whose
 // state file lets demo-ctl find the world.
 type runWorld struct {
-	w        *demo.World
+	w        *world.World
 	home     string
 	config   string
 	journal  string
@@ -39,7 +39,7 @@ type runWorld struct {
 func startRunWorld(t *testing.T, catalogue string) *runWorld {
 	t.Helper()
 	bin := buildSitrep(t)
-	w, err := demo.Start(demo.Options{Seed: 1, Tick: time.Hour})
+	w, err := world.Start(world.Options{Seed: 1, Tick: time.Hour})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -73,7 +73,7 @@ func startRunWorld(t *testing.T, catalogue string) *runWorld {
 
 // paymentIncident finds the payment-gateway 5xx incident through the real
 // client.
-func paymentIncident(t *testing.T, w *demo.World) pagerduty.Incident {
+func paymentIncident(t *testing.T, w *world.World) pagerduty.Incident {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
@@ -364,7 +364,7 @@ func TestRunBlockedOnAResolvedIncident(t *testing.T) {
 // own catalogue against a running demo world.
 func TestRunDemoCatalogue(t *testing.T) {
 	rw := startRunWorld(t, filepath.Join("testdata", "run"))
-	dir, err := actionsdemo.Install(t.TempDir())
+	dir, err := catalogue.Install(t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}

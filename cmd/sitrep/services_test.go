@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"sitrep/sources/demo"
+	"sitrep/sources/demo/world"
 	"sitrep/sources/pagerduty"
 )
 
@@ -24,7 +24,7 @@ func TestServicesListsTheDemo(t *testing.T) {
 	if !strings.HasPrefix(lines[0], "SERVICE ") || !strings.Contains(lines[0], "ESCALATION POLICY") {
 		t.Errorf("header: %q", lines[0])
 	}
-	for _, s := range demo.EnrichmentConfig() {
+	for _, s := range world.EnrichmentConfig() {
 		if !strings.Contains(out, s.Service+" ") || !strings.Contains(out, "✓ "+s.Service) {
 			t.Errorf("services does not list %s as named in the config:\n%s", s.Service, out)
 		}
@@ -58,14 +58,14 @@ func TestServicesListsTheDemo(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &got); err != nil {
 		t.Fatalf("--json: %v\n%s", err, out)
 	}
-	if len(got.Services) != len(demo.EnrichmentConfig()) || len(got.Teams) == 0 || got.Services[0].EscalationPolicy.Name == "" ||
+	if len(got.Services) != len(world.EnrichmentConfig()) || len(got.Teams) == 0 || got.Services[0].EscalationPolicy.Name == "" ||
 		got.Services[0].Name == "" || got.Services[0].ConfigKey != got.Services[0].Name {
 		t.Errorf("--json = %+v", got)
 	}
 }
 
 func TestServiceKeyCheck(t *testing.T) {
-	w, err := demo.Start(demo.Options{Seed: 1, Tick: time.Hour})
+	w, err := world.Start(world.Options{Seed: 1, Tick: time.Hour})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -97,7 +97,7 @@ func TestServiceKeyCheck(t *testing.T) {
 // config whose one services: key is misspelt, and waits for the notice.
 func TestStartupNoticeEndToEnd(t *testing.T) {
 	bin := buildSitrep(t)
-	w, err := demo.Start(demo.Options{Seed: 1, Tick: time.Hour})
+	w, err := world.Start(world.Options{Seed: 1, Tick: time.Hour})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,7 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"sitrep/actions"
-	actionsdemo "sitrep/actions/demo"
+	"sitrep/sources/demo/catalogue"
 	"sitrep/sources/pagerduty"
 	"sitrep/sources/sanitize"
 	"sitrep/store/journal"
@@ -77,7 +77,7 @@ func callerValues(apiURL string) map[string]string {
 	if b, err := os.ReadFile(defaultDemoStatePath()); err == nil && apiURL != "" {
 		var st demoState
 		if json.Unmarshal(b, &st) == nil && st.PagerDutyURL == apiURL && st.EdgeURL != "" {
-			return actionsdemo.Caller(self, st.EdgeURL, st.ReleaseConfig, defaultDemoStatePath())
+			return catalogue.Caller(self, st.EdgeURL, st.ReleaseConfig, defaultDemoStatePath())
 		}
 	}
 	return map[string]string{"sitrep": self}

@@ -7,9 +7,9 @@ import (
 	"testing"
 	"time"
 
+	"sitrep/sources/demo/metricsemu"
 	"sitrep/sources/enrich"
 	"sitrep/sources/metrics"
-	"sitrep/sources/metricsemu"
 )
 
 func TestMetricsSource(t *testing.T) {

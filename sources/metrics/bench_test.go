@@ -6,8 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"sitrep/sources/demo/metricsemu"
 	"sitrep/sources/metrics"
-	"sitrep/sources/metricsemu"
 )
 
 // BenchmarkRange is one pane's chart: ten series of 240 points from the

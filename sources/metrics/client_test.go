@@ -13,8 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"sitrep/sources/demo/metricsemu"
 	"sitrep/sources/metrics"
-	"sitrep/sources/metricsemu"
 )
 
 func TestStep(t *testing.T) {

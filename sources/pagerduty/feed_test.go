@@ -11,8 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"sitrep/sources/demo/pdemulator"
 	"sitrep/sources/pagerduty"
-	"sitrep/sources/pdemulator"
 )
 
 // The feed is tested through the real go-pagerduty client against the

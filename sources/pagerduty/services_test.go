@@ -6,8 +6,8 @@ import (
 	"strings"
 	"testing"
 
+	"sitrep/sources/demo/pdemulator"
 	"sitrep/sources/pagerduty"
-	"sitrep/sources/pdemulator"
 )
 
 func TestServicesAndTeams(t *testing.T) {

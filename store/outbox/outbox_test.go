@@ -8,8 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"sitrep/sources/demo/pdemulator"
 	"sitrep/sources/pagerduty"
-	"sitrep/sources/pdemulator"
 	"sitrep/store/journal"
 	"sitrep/store/outbox"
 )

@@ -1,7 +1,7 @@
-// Package demo is the demo world's action catalogue: actions.yaml (with
+// Package catalogue is the demo world's action catalogue: actions.yaml (with
 // the PagerDuty writes included), the rollback playbook and the
 // payment-gateway runbook, embedded so `sitrep demo` needs no files.
-package demo
+package catalogue
 
 import (
 	"embed"
@@ -9,8 +9,6 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-
-	"sitrep/actions"
 )
 
 //go:embed catalogue
@@ -44,16 +42,6 @@ func Install(dir string) (string, error) {
 		return "", fmt.Errorf("install demo catalogue in %s: %w", dir, err)
 	}
 	return root, nil
-}
-
-// Load installs the catalogue under dir and loads it.
-func Load(dir string) (*actions.Catalogue, []actions.Problem, error) {
-	root, err := Install(dir)
-	if err != nil {
-		return nil, nil, err
-	}
-	c, probs := actions.Load(root)
-	return c, probs, nil
 }
 
 // Caller returns the values the demo catalogue's "from: caller"

@@ -1,11 +1,11 @@
-package demo
+package world
 
 import (
 	"fmt"
 	"math/rand/v2"
 	"time"
 
-	"sitrep/sources/metricsemu"
+	"sitrep/sources/demo/metricsemu"
 )
 
 // logHistory is how far back the world's logs go; a query never covers

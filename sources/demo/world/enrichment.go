@@ -1,4 +1,4 @@
-package demo
+package world
 
 // MetricQuery is one chart of a service's Metrics pane.
 type MetricQuery struct {

@@ -1,10 +1,10 @@
-package demo
+package world
 
 import (
 	"math"
 	"time"
 
-	"sitrep/sources/metricsemu"
+	"sitrep/sources/demo/metricsemu"
 )
 
 // scrape is how often the world's exporters are scraped: values move in

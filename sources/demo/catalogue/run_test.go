@@ -1,4 +1,4 @@
-package demo
+package catalogue
 
 import (
 	"context"
@@ -36,7 +36,7 @@ func (n *notes) AddNote(_ context.Context, id, c string) error {
 
 func demoEngine(t *testing.T, edgeURL, config string) (*actions.Engine, *notes, *[]actions.Record) {
 	t.Helper()
-	c, probs, err := Load(t.TempDir())
+	c, probs, err := load(t.TempDir())
 	if err != nil || len(probs) > 0 {
 		t.Fatalf("load: %v %v", err, probs)
 	}

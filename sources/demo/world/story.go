@@ -1,4 +1,4 @@
-package demo
+package world
 
 import (
 	"fmt"
@@ -6,7 +6,7 @@ import (
 	"sync"
 	"time"
 
-	"sitrep/sources/pdemulator"
+	"sitrep/sources/demo/pdemulator"
 )
 
 // story is the demo's scripted night. history writes what happened before

@@ -7,7 +7,7 @@ import (
 
 	"github.com/PagerDuty/go-pagerduty"
 
-	"sitrep/sources/pdemulator"
+	"sitrep/sources/demo/pdemulator"
 )
 
 // A demo world: one responder, one service, a deploy and the incident it

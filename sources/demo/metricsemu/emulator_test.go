@@ -13,8 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"sitrep/sources/demo/metricsemu"
 	"sitrep/sources/metrics"
-	"sitrep/sources/metricsemu"
 )
 
 var deploy = time.Date(2026, 11, 29, 2, 0, 0, 0, time.UTC)

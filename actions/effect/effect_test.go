@@ -8,10 +8,10 @@ import (
 	"time"
 
 	"sitrep/actions"
+	"sitrep/actions/effect"
+	"sitrep/sources/demo/metricsemu"
 	"sitrep/sources/metrics"
-	"sitrep/sources/metrics/effect"
 	"sitrep/sources/metrics/promtest"
-	"sitrep/sources/metricsemu"
 )
 
 func TestBeforeAfterThroughTheEmulator(t *testing.T) {

@@ -1,4 +1,4 @@
-package demo
+package catalogue
 
 import (
 	"slices"
@@ -7,8 +7,18 @@ import (
 	"sitrep/actions"
 )
 
+// load installs the catalogue under dir and loads it, as `sitrep demo` does.
+func load(dir string) (*actions.Catalogue, []actions.Problem, error) {
+	root, err := Install(dir)
+	if err != nil {
+		return nil, nil, err
+	}
+	c, probs := actions.Load(root)
+	return c, probs, nil
+}
+
 func TestDemoCatalogueLoadsClean(t *testing.T) {
-	c, probs, err := Load(t.TempDir())
+	c, probs, err := load(t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-// Package demo is sitrep's demo world: a PagerDuty emulator, Prometheus-
+// Package world is sitrep's demo world: a PagerDuty emulator, Prometheus-
 // and Loki-compatible endpoints and a small edge and control API, all on
 // loopback and fed by a scripted storyline, so `sitrep demo` shows a
 // believable on-call night with no account and no network. The real
@@ -10,7 +10,7 @@
 // change them from the moment they act and never rewrite the past: a
 // restart of payment-gateway brings its 5xx rate back to about 1% within a
 // minute or two, and the charts still show the spike before it.
-package demo
+package world
 
 import (
 	"crypto/rand"
@@ -21,8 +21,8 @@ import (
 	"sync"
 	"time"
 
-	"sitrep/sources/metricsemu"
-	"sitrep/sources/pdemulator"
+	"sitrep/sources/demo/metricsemu"
+	"sitrep/sources/demo/pdemulator"
 )
 
 // Options shape the demo world.

@@ -1,9 +1,9 @@
-package demo
+package world
 
 import (
 	"fmt"
 
-	"sitrep/sources/pdemulator"
+	"sitrep/sources/demo/pdemulator"
 )
 
 // cast is the demo's people, teams and services, by short name.
