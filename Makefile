@@ -8,7 +8,7 @@ PKGS    := ./...
 
 FUZZTIME ?= 3s
 
-.PHONY: build demo test fuzz bench lint fmt clean
+.PHONY: build demo test golden fuzz bench lint fmt clean
 
 build:
 	$(GO) build -o $(BIN) ./cmd/sitrep
@@ -19,6 +19,12 @@ demo:
 test:
 	$(GO) vet $(PKGS)
 	$(GO) test -race -count=1 -timeout 15m $(PKGS)
+
+# Rewrites the golden files (the TUI's views and panes, the postmortem
+# renderings) from the code as it is; review `git diff testdata` before
+# committing them.
+golden:
+	$(GO) test -count=1 -run . ./tui/ ./store/postmortem/ -update
 
 # Every fuzz target for FUZZTIME beyond its seed corpus (which `make test`
 # already runs). go test fuzzes one target per package per run, so each

@@ -306,27 +306,15 @@ func (hn *actHarness) deliver(msg tea.Msg) {
 func (hn *actHarness) press(keys ...string) {
 	hn.t.Helper()
 	for _, k := range keys {
-		hn.deliver(actKey(k))
+		hn.deliver(keyMsg(k))
 	}
-}
-
-func actKey(k string) tea.KeyPressMsg {
-	switch k {
-	case "ctrl+c":
-		return tea.KeyPressMsg{Code: 'c', Mod: tea.ModCtrl}
-	case "up":
-		return tea.KeyPressMsg{Code: tea.KeyUp}
-	case "down":
-		return tea.KeyPressMsg{Code: tea.KeyDown}
-	}
-	return keyMsg(k)
 }
 
 // typeText types each rune of s.
 func (hn *actHarness) typeText(s string) {
 	hn.t.Helper()
-	for _, r := range s {
-		hn.deliver(tea.KeyPressMsg{Code: r, Text: string(r)})
+	for _, k := range typed(s) {
+		hn.deliver(k)
 	}
 }
 
@@ -518,7 +506,7 @@ func TestPreviewGolden(t *testing.T) {
 			// The dry run's duration varies from run to run.
 			got = durationRE.ReplaceAllString(got, "in N.N s")
 			assertFits(t, got, size.w, size.h)
-			actGolden(t, name, got)
+			golden(t, name, got)
 		})
 	}
 }
@@ -761,24 +749,6 @@ func findProcess(t *testing.T, argv ...string) int {
 		}
 	}
 	return 0
-}
-
-func actGolden(t *testing.T, name, got string) {
-	t.Helper()
-	path := filepath.Join("testdata", name+".golden")
-	if *update {
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test ./tui -run TestPreviewGolden -update to create it)", err)
-	}
-	if got != string(want) {
-		t.Errorf("view differs from %s (run with -update if the change is intended)\n--- got\n%s\n--- want\n%s", path, got, want)
-	}
 }
 
 func TestOutputIsBounded(t *testing.T) {

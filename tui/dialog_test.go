@@ -61,8 +61,8 @@ func TestLogsFilterClearsWithEsc(t *testing.T) {
 			t.Fatalf("/ in the Logs pane opened no filter:\n%s", plainView(m))
 		}
 		clock.pass()
-		for _, r := range text {
-			m = step(t, m, tea.KeyPressMsg{Code: r, Text: string(r)})
+		for _, k := range typed(text) {
+			m = step(t, m, k)
 		}
 		m = press(t, m, "enter")
 		if m.logs.filter != text {

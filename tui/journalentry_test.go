@@ -300,14 +300,14 @@ func TestJournalGoldenViews(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			got := plainView(m)
 			assertFits(t, got, size.w, size.h)
-			golden(t, name, got)
+			golden(t, "view_"+name, got)
 		})
 		m = press(t, m, "G", "enter")
 		name = fmt.Sprintf("journal_entry_%dx%d", size.w, size.h)
 		t.Run(name, func(t *testing.T) {
 			got := plainView(m)
 			assertFits(t, got, size.w, size.h)
-			golden(t, name, got)
+			golden(t, "view_"+name, got)
 		})
 	}
 }

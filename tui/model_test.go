@@ -2,11 +2,8 @@ package tui
 
 import (
 	"errors"
-	"flag"
 	"fmt"
 	"math/rand/v2"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -16,8 +13,6 @@ import (
 
 	"sitrep/sources/pagerduty"
 )
-
-var update = flag.Bool("update", false, "rewrite golden files")
 
 var t0 = time.Date(2026, 11, 29, 3, 0, 0, 0, time.UTC)
 
@@ -70,21 +65,6 @@ func press(t testing.TB, m Model, keys ...string) Model {
 		m = step(t, m, keyMsg(k))
 	}
 	return m
-}
-
-func keyMsg(k string) tea.KeyPressMsg {
-	switch k {
-	case "enter":
-		return tea.KeyPressMsg{Code: tea.KeyEnter}
-	case "esc":
-		return tea.KeyPressMsg{Code: tea.KeyEscape}
-	case "tab":
-		return tea.KeyPressMsg{Code: tea.KeyTab}
-	case "backspace":
-		return tea.KeyPressMsg{Code: tea.KeyBackspace}
-	}
-	r := []rune(k)[0]
-	return tea.KeyPressMsg{Code: r, Text: k}
 }
 
 func plainView(m Model) string { return ansi.Strip(m.render()) }
@@ -276,30 +256,9 @@ func TestGoldenViews(t *testing.T) {
 				}
 				got := plainView(m)
 				assertFits(t, got, size.w, size.h)
-				golden(t, name, got)
+				golden(t, "view_"+name, got)
 			})
 		}
-	}
-}
-
-func golden(t *testing.T, name, got string) {
-	t.Helper()
-	path := filepath.Join("testdata", "view_"+name+".golden")
-	if *update {
-		if err := os.MkdirAll("testdata", 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test ./tui -run TestGoldenViews -update to create it)", err)
-	}
-	if got != string(want) {
-		t.Errorf("view differs from %s (run with -update if the change is intended)\n--- got\n%s\n--- want\n%s", path, got, want)
 	}
 }
 

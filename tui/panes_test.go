@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -113,25 +111,6 @@ func fixtureChanges() []deploys.Flagged {
 	return deploys.LikelyCause(changes, paneStart, 30*time.Minute)
 }
 
-func paneGolden(t *testing.T, name, got string) {
-	t.Helper()
-	got = ansi.Strip(got)
-	path := filepath.Join("testdata", "pane_"+name+".golden")
-	if *update {
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test ./tui -run TestPaneGoldens -update to create it)", err)
-	}
-	if got != string(want) {
-		t.Errorf("pane differs from %s (run with -update if the change is intended)\n--- got\n%s\n--- want\n%s", path, got, want)
-	}
-}
-
 func TestPaneGoldens(t *testing.T) {
 	s := NewStyles(true)
 	charts := fixtureCharts()
@@ -141,14 +120,14 @@ func TestPaneGoldens(t *testing.T) {
 	for _, size := range []struct{ w, h int }{{80, 13}, {120, 25}} {
 		sz := fmt.Sprintf("%dx%d", size.w, size.h)
 		t.Run(sz, func(t *testing.T) {
-			paneGolden(t, "metrics_"+sz, renderMetrics(s, charts, paneStart, deployAt, size.w, size.h, paneNow, 0))
-			paneGolden(t, "logs_"+sz, logsView{follow: true}.view(s, lines, size.w, size.h, paneNow))
-			paneGolden(t, "deploys_"+sz, renderDeploys(s, flagged, paneStart, size.w, size.h, paneNow))
+			golden(t, "pane_metrics_"+sz, ansi.Strip(renderMetrics(s, charts, paneStart, deployAt, size.w, size.h, paneNow, 0)))
+			golden(t, "pane_logs_"+sz, ansi.Strip(logsView{follow: true}.view(s, lines, size.w, size.h, paneNow)))
+			golden(t, "pane_deploys_"+sz, ansi.Strip(renderDeploys(s, flagged, paneStart, size.w, size.h, paneNow)))
 		})
 	}
-	paneGolden(t, "metrics_80x13_scrolled", renderMetrics(s, charts, paneStart, deployAt, 80, 13, paneNow, 2))
-	paneGolden(t, "logs_80x13_filtered", logsView{filter: "TIMEOUT", errorsOnly: true}.view(s, lines, 80, 13, paneNow))
-	paneGolden(t, "deploys_empty", renderDeploys(s, nil, paneStart, 80, 3, paneNow))
+	golden(t, "pane_metrics_80x13_scrolled", ansi.Strip(renderMetrics(s, charts, paneStart, deployAt, 80, 13, paneNow, 2)))
+	golden(t, "pane_logs_80x13_filtered", ansi.Strip(logsView{filter: "TIMEOUT", errorsOnly: true}.view(s, lines, 80, 13, paneNow)))
+	golden(t, "pane_deploys_empty", ansi.Strip(renderDeploys(s, nil, paneStart, 80, 3, paneNow)))
 }
 
 // markerLineOf finds the line under a chart's plot, and the plot's lines.

@@ -100,7 +100,7 @@ func (hn *rbHarness) press(keys ...string) []tea.Msg {
 	hn.t.Helper()
 	var out []tea.Msg
 	for _, k := range keys {
-		next, cmd := hn.m.Update(rbKey(k))
+		next, cmd := hn.m.Update(keyMsg(k))
 		hn.m = next.(Model)
 		for _, msg := range runNow(cmd) {
 			if toggled, ok := msg.(runbookStepToggled); ok {
@@ -134,18 +134,6 @@ func runNow(cmd tea.Cmd) []tea.Msg {
 		return nil
 	}
 	return []tea.Msg{msg}
-}
-
-func rbKey(k string) tea.KeyPressMsg {
-	switch k {
-	case "space":
-		return tea.KeyPressMsg{Code: tea.KeySpace, Text: " "}
-	case "pgdown":
-		return tea.KeyPressMsg{Code: tea.KeyPgDown}
-	case "pgup":
-		return tea.KeyPressMsg{Code: tea.KeyPgUp}
-	}
-	return actKey(k)
 }
 
 // current is the block under the cursor.
@@ -478,7 +466,7 @@ func TestRunbookEmpty(t *testing.T) {
 	rb, _ := actions.ParseRunbook("empty.md", "")
 	r := newRunbookScreen(rb, fixture(1)[0], 80, t0)
 	for _, k := range []string{"j", "k", "G", "g", "pgdown", "space", "enter", "tab"} {
-		next, _ := r.update(rbKey(k), t0.Add(time.Second))
+		next, _ := r.update(keyMsg(k), t0.Add(time.Second))
 		if next != r {
 			t.Fatalf("%s closed an empty runbook", k)
 		}
@@ -534,5 +522,5 @@ func TestRunbookGolden(t *testing.T) {
 	hn.press("space", "j")
 	got := hn.screen()
 	assertFits(t, got, 80, 24)
-	actGolden(t, "runbook_80x24", got)
+	golden(t, "runbook_80x24", got)
 }

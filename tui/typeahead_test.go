@@ -176,7 +176,7 @@ func TestTypeAheadEscAndCtrlC(t *testing.T) {
 	hn.press("!")
 	hn.wait()
 	hn.press("enter", "x")
-	next, cmd := hn.m.Update(actKey("ctrl+c"))
+	next, cmd := hn.m.Update(keyMsg("ctrl+c"))
 	if cmd == nil || !next.(Model).quitting {
 		t.Fatal("ctrl+c did not quit while a preparation was pending")
 	}
