@@ -48,7 +48,7 @@ func (r *ExecRunner) Preview() Preview {
 	if len(r.DryArgv) > 0 {
 		p.DryRun = r.Redactor.redactAll(r.DryArgv)
 	} else {
-		p.DryRunNote = "the preview above is all sitrep can show before running it"
+		p.DryRunNote = "this action has no dry run: the preview above is all sitrep can show before running it"
 	}
 	return p
 }

@@ -50,7 +50,7 @@ func (r *HTTPRunner) Preview() Preview {
 	if r.DryRequest != nil {
 		p.DryRun = r.Redactor.redactAll(requestLines(*r.DryRequest, r.Secrets))
 	} else {
-		p.DryRunNote = "the request above is exactly what will be sent"
+		p.DryRunNote = "this request has no dry run: show only — the request above is exactly what will be sent"
 	}
 	return p
 }

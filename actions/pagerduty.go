@@ -138,7 +138,7 @@ func pdBuild(op, id string, a map[string]string) (pdCall, error) {
 // Preview implements Runner.
 func (r *PagerDutyRunner) Preview() Preview {
 	p := Preview{Runner: RunnerPagerDuty, Target: "incident " + r.IncidentID,
-		DryRunNote: "PagerDuty writes have none; the request above is exactly what will be sent"}
+		DryRunNote: "PagerDuty writes have no dry run: the request above is exactly what will be sent"}
 	req, err := BuildPagerDutyCall(r.Op, r.IncidentID, r.Args)
 	if err != nil {
 		p.Command = []string{"invalid: " + err.Error()}

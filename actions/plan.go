@@ -459,7 +459,7 @@ func (p *Plan) DryRun(ctx context.Context, out func(Chunk)) Result {
 		if p.engine.ReadOnly {
 			return Result{ExitCode: -1, Text: "read-only: no dry run"}
 		}
-		return Result{ExitCode: -1, Text: "no dry run: " + p.Preview.DryRunNote}
+		return Result{ExitCode: -1, Text: p.Preview.DryRunNote}
 	}
 	var res Result
 	if p.engine.ReadOnly {

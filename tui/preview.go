@@ -369,7 +369,7 @@ func (p *previewScreen) body(s Styles, width int) []string {
 	lines = append(lines, "")
 	switch {
 	case !p.hasDryRun:
-		lines = append(lines, wrapStyled(s.Warn, "⚠ no dry run: "+sanitize.Line(pv.DryRunNote), width)...)
+		lines = append(lines, wrapStyled(s.Warn, "⚠ "+sanitize.Line(pv.DryRunNote), width)...)
 	default:
 		field("Dry run", quoteArgv(pv.DryRun))
 		switch {

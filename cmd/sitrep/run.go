@@ -201,7 +201,7 @@ func runPlan(ctx context.Context, env *environment, rem *remediation, w io.Write
 		fmt.Fprintf(w, "\n-- dry run: %s --\n", sanitize.Line(res.Text))
 		dry = &res
 	} else {
-		fmt.Fprintf(w, "\nno dry run: %s\n", plan.Preview.DryRunNote)
+		fmt.Fprintf(w, "\n%s\n", plan.Preview.DryRunNote)
 	}
 	v := plan.Evaluate()
 	fmt.Fprintf(w, "\nguards: %s\n%s\n", v.String(), v.Explain())

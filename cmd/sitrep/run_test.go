@@ -149,7 +149,7 @@ func TestRunDryRunRunsNothing(t *testing.T) {
 		"target:  payment-gateway (prod), incident " + rw.incident.ID + "\n",
 		"runs:    sitrep demo-ctl restart --service=payment-gateway --env=prod\n",
 		"touches: payment-gateway (limit at most 5 hosts)\n",
-		"no dry run: this action has no dry run",
+		"\nthis action has no dry run: ",
 		"guards: allowed (confirm: typed)\n",
 		"ok      rate_limit — restart_service ran 0 times on payment-gateway in the last 30m (max 2)\n",
 	} {
