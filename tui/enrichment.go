@@ -20,20 +20,6 @@ import (
 	"sitrep/sources/sanitize"
 )
 
-// Enricher gathers what the enrichment panes show for an incident: its
-// service's metrics, recent logs and changes. cmd/sitrep builds it from the
-// config; nil means no enrichment configured.
-type Enricher interface {
-	// Fetch starts every source of the incident's service concurrently;
-	// each result arrives on the channel when ready (SourceID "metrics",
-	// "logs" or "deploys"), and the channel closes after the last.
-	Fetch(ctx context.Context, in pagerduty.Incident) <-chan enrich.Result
-	// Follow streams the incident's logs into ring until ctx ends.
-	Follow(ctx context.Context, in pagerduty.Incident, ring *logs.Ring) error
-	// Forget drops cached results (a manual refresh).
-	Forget(in pagerduty.Incident)
-}
-
 // Pane names, as the detail's tabs call them and sources report them.
 const (
 	paneMetrics = "metrics"

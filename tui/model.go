@@ -21,16 +21,6 @@ import (
 	"sitrep/store/outbox"
 )
 
-// Feed is what the cockpit needs from PagerDuty. cmd/sitrep hands in the
-// real client; tests hand in the same client pointed at the emulator.
-type Feed interface {
-	Incidents(ctx context.Context, scope pagerduty.Scope) ([]pagerduty.Incident, error)
-	Detail(ctx context.Context, id string) (pagerduty.Detail, error)
-	Acknowledge(ctx context.Context, id string) error
-	Resolve(ctx context.Context, id string) error
-	AddNote(ctx context.Context, id, content string) (pagerduty.Note, error)
-}
-
 // Options tune the cockpit.
 type Options struct {
 	Scope           pagerduty.Scope

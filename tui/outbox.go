@@ -1,7 +1,6 @@
 package tui
 
 import (
-	"context"
 	"fmt"
 
 	tea "charm.land/bubbletea/v2"
@@ -10,18 +9,6 @@ import (
 	"sitrep/store/journal"
 	"sitrep/store/outbox"
 )
-
-// Outbox delivers the engineer's PagerDuty writes (notes, acknowledgements,
-// resolutions): journaled at once, then retried until PagerDuty has them,
-// across outages and restarts. cmd/sitrep hands in store/outbox's; nil
-// writes straight to PagerDuty.
-type Outbox interface {
-	// Submit journals e as what the engineer did and queues w.
-	Submit(ctx context.Context, w outbox.Write, e journal.Entry) (outbox.Item, error)
-	// Changes delivers a snapshot whenever a write waits, is retried or
-	// settles.
-	Changes() <-chan outbox.Snapshot
-}
 
 // Messages from the outbox and the journal's backlog.
 type (

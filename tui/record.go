@@ -12,25 +12,6 @@ import (
 	"sitrep/store/outbox"
 )
 
-// Recorder keeps the journal: the incident cache, what sitrep observes,
-// what the engineer does, and the post-mortem export. cmd/sitrep hands in
-// the real one; nil runs without a journal.
-type Recorder interface {
-	// Refreshed caches a refresh's incidents and journals what changed.
-	Refreshed(ctx context.Context, scope pagerduty.Scope, incidents []pagerduty.Incident, at time.Time) error
-	// DetailSeen journals an incident's PagerDuty timeline.
-	DetailSeen(ctx context.Context, d pagerduty.Detail) error
-	// Record journals one event; the recorder fills in the actor.
-	Record(ctx context.Context, e journal.Entry) error
-	// Entries reads an incident's journal.
-	Entries(ctx context.Context, incidentID string) ([]journal.Entry, error)
-	// Export writes the incident's post-mortem draft and returns its path.
-	Export(ctx context.Context, incidentID string) (string, error)
-	// Backlog is how many entries wait for a disk that refused them, and
-	// its last refusal.
-	Backlog() (int, error)
-}
-
 // Messages from the journal.
 type (
 	// journalFailed is a journal write or read that failed; it is shown,
