@@ -14,3 +14,7 @@ func displayErr(secrets *sanitize.Secrets, err error) string {
 func (m Model) errText(err error) string {
 	return displayErr(m.opts.Secrets, err)
 }
+
+type errorString string
+
+func (e errorString) Error() string { return string(e) }
