@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -14,21 +13,6 @@ import (
 	"sitrep/sources/pagerduty"
 	"sitrep/store/journal"
 )
-
-// demoState is what a running demo writes for the processes it starts
-// (demo-ctl) and for end-to-end tests: where its servers listen.
-type demoState struct {
-	PagerDutyURL string `json:"pagerduty_url"`
-	Token        string `json:"token"`
-	PID          int    `json:"pid"`
-	// ControlURL, MetricsURL (Prometheus and Loki) and EdgeURL are the
-	// demo world's other servers; ReleaseConfig is the file that
-	// rollback_deploy rewrites.
-	ControlURL    string `json:"control_url,omitempty"`
-	MetricsURL    string `json:"metrics_url,omitempty"`
-	EdgeURL       string `json:"edge_url,omitempty"`
-	ReleaseConfig string `json:"release_config,omitempty"`
-}
 
 func newDemoCmd(g *globalFlags) *cobra.Command {
 	var (
@@ -73,7 +57,7 @@ sitrep on it. Nothing leaves the machine.`,
 				return err
 			}
 			defer w.Close()
-			remove, err := publishDemoState(stateFile, w)
+			remove, err := w.Publish(stateFile)
 			if err != nil {
 				return err
 			}
@@ -103,7 +87,7 @@ sitrep on it. Nothing leaves the machine.`,
 	}
 	cmd.Flags().Uint64Var(&seed, "seed", 1, "storyline seed: the same seed tells the same story")
 	cmd.Flags().DurationVar(&tick, "tick", 20*time.Second, "how often the storyline moves on")
-	cmd.Flags().StringVar(&stateFile, "state-file", defaultDemoStatePath(), "write the demo servers' addresses here, for demo-ctl and the demo's actions")
+	cmd.Flags().StringVar(&stateFile, "state-file", world.DefaultStatePath(), "write the demo servers' addresses here, for demo-ctl and the demo's actions")
 	return cmd
 }
 
@@ -137,16 +121,4 @@ func openDemoJournal(g *globalFlags) (*journal.Journal, error) {
 		}
 	}
 	return journal.Open(path, journal.Options{})
-}
-
-func writeDemoState(path string, st demoState) error {
-	data, err := json.Marshal(st)
-	if err != nil {
-		return err
-	}
-	tmp := filepath.Join(filepath.Dir(path), "."+filepath.Base(path)+".tmp")
-	if err := os.WriteFile(tmp, data, 0o600); err != nil {
-		return fmt.Errorf("write demo state: %w", err)
-	}
-	return os.Rename(tmp, path)
 }

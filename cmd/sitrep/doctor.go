@@ -23,6 +23,7 @@ import (
 
 	"sitrep/actions"
 	"sitrep/sources/demo/catalogue"
+	"sitrep/sources/demo/world"
 	"sitrep/sources/deploys"
 	"sitrep/sources/logs"
 	"sitrep/sources/metrics"
@@ -142,7 +143,7 @@ through the state file the demo writes.`,
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the checks as JSON")
 	cmd.Flags().DurationVar(&timeout, "timeout", doctorTimeout, "each check's deadline")
 	cmd.Flags().BoolVar(&demoMode, "demo", false, "check the running demo world instead of the config")
-	cmd.Flags().StringVar(&stateFile, "state-file", defaultDemoStatePath(), "with --demo: the running demo's state file")
+	cmd.Flags().StringVar(&stateFile, "state-file", world.DefaultStatePath(), "with --demo: the running demo's state file")
 	return cmd
 }
 
@@ -958,6 +959,23 @@ func byteSize(n int64) string {
 		return fmt.Sprintf("%.1f KB", float64(n)/(1<<10))
 	}
 	return fmt.Sprintf("%d bytes", n)
+}
+
+// age is a duration as kubectl shows one: 42s, 7m12s, 3h4m, 3d.
+func age(d time.Duration) string {
+	d = max(d, 0).Truncate(time.Second)
+	switch {
+	case d < time.Minute:
+		return d.String()
+	case d < time.Hour:
+		if s := int(d.Seconds()) % 60; s != 0 {
+			return fmt.Sprintf("%dm%ds", int(d.Minutes()), s)
+		}
+		return fmt.Sprintf("%dm", int(d.Minutes()))
+	case d < 48*time.Hour:
+		return fmt.Sprintf("%dh%dm", int(d.Hours()), int(d.Minutes())%60)
+	}
+	return fmt.Sprintf("%dd", int(d.Hours()/24))
 }
 
 // writeDoctorReport prints one aligned row per check, the fix on the line

@@ -89,7 +89,7 @@ func TestDoctorPassesOnTheDemo(t *testing.T) {
 
 func TestDoctorWithoutARunningDemo(t *testing.T) {
 	out, err := runRoot(t, "doctor", "--demo", "--state-file", filepath.Join(t.TempDir(), "none.json"))
-	if !errors.Is(err, errNoDemo) || !strings.Contains(err.Error(), "sitrep demo") {
+	if !errors.Is(err, world.ErrNoDemo) || !strings.Contains(err.Error(), "sitrep demo") {
 		t.Errorf("doctor --demo with no demo = %v\n%s", err, out)
 	}
 }
@@ -399,12 +399,12 @@ func TestDoctorDemoThatHasExited(t *testing.T) {
 		t.Fatal(err)
 	}
 	state := filepath.Join(t.TempDir(), "demo.json")
-	if err := writeDemoState(state, demoState{PagerDutyURL: "http://" + deadAddress(t), Token: "x", PID: cmd.Process.Pid}); err != nil {
+	if err := (world.State{PagerDutyURL: "http://" + deadAddress(t), Token: "x", PID: cmd.Process.Pid}).WriteFile(state); err != nil {
 		t.Fatal(err)
 	}
 	for _, c := range []string{"doctor", "services"} {
 		out, err := runRoot(t, c, "--demo", "--state-file", state)
-		if !errors.Is(err, errNoDemo) || !strings.Contains(err.Error(), "has exited") {
+		if !errors.Is(err, world.ErrNoDemo) || !strings.Contains(err.Error(), "has exited") {
 			t.Errorf("%s --demo with a dead demo = %v\n%s", c, err, out)
 		}
 	}
@@ -508,5 +508,16 @@ func TestDoctorJournaldRows(t *testing.T) {
 	}
 	if row, fix := doctorRow(t, out, "journald", "unit payment-gatway.service"); !strings.HasPrefix(row, "⚠") || !strings.Contains(row, "no entries") || !strings.Contains(fix, cfg+":5") {
 		t.Errorf("a unit without entries: %s / %s", row, fix)
+	}
+}
+
+func TestAge(t *testing.T) {
+	for d, want := range map[time.Duration]string{
+		-time.Second: "0s", 42 * time.Second: "42s", 7*time.Minute + 12*time.Second: "7m12s", 7*time.Minute + 10*time.Second: "7m10s",
+		5 * time.Minute: "5m", 3*time.Hour + 4*time.Minute: "3h4m", 72 * time.Hour: "3d",
+	} {
+		if got := age(d); got != want {
+			t.Errorf("age(%s) = %q, want %q", d, got, want)
+		}
 	}
 }

@@ -12,6 +12,8 @@ import (
 	"time"
 
 	pd "github.com/PagerDuty/go-pagerduty"
+
+	"sitrep/sources/demo/world"
 )
 
 // The end-to-end tests drive the real binary in a real terminal (tmux), as
@@ -132,13 +134,13 @@ func demoEnv(dir string) (env []string, stateFile string) {
 	return env, filepath.Join(state, "sitrep", "demo.json")
 }
 
-func readDemoState(t *testing.T, path string) demoState {
+func readDemoState(t *testing.T, path string) world.State {
 	t.Helper()
 	deadline := time.Now().Add(20 * time.Second)
 	for {
 		data, err := os.ReadFile(path)
 		if err == nil {
-			var st demoState
+			var st world.State
 			if err := json.Unmarshal(data, &st); err != nil {
 				t.Fatalf("demo state %s: %v", path, err)
 			}

@@ -51,7 +51,7 @@ func startRunWorld(t *testing.T, catalogue string) *runWorld {
 	t.Setenv("XDG_DATA_HOME", filepath.Join(home, "data"))
 	t.Setenv("PAGERDUTY_TOKEN", w.Token)
 	t.Setenv("PATH", filepath.Dir(bin)+string(os.PathListSeparator)+os.Getenv("PATH"))
-	remove, err := publishDemoState(defaultDemoStatePath(), w)
+	remove, err := w.Publish(world.DefaultStatePath())
 	if err != nil {
 		t.Fatal(err)
 	}

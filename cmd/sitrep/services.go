@@ -15,6 +15,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"sitrep/sources/demo/world"
 	"sitrep/sources/pagerduty"
 	"sitrep/sources/sanitize"
 )
@@ -81,17 +82,17 @@ With --demo it lists the running demo world's.`,
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
 	cmd.Flags().BoolVar(&demoMode, "demo", false, "list the running demo world's services")
-	cmd.Flags().StringVar(&stateFile, "state-file", defaultDemoStatePath(), "with --demo: the running demo's state file")
+	cmd.Flags().StringVar(&stateFile, "state-file", world.DefaultStatePath(), "with --demo: the running demo's state file")
 	return cmd
 }
 
 // readDemoStateFile reads a running demo's state file, or says how to
 // start one.
-func readDemoStateFile(path string) (demoState, error) {
-	var st demoState
+func readDemoStateFile(path string) (world.State, error) {
+	var st world.State
 	b, err := os.ReadFile(path)
 	if errors.Is(err, os.ErrNotExist) {
-		return st, fmt.Errorf("%w (%s is not there): start one with sitrep demo, and run this in another terminal", errNoDemo, path)
+		return st, fmt.Errorf("%w (%s is not there): start one with sitrep demo, and run this in another terminal", world.ErrNoDemo, path)
 	}
 	if err != nil {
 		return st, fmt.Errorf("read the demo's state: %w", err)
@@ -100,7 +101,7 @@ func readDemoStateFile(path string) (demoState, error) {
 		return st, fmt.Errorf("%s is not a demo state file; start a demo with sitrep demo", path)
 	}
 	if st.PID > 0 && !demoAlive(st.PID) {
-		return st, fmt.Errorf("%w: the demo that wrote %s (pid %d) has exited; start one with sitrep demo", errNoDemo, path, st.PID)
+		return st, fmt.Errorf("%w: the demo that wrote %s (pid %d) has exited; start one with sitrep demo", world.ErrNoDemo, path, st.PID)
 	}
 	return st, nil
 }

@@ -10,6 +10,7 @@ import (
 
 	"sitrep/actions"
 	"sitrep/sources/demo/catalogue"
+	"sitrep/sources/demo/world"
 	"sitrep/sources/pagerduty"
 	"sitrep/sources/sanitize"
 	"sitrep/store/journal"
@@ -74,10 +75,10 @@ func callerValues(apiURL string) map[string]string {
 	if err != nil {
 		return nil
 	}
-	if b, err := os.ReadFile(defaultDemoStatePath()); err == nil && apiURL != "" {
-		var st demoState
+	if b, err := os.ReadFile(world.DefaultStatePath()); err == nil && apiURL != "" {
+		var st world.State
 		if json.Unmarshal(b, &st) == nil && st.PagerDutyURL == apiURL && st.EdgeURL != "" {
-			return catalogue.Caller(self, st.EdgeURL, st.ReleaseConfig, defaultDemoStatePath())
+			return catalogue.Caller(self, st.EdgeURL, st.ReleaseConfig, world.DefaultStatePath())
 		}
 	}
 	return map[string]string{"sitrep": self}

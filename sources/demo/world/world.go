@@ -10,6 +10,10 @@
 // change them from the moment they act and never rewrite the past: a
 // restart of payment-gateway brings its 5xx rate back to about 1% within a
 // minute or two, and the charts still show the spike before it.
+//
+// A running demo publishes its addresses in a state file (State), through
+// which other processes find it (LoadRunning) and drive its services with
+// the reports `sitrep demo-ctl` prints (RunningDemo).
 package world
 
 import (
