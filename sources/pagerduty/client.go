@@ -21,6 +21,7 @@ import (
 	pd "github.com/PagerDuty/go-pagerduty"
 
 	"sitrep/sources/sanitize"
+	"sitrep/sources/ttlcache"
 )
 
 // DefaultAPIURL is PagerDuty's REST API.
@@ -44,6 +45,12 @@ type Config struct {
 	// Transport is the HTTP transport under the retry and rate-limit
 	// layer; nil means http.DefaultTransport.
 	Transport http.RoundTripper
+	// OnCallLifetime is how long who is on call for an escalation policy
+	// is kept (never past the end of a shift); zero means
+	// DefaultOnCallLifetime, negative keeps nothing.
+	OnCallLifetime time.Duration
+	// Now is the clock of the caches; nil means time.Now.
+	Now func() time.Time
 }
 
 // Client is the incident feed. It is safe for concurrent use.
@@ -56,6 +63,10 @@ type Client struct {
 
 	mu sync.Mutex
 	me User // the token's owner, once known; writes need its email as From
+
+	now            func() time.Time
+	onCallLifetime time.Duration
+	onCalls        *ttlcache.Cache[string, []OnCall] // by escalation policy
 }
 
 // User is the PagerDuty user sitrep acts as.
@@ -78,7 +89,17 @@ func New(cfg Config) *Client {
 	base := strings.TrimRight(cfg.APIURL, "/")
 	api := pd.NewClient(cfg.Token, pd.WithAPIEndpoint(base))
 	api.HTTPClient = httpClient
-	return &Client{api: api, http: httpClient, baseURL: base, token: cfg.Token, timeout: cfg.Timeout}
+	c := &Client{api: api, http: httpClient, baseURL: base, token: cfg.Token, timeout: cfg.Timeout, now: cfg.Now, onCallLifetime: cfg.OnCallLifetime}
+	if c.now == nil {
+		c.now = time.Now
+	}
+	if c.onCallLifetime == 0 {
+		c.onCallLifetime = DefaultOnCallLifetime
+	}
+	if c.onCallLifetime > 0 {
+		c.onCalls = ttlcache.New[string, []OnCall](maxCachedPolicies, c.now)
+	}
+	return c
 }
 
 // HTTPClient is the client's HTTP client, with its retry and rate-limit
@@ -155,7 +176,7 @@ func ParseScope(s string) (Scope, error) {
 
 // Incidents lists the open (triggered and acknowledged) incidents in scope.
 // It is one request per 100 incidents: everything the list shows comes in
-// the list response itself.
+// the list response itself, which is streamed (see list.go).
 func (c *Client) Incidents(ctx context.Context, scope Scope) ([]Incident, error) {
 	opts := pd.ListIncidentsOptions{
 		Limit:    pageLimit,
@@ -181,59 +202,7 @@ func (c *Client) Incidents(ctx context.Context, scope Scope) ([]Incident, error)
 	}
 	ctx, cancel := c.withDeadline(ctx)
 	defer cancel()
-	var out []Incident
-	for page := 0; page < maxPages; page++ {
-		opts.Offset = uint(page * pageLimit)
-		resp, err := c.api.ListIncidentsWithContext(ctx, opts)
-		if err != nil {
-			return nil, describe(ctx, "list incidents", err)
-		}
-		for _, in := range resp.Incidents {
-			out = append(out, fromIncident(in))
-		}
-		if !resp.More || len(resp.Incidents) == 0 {
-			return out, nil
-		}
-	}
-	return out, nil
-}
-
-// Detail fetches what the detail view shows for one incident: the incident,
-// its alerts, its timeline, its notes and who is on call for it. The
-// requests go out together; the first error wins.
-func (c *Client) Detail(ctx context.Context, id string) (Detail, error) {
-	ctx, cancel := c.withDeadline(ctx)
-	defer cancel()
-	in, err := c.api.GetIncidentWithContext(ctx, id)
-	if err != nil {
-		return Detail{}, describe(ctx, "get incident "+id, err)
-	}
-	d := Detail{Incident: fromIncident(*in)}
-
-	var (
-		wg   sync.WaitGroup
-		mu   sync.Mutex
-		errs []error
-	)
-	run := func(f func() error) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			if err := f(); err != nil {
-				mu.Lock()
-				errs = append(errs, err)
-				mu.Unlock()
-			}
-		}()
-	}
-	run(func() (err error) { d.Alerts, err = c.alerts(ctx, id); return })
-	run(func() (err error) { d.LogEntries, err = c.logEntries(ctx, id); return })
-	run(func() (err error) { d.Notes, err = c.notes(ctx, id); return })
-	if ep := in.EscalationPolicy.ID; ep != "" {
-		run(func() (err error) { d.OnCall, err = c.onCall(ctx, ep); return })
-	}
-	wg.Wait()
-	return d, errors.Join(errs...)
+	return c.listIncidents(ctx, opts)
 }
 
 func (c *Client) alerts(ctx context.Context, id string) ([]Alert, error) {
@@ -289,18 +258,6 @@ func (c *Client) notes(ctx context.Context, id string) ([]Note, error) {
 	out := make([]Note, 0, len(ns))
 	for _, n := range ns {
 		out = append(out, fromNote(n))
-	}
-	return out, nil
-}
-
-func (c *Client) onCall(ctx context.Context, policyID string) ([]OnCall, error) {
-	resp, err := c.api.ListOnCallsWithContext(ctx, pd.ListOnCallOptions{Limit: pageLimit, EscalationPolicyIDs: []string{policyID}})
-	if err != nil {
-		return nil, describe(ctx, "list on-calls of "+policyID, err)
-	}
-	out := make([]OnCall, 0, len(resp.OnCalls))
-	for _, o := range resp.OnCalls {
-		out = append(out, OnCall{Level: int(o.EscalationLevel), User: Ref{ID: o.User.ID, Name: sanitize.Line(firstNonEmpty(o.User.Name, o.User.Summary))}})
 	}
 	return out, nil
 }
