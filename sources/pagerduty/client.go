@@ -176,7 +176,7 @@ func ParseScope(s string) (Scope, error) {
 
 // Incidents lists the open (triggered and acknowledged) incidents in scope.
 // It is one request per 100 incidents: everything the list shows comes in
-// the list response itself.
+// the list response itself, which is streamed (see list.go).
 func (c *Client) Incidents(ctx context.Context, scope Scope) ([]Incident, error) {
 	opts := pd.ListIncidentsOptions{
 		Limit:    pageLimit,
@@ -202,21 +202,7 @@ func (c *Client) Incidents(ctx context.Context, scope Scope) ([]Incident, error)
 	}
 	ctx, cancel := c.withDeadline(ctx)
 	defer cancel()
-	var out []Incident
-	for page := 0; page < maxPages; page++ {
-		opts.Offset = uint(page * pageLimit)
-		resp, err := c.api.ListIncidentsWithContext(ctx, opts)
-		if err != nil {
-			return nil, describe(ctx, "list incidents", err)
-		}
-		for _, in := range resp.Incidents {
-			out = append(out, fromIncident(in))
-		}
-		if !resp.More || len(resp.Incidents) == 0 {
-			return out, nil
-		}
-	}
-	return out, nil
+	return c.listIncidents(ctx, opts)
 }
 
 func (c *Client) alerts(ctx context.Context, id string) ([]Alert, error) {
