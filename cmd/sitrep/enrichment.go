@@ -53,7 +53,7 @@ func newEnricher(cfg *config, feed *pagerduty.Client, token string) (*enricher, 
 	e := &enricher{
 		cfg:  cfg,
 		loki: cfg.Loki.URL,
-		pd:   deploys.PagerDuty{Client: feed.HTTPClient(), BaseURL: feed.BaseURL(), Token: token},
+		pd:   deploys.PagerDuty{Client: feed.HTTPClient(), BaseURL: feed.BaseURL(), Token: token, Cache: &deploys.ChangeCache{}},
 		fan:  &enrich.Fanout{Timeout: cfg.Enrichment.timeout},
 		http: &http.Client{},
 		seen: &logs.Presence{},
@@ -138,8 +138,12 @@ func (e *enricher) Fetch(ctx context.Context, in pagerduty.Incident) <-chan enri
 	return out
 }
 
-// Forget drops cached results, for a manual refresh.
-func (e *enricher) Forget(in pagerduty.Incident) { e.fan.Forget(e.target(in)) }
+// Forget drops cached results, for a manual refresh: the fan-out's and
+// the change events kept for the incident and the account.
+func (e *enricher) Forget(in pagerduty.Incident) {
+	e.fan.Forget(e.target(in))
+	e.pd.Forget(in.ID)
+}
 
 func (e *enricher) sources(in pagerduty.Incident) []enrich.Source {
 	s := e.cfg.service(in.Service.Name, in.Service.ID)

@@ -27,7 +27,14 @@ type PagerDuty struct {
 	// MaxPages bounds how many pages of 100 ListChanges reads; zero means
 	// DefaultMaxPages.
 	MaxPages int
+	// Cache keeps the answers for a lifetime, shared by every copy of this
+	// value; nil asks PagerDuty every time.
+	Cache *ChangeCache
 }
+
+// Forget drops what the cache keeps for an incident and the account-wide
+// list: a manual refresh.
+func (p PagerDuty) Forget(incidentID string) { p.Cache.Forget(incidentID) }
 
 // DefaultMaxPages bounds ListChanges to 1,000 change events.
 const DefaultMaxPages = 10
@@ -38,25 +45,57 @@ const pageSize = 100
 const maxPDBody = 16 << 20
 
 // RelatedChanges returns the change events PagerDuty correlates with an
-// incident (GET /incidents/{id}/related_change_events).
+// incident (GET /incidents/{id}/related_change_events), from the cache
+// while its answer lives.
 func (p PagerDuty) RelatedChanges(ctx context.Context, incidentID string) ([]Change, error) {
 	if incidentID == "" {
 		return nil, errors.New("pagerduty related change events: no incident ID")
+	}
+	if cs, ok := p.Cache.relatedGet(incidentID); ok {
+		return cs, nil
 	}
 	path := "/incidents/" + url.PathEscape(incidentID) + "/related_change_events"
 	q := url.Values{"limit": {strconv.Itoa(pageSize)}}
 	page, err := p.get(ctx, path, q)
 	if err != nil {
+		p.Cache.relatedForget(incidentID)
 		return nil, err
 	}
-	return page.changes(""), nil
+	cs := page.changes("")
+	p.Cache.relatedPut(incidentID, cs)
+	return cs, nil
 }
 
 // ListChanges returns the change events between since and until (GET
 // /change_events). With serviceID set, only events for that service are
 // kept: the endpoint's published schema has no service filter (only
-// team_ids[] and integration_ids[]), so the filter is applied here.
+// team_ids[] and integration_ids[]), so the filter is applied here. With a
+// Cache, one read of the account's events serves every service and every
+// window it covers while it lives; a new read also covers the window kept,
+// so looking from incident to incident reads once per lifetime.
 func (p PagerDuty) ListChanges(ctx context.Context, since, until time.Time, serviceID string) ([]Change, error) {
+	if evs, ok := p.Cache.account(since, until); ok {
+		return changeEventsPage{ChangeEvents: within(evs, since, until)}.changes(serviceID), nil
+	}
+	from := p.Cache.widen(since)
+	evs, complete, err := p.listEvents(ctx, from, until)
+	switch {
+	case err != nil:
+		p.Cache.accountForget()
+	case complete:
+		p.Cache.accountPut(from, until, evs)
+	case !from.Equal(since):
+		// The wider read was cut off at MaxPages and may lack events of
+		// this window that its own read has.
+		evs, _, err = p.listEvents(ctx, since, until)
+	}
+	return changeEventsPage{ChangeEvents: within(evs, since, until)}.changes(serviceID), err
+}
+
+// listEvents reads the account's change events between since and until,
+// up to MaxPages pages; complete says nothing was left unread. On an error
+// it returns the pages read before it.
+func (p PagerDuty) listEvents(ctx context.Context, since, until time.Time) (events []changeEvent, complete bool, err error) {
 	maxPages := p.MaxPages
 	if maxPages <= 0 {
 		maxPages = DefaultMaxPages
@@ -69,20 +108,19 @@ func (p PagerDuty) ListChanges(ctx context.Context, since, until time.Time, serv
 	if !until.IsZero() {
 		q.Set("until", until.UTC().Format(time.RFC3339))
 	}
-	var out []Change
 	for i, offset := 0, 0; i < maxPages; i++ {
 		q.Set("offset", strconv.Itoa(offset))
 		page, err := p.get(ctx, "/change_events", q)
 		if err != nil {
-			return out, err
+			return events, false, err
 		}
-		out = append(out, page.changes(serviceID)...)
+		events = append(events, page.ChangeEvents...)
 		if !page.More || len(page.ChangeEvents) == 0 {
-			break
+			return events, true, nil
 		}
 		offset += len(page.ChangeEvents)
 	}
-	return out, nil
+	return events, false, nil
 }
 
 // changeEventsPage is the body of both change event lists.
