@@ -5,8 +5,6 @@ import (
 	"strings"
 	"time"
 
-	"charm.land/lipgloss/v2"
-
 	"sitrep/sources/pagerduty"
 )
 
@@ -227,23 +225,3 @@ func age(now, t time.Time) string {
 }
 
 func number(in pagerduty.Incident) string { return fmt.Sprintf("#%d", in.Number) }
-
-// padLines makes s exactly height lines of exactly width cells, so panes
-// stack without wrapping or leaving debris of an earlier frame.
-func padLines(s string, width, height int) string {
-	lines := strings.Split(s, "\n")
-	if len(lines) > height {
-		lines = lines[:height]
-	}
-	for i, line := range lines {
-		if w := lipgloss.Width(line); w < width {
-			lines[i] = line + strings.Repeat(" ", width-w)
-		} else if w > width {
-			lines[i] = truncate(line, width)
-		}
-	}
-	for len(lines) < height {
-		lines = append(lines, strings.Repeat(" ", width))
-	}
-	return strings.Join(lines, "\n")
-}

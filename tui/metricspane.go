@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"charm.land/lipgloss/v2"
-	"github.com/charmbracelet/x/ansi"
 	"github.com/guptarohit/asciigraph"
 
 	"sitrep/sources/enrich"
@@ -781,6 +780,3 @@ func chartValue(v float64) string {
 	}
 	return s
 }
-
-// plainWidth is the cells of a string.
-func plainWidth(s string) int { return ansi.StringWidth(s) }

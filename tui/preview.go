@@ -451,14 +451,6 @@ func outputBlock(s Styles, o *outputLines, width int) []string {
 	return lines
 }
 
-func wrapStyled(st interface{ Render(...string) string }, text string, width int) []string {
-	var out []string
-	for _, l := range wrap(text, width) {
-		out = append(out, st.Render(truncate(l, width)))
-	}
-	return out
-}
-
 // commandText is the command as one line: the argv with each element
 // quoted where it has blanks, or an HTTP request's method and URL.
 func commandText(pv actions.Preview) string {

@@ -3,6 +3,7 @@ package tui
 import (
 	"strings"
 
+	"charm.land/lipgloss/v2"
 	"github.com/charmbracelet/x/ansi"
 )
 
@@ -38,4 +39,36 @@ func wrap(s string, w int) []string {
 		return nil
 	}
 	return strings.Split(ansi.Wrap(s, w, " "), "\n")
+}
+
+// padLines makes s exactly height lines of exactly width cells, so panes
+// stack without wrapping or leaving debris of an earlier frame.
+func padLines(s string, width, height int) string {
+	lines := strings.Split(s, "\n")
+	if len(lines) > height {
+		lines = lines[:height]
+	}
+	for i, line := range lines {
+		if w := lipgloss.Width(line); w < width {
+			lines[i] = line + strings.Repeat(" ", width-w)
+		} else if w > width {
+			lines[i] = truncate(line, width)
+		}
+	}
+	for len(lines) < height {
+		lines = append(lines, strings.Repeat(" ", width))
+	}
+	return strings.Join(lines, "\n")
+}
+
+// plainWidth is the cells of a string.
+func plainWidth(s string) int { return ansi.StringWidth(s) }
+
+// wrapStyled wraps plain text to width and renders each line in st.
+func wrapStyled(st interface{ Render(...string) string }, text string, width int) []string {
+	var out []string
+	for _, l := range wrap(text, width) {
+		out = append(out, st.Render(truncate(l, width)))
+	}
+	return out
 }
