@@ -9,8 +9,8 @@ import (
 	"time"
 )
 
-// PagerDutyWriter is the writes sitrep makes to an incident. The lead
-// implements it with the real client; tests use a fake.
+// PagerDutyWriter is the writes sitrep makes to an incident.
+// sources/pagerduty's client implements it; tests use a fake.
 type PagerDutyWriter interface {
 	Reassign(ctx context.Context, incidentID, userID string) error
 	Escalate(ctx context.Context, incidentID string, level uint) error

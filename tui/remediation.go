@@ -234,7 +234,8 @@ func quoteArgv(argv []string) string {
 	return strings.Join(q, " ")
 }
 
-// The model's side. The lead wires these in Update, key and dialogKey.
+// The model's side: what Update, key and dialogKey call to open the
+// palette or the command line, prepare an action and start its run.
 
 // openPalette opens ! for an incident.
 func (m *Model) openPalette(in pagerduty.Incident) {

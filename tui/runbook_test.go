@@ -76,7 +76,7 @@ func newRunbookHarness(t *testing.T, w, h int, readOnly bool, extra map[string]s
 	return &rbHarness{actHarness: hn, journal: rec}
 }
 
-// open is b on the payment-gateway incident, as the lead's wiring does it.
+// open is b on the payment-gateway incident, as the model's key handler does it.
 func (hn *rbHarness) open(service string) *runbookScreen {
 	hn.t.Helper()
 	r, why := hn.shelf.open(hn.m.opts.Actions, hn.incident(service), hn.m.width, hn.m.opts.Now())
@@ -94,7 +94,7 @@ func (hn *rbHarness) runbook() *runbookScreen {
 }
 
 // press delivers keys to the model and runs what comes back at once, as
-// the program would with the lead's wiring: a tick goes through the
+// the program would: a tick goes through the
 // model's handler to the journal. It returns the screen's messages.
 func (hn *rbHarness) press(keys ...string) []tea.Msg {
 	hn.t.Helper()
