@@ -127,10 +127,10 @@ func TestHeaderSaysJournalEntriesWaitForTheDisk(t *testing.T) {
 	}
 }
 
-// BenchmarkKeystrokeWithPendingWrites is BenchmarkKeystroke with 50 writes
-// waiting in the outbox, ten of them on incidents the cursor crosses: the
-// outbox must add nothing measurable to a keystroke.
-func BenchmarkKeystrokeWithPendingWrites(b *testing.B) {
+// BenchmarkModelKeystrokeWithPendingWrites is BenchmarkModelKeystroke with
+// 50 writes waiting in the outbox, ten of them on incidents the cursor
+// crosses: the outbox must add nothing measurable to a keystroke.
+func BenchmarkModelKeystrokeWithPendingWrites(b *testing.B) {
 	incidents := fixture(10_000)
 	m := loaded(b, incidents, 120, 40)
 	for i := range 50 {
