@@ -4,6 +4,8 @@ import (
 	"strings"
 	"time"
 
+	"charm.land/bubbles/v2/help"
+	"charm.land/bubbles/v2/key"
 	"charm.land/bubbles/v2/textinput"
 	tea "charm.land/bubbletea/v2"
 
@@ -49,13 +51,16 @@ func newCommandLine(in pagerduty.Incident, acts Actions, width int) *commandLine
 }
 
 func (c *commandLine) key(msg tea.KeyPressMsg, _ time.Time) (dialog, any) {
-	switch msg.String() {
-	case "esc":
+	k := cmdlineKeys
+	switch {
+	case key.Matches(msg, k.Close):
 		return nil, nil
-	case "tab":
+	case key.Matches(msg, k.Complete):
 		c.complete()
 		return c, nil
-	case "enter":
+	case c.input.Value() == "" && key.Matches(msg, k.Help):
+		return newHelpDialog(c.keys(), c), nil
+	case key.Matches(msg, k.Prepare):
 		line := strings.TrimSpace(c.input.Value())
 		if line == "" {
 			return nil, nil
@@ -76,6 +81,22 @@ func (c *commandLine) key(msg tea.KeyPressMsg, _ time.Time) (dialog, any) {
 		c.err, c.choices = "", nil
 	}
 	return c, dialogCmd{cmd: cmd}
+}
+
+// cmdlineKeys are the command line's keys; every other key edits the line.
+var cmdlineKeys = struct{ Complete, Prepare, Close, Help key.Binding }{
+	Complete: key.NewBinding(key.WithKeys("tab"), key.WithHelp("tab", "complete")),
+	Prepare:  key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "preview")),
+	Close:    key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "close")),
+	Help:     key.NewBinding(key.WithKeys("?"), key.WithHelp("?", "keys (on an empty line)")),
+}
+
+// keys are the command line's keys; ? shows them only on an empty line,
+// where it cannot be part of a command.
+func (c *commandLine) keys() help.KeyMap {
+	k := cmdlineKeys
+	k.Help.SetEnabled(c.input.Value() == "")
+	return keyGroups{{k.Complete, k.Prepare, k.Close, k.Help}}
 }
 
 // complete replaces the word being typed by its completion, or by the

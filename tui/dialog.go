@@ -19,6 +19,8 @@ import (
 type dialog interface {
 	key(msg tea.KeyPressMsg, now time.Time) (dialog, any)
 	view(s Styles, width int) string
+	// keys are the dialog's keys, for the help bar and ?.
+	keys() help.KeyMap
 }
 
 // Results a dialog hands back.
@@ -55,6 +57,10 @@ func (d *confirmDialog) key(msg tea.KeyPressMsg, now time.Time) (dialog, any) {
 		return nil, confirmed{action: d.action, incident: d.incident, text: d.text}
 	}
 	return nil, nil
+}
+
+func (d *confirmDialog) keys() help.KeyMap {
+	return keyGroups{{confirmKeys.Yes, confirmKeys.No}}
 }
 
 func (d *confirmDialog) view(s Styles, width int) string {
@@ -107,6 +113,13 @@ func (d *noteDialog) key(msg tea.KeyPressMsg, now time.Time) (dialog, any) {
 	return d, dialogCmd{cmd: cmd}
 }
 
+func (d *noteDialog) keys() help.KeyMap {
+	k := inputKeys
+	accept, toggle := withHelp(k.Accept, "enter", "add the note"), k.Toggle
+	toggle.SetEnabled(d.canChoose)
+	return keyGroups{{accept, toggle, k.Cancel}}
+}
+
 func (d *noteDialog) view(s Styles, width int) string {
 	w := min(width-4, 70)
 	title := s.Title.Render(truncate("Note on "+number(d.incident)+" "+d.incident.Title, w))
@@ -139,19 +152,31 @@ var inputKeys = struct{ Accept, Cancel, Toggle key.Binding }{
 	Toggle: key.NewBinding(key.WithKeys("tab"), key.WithHelp("tab", "toggle PagerDuty")),
 }
 
-// helpDialog shows every key; any key closes it.
-type helpDialog struct{ keys help.KeyMap }
+// helpDialog shows the keys of what is beneath it; any key closes it, back
+// to the dialog it was asked from (nil: to the screen or the list).
+type helpDialog struct {
+	shown help.KeyMap
+	back  dialog
+}
 
-func newHelpDialog(k help.KeyMap) *helpDialog { return &helpDialog{keys: k} }
+func newHelpDialog(k help.KeyMap, back dialog) *helpDialog { return &helpDialog{shown: k, back: back} }
 
-func (d *helpDialog) key(tea.KeyPressMsg, time.Time) (dialog, any) { return nil, nil }
+func (d *helpDialog) key(tea.KeyPressMsg, time.Time) (dialog, any) { return d.back, nil }
+
+var helpCloseKey = key.NewBinding(key.WithKeys("esc"), key.WithHelp("any key", "close"))
+
+func (d *helpDialog) keys() help.KeyMap { return keyGroups{{helpCloseKey}} }
 
 // view lays every key out in as many columns as fit, so all of them show
 // at 80 columns (bubbles' full help drops the groups that do not fit).
 func (d *helpDialog) view(s Styles, width int) string {
 	var bindings []key.Binding
-	for _, group := range d.keys.FullHelp() {
-		bindings = append(bindings, group...)
+	for _, group := range d.shown.FullHelp() {
+		for _, b := range group {
+			if b.Enabled() {
+				bindings = append(bindings, b)
+			}
+		}
 	}
 	keyW, descW := 0, 0
 	for _, b := range bindings {
@@ -200,6 +225,10 @@ func (d *logFilterDialog) key(msg tea.KeyPressMsg, now time.Time) (dialog, any) 
 	var cmd tea.Cmd
 	d.input, cmd = d.input.Update(msg)
 	return d, dialogCmd{cmd: cmd}
+}
+
+func (d *logFilterDialog) keys() help.KeyMap {
+	return keyGroups{{withHelp(inputKeys.Accept, "enter", "apply"), withHelp(inputKeys.Cancel, "esc", "clear")}}
 }
 
 func (d *logFilterDialog) view(s Styles, width int) string {

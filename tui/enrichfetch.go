@@ -133,7 +133,7 @@ func (m *Model) schedulePaneRefresh() tea.Cmd {
 
 // enrichTabVisible says whether an enrichment pane is on screen.
 func (m *Model) enrichTabVisible() bool {
-	if m.journal != nil || m.screen != nil {
+	if m.bodyCovered() {
 		return false
 	}
 	return enrichTab(m.detail.tab)

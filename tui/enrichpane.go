@@ -28,7 +28,7 @@ func (m *Model) paneKey(msg tea.KeyPressMsg) (tea.Cmd, bool) {
 	if detailTabs[m.detail.tab] != "Logs" {
 		return nil, false
 	}
-	k := m.keys
+	k := newLogsKeyMap(m.detail.focused)
 	switch {
 	case key.Matches(msg, k.Follow):
 		m.logs.toggleFollow()

@@ -173,7 +173,7 @@ func (m *Model) syncFollow() tea.Cmd {
 // it was asked for, nothing covers the detail and sitrep is not quitting.
 func (m *Model) followWanted() bool {
 	in, ok := m.list.selected()
-	if !ok || m.quitting || m.journal != nil || m.screen != nil || m.opts.Enricher == nil {
+	if !ok || m.quitting || m.bodyCovered() || m.opts.Enricher == nil {
 		return false
 	}
 	return m.streamFor == in.ID

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"charm.land/bubbles/v2/help"
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
@@ -33,7 +34,13 @@ type journalScreen struct {
 	// pending are the outbox items not yet delivered to PagerDuty: their
 	// entries are marked.
 	pending map[string]bool
+	// main is the list's keys: n, p, x, J and q work here too.
+	main keyMap
+	// width and height are the body's, for moving by pages.
+	width, height int
 }
+
+func (j *journalScreen) resize(width, height int) { j.width, j.height = width, height }
 
 // Below this width an entry takes two lines: time, kind and actor on the
 // first, the summary on the second, so the summary is not cut to a few
@@ -260,7 +267,7 @@ func (m *Model) journalKeys(msg tea.KeyPressMsg, in pagerduty.Incident) (tea.Cmd
 			Summary: fmt.Sprintf("pinned %s: %s", tab, summary),
 			Data:    mustJSON(data),
 		})}
-		if m.journal != nil {
+		if m.shownJournal() != nil {
 			cmds = append(cmds, m.readJournal(in.ID))
 		}
 		return tea.Sequence(cmds...), true
@@ -276,7 +283,11 @@ func (m *Model) journalKeys(msg tea.KeyPressMsg, in pagerduty.Incident) (tea.Cmd
 			m.status = "no journal"
 			return nil, true
 		}
-		m.journal = &journalScreen{incident: in, loading: true, pending: pendingIDs(m.pendingWrites)}
+		if m.shownJournal() != nil {
+			m.screen = nil // J again closes it
+			return nil, true
+		}
+		m.openScreen(&journalScreen{incident: in, loading: true, pending: pendingIDs(m.pendingWrites), main: m.keys})
 		return m.readJournal(in.ID), true
 	}
 	return nil, false
@@ -317,13 +328,14 @@ func (h journalHelp) ShortHelp() []key.Binding {
 
 func (h journalHelp) FullHelp() [][]key.Binding {
 	k := journalNav
-	back := withHelp(k.Back, "esc", "close the journal")
+	back, open := withHelp(k.Back, "esc", "close the journal"), k.Open
 	if h.entry {
 		back = withHelp(k.Back, "esc", "back to the list")
+		open.SetEnabled(false)
 	}
 	return [][]key.Binding{
 		{k.Up, k.Down, k.PageUp, k.PageDown, k.Top, k.Bottom},
-		{k.Open, back, withHelp(h.main.Journal, "J", "close the journal")},
+		{open, back, withHelp(h.main.Journal, "J", "close the journal")},
 		{h.main.Note, h.main.Pin, h.main.Export},
 		{h.main.Help, h.main.Quit},
 	}
@@ -335,56 +347,45 @@ func withHelp(b key.Binding, k, desc string) key.Binding {
 	return b
 }
 
-func (m Model) journalHelp() journalHelp {
-	return journalHelp{main: m.keys, entry: m.journal != nil && m.journal.open != nil}
+func (j *journalScreen) keys() help.KeyMap {
+	return journalHelp{main: j.main, entry: j.open != nil}
 }
 
-// journalRoom is how many rows J's list or entry has for its lines.
-func (m *Model) journalRoom() int { return max(1, m.bodyHeight()-3) }
-
-func (m Model) journalKey(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
-	j, k := m.journal, journalNav
-	width, room := max(20, m.width), m.journalRoom()
+// update moves in the list or the open entry. n, p and x are the model's
+// (journalKeys), which sees them before the screen does.
+func (j *journalScreen) update(msg tea.Msg, _ time.Time) (screen, tea.Cmd) {
+	km, ok := msg.(tea.KeyPressMsg)
+	if !ok {
+		return j, nil
+	}
+	k := journalNav
+	width, room := max(20, j.width), max(1, j.height-3) // title, column heads, footer
 	switch {
-	case key.Matches(msg, m.keys.Quit):
-		return m, tea.Quit
-	case key.Matches(msg, m.keys.Help):
-		m.dialog = newHelpDialog(m.journalHelp())
-		return m, nil
-	case j.open != nil && key.Matches(msg, k.Back):
+	case key.Matches(km, j.main.Quit):
+		return j, tea.Quit
+	case j.open != nil && key.Matches(km, k.Back):
 		j.open = nil // the list, with the cursor where it was
-		return m, nil
-	case j.open != nil && j.open.key(msg, width, room):
-		return m, nil
-	case key.Matches(msg, k.Back, m.keys.Journal):
-		m.journal = nil
-		return m, nil
-	case key.Matches(msg, k.Open):
+	case j.open != nil && j.open.key(km, width, room):
+	case key.Matches(km, k.Back, j.main.Journal):
+		return nil, nil
+	case key.Matches(km, k.Open):
 		if j.cursor < len(j.entries) {
 			j.open = newJournalEntryView(j, j.cursor)
 		}
-		return m, nil
-	case key.Matches(msg, k.Down):
+	case key.Matches(km, k.Down):
 		j.move(1, width, room)
-		return m, nil
-	case key.Matches(msg, k.Up):
+	case key.Matches(km, k.Up):
 		j.move(-1, width, room)
-		return m, nil
-	case key.Matches(msg, k.PageDown):
+	case key.Matches(km, k.PageDown):
 		j.move(max(1, room/j.rowsPerEntry(width)), width, room)
-		return m, nil
-	case key.Matches(msg, k.PageUp):
+	case key.Matches(km, k.PageUp):
 		j.move(-max(1, room/j.rowsPerEntry(width)), width, room)
-		return m, nil
-	case key.Matches(msg, k.Top):
+	case key.Matches(km, k.Top):
 		j.move(-len(j.entries), width, room)
-		return m, nil
-	case key.Matches(msg, k.Bottom):
+	case key.Matches(km, k.Bottom):
 		j.move(len(j.entries), width, room)
-		return m, nil
 	}
-	cmd, _ := m.journalKeys(msg, j.incident)
-	return m, cmd
+	return j, nil
 }
 
 // rowsPerEntry is about how many rows an entry takes, for paging.

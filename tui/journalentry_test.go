@@ -62,14 +62,14 @@ func openJournal(t *testing.T, w, h int, entries func(pagerduty.Incident) []jour
 	m = step(t, m, incidentsLoaded{scope: pagerduty.ScopeMine, incidents: incidents, at: t0.Add(-4 * time.Second)})
 	in, _ := m.list.selected()
 	m = press(t, m, "J")
-	if m.journal == nil {
+	if m.shownJournal() == nil {
 		t.Fatal("J did not open the journal")
 	}
 	if len(pending) > 0 {
-		m.journal.pending = map[string]bool{}
+		m.shownJournal().pending = map[string]bool{}
 	}
 	for _, id := range pending {
-		m.journal.pending[id] = true
+		m.shownJournal().pending[id] = true
 	}
 	m = step(t, m, journalRead{id: in.ID, entries: entries(in)})
 	now = now.Add(time.Second) // past the grace period of what J opened
@@ -103,8 +103,8 @@ func TestJournalEntryOpensWithItsDataAndEscReturns(t *testing.T) {
 		t.Errorf("the entry shows raw JSON:\n%s", got)
 	}
 	m = press(t, m, "esc")
-	if m.journal == nil || m.journal.open != nil || m.journal.cursor != 4 {
-		t.Fatalf("esc from the entry: journal %v, want the list with the cursor on entry 5", m.journal)
+	if m.shownJournal() == nil || m.shownJournal().open != nil || m.shownJournal().cursor != 4 {
+		t.Fatalf("esc from the entry: journal %v, want the list with the cursor on entry 5", m.shownJournal())
 	}
 	if got := plainView(m); !strings.Contains(got, "▌") || !strings.Contains(got, "entry 5 of 5") {
 		t.Errorf("back on the list the cursor is not on the entry:\n%s", got)
@@ -117,7 +117,7 @@ func TestJournalEntryOpensWithItsDataAndEscReturns(t *testing.T) {
 		}
 	}
 	m = press(t, m, "esc", "esc")
-	if m.journal != nil {
+	if m.shownJournal() != nil {
 		t.Error("esc on the list did not close the journal")
 	}
 }
@@ -240,9 +240,9 @@ func TestJournalListTwoLinesAt80(t *testing.T) {
 		m = press(t, m, "j")
 		got := plainView(m)
 		assertFits(t, got, 80, 24)
-		want := fmt.Sprintf("run %02d", m.journal.cursor)
+		want := fmt.Sprintf("run %02d", m.shownJournal().cursor)
 		if line := lineWith(got, "▌"); line == "" || !strings.Contains(got, want) {
-			t.Fatalf("cursor %d is off screen:\n%s", m.journal.cursor, got)
+			t.Fatalf("cursor %d is off screen:\n%s", m.shownJournal().cursor, got)
 		}
 	}
 	m = press(t, m, "G")
@@ -250,8 +250,8 @@ func TestJournalListTwoLinesAt80(t *testing.T) {
 		t.Errorf("G does not show the last entry:\n%s", got)
 	}
 	m = press(t, m, "pgup")
-	if m.journal.cursor >= 39 || m.journal.cursor < 39-12 {
-		t.Errorf("pgup moved the cursor to %d", m.journal.cursor)
+	if m.shownJournal().cursor >= 39 || m.shownJournal().cursor < 39-12 {
+		t.Errorf("pgup moved the cursor to %d", m.shownJournal().cursor)
 	}
 }
 
@@ -271,7 +271,7 @@ func TestJournalCursorKeepsItsEntryOnReread(t *testing.T) {
 	m = press(t, m, "j", "j", "j") // action.blocked, seq 4
 	es := append(journalFixture(in), journal.Entry{Seq: 6, At: in.CreatedAt.Add(30 * time.Second), Incident: in.ID, Kind: "pin", Summary: "early"})
 	m = step(t, m, journalRead{id: in.ID, entries: es})
-	if e := m.journal.entries[m.journal.cursor]; e.Seq != 4 {
+	if e := m.shownJournal().entries[m.shownJournal().cursor]; e.Seq != 4 {
 		t.Errorf("after a re-read the cursor is on seq %d, want 4", e.Seq)
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"charm.land/bubbles/v2/key"
 	"charm.land/lipgloss/v2"
 	"github.com/charmbracelet/x/ansi"
 
@@ -540,4 +541,29 @@ func hasPrefixFoldASCII(s, lower string) bool {
 		}
 	}
 	return true
+}
+
+// logsKeyMap is the logs pane's keys, on top of the list's while the Logs
+// tab shows: f and e always, / and scrolling once the detail is open
+// (enter), where the list's / and j/k are the list's.
+type logsKeyMap struct {
+	Follow, ErrorsOnly, Filter, Down, Up key.Binding
+}
+
+func newLogsKeyMap(detailOpen bool) logsKeyMap {
+	k := logsKeyMap{
+		Follow:     key.NewBinding(key.WithKeys("f"), key.WithHelp("f", "follow logs")),
+		ErrorsOnly: key.NewBinding(key.WithKeys("e"), key.WithHelp("e", "errors only")),
+		Filter:     key.NewBinding(key.WithKeys("/"), key.WithHelp("/", "filter logs")),
+		Down:       key.NewBinding(key.WithKeys("j", "down"), key.WithHelp("j/↓", "newer lines")),
+		Up:         key.NewBinding(key.WithKeys("k", "up"), key.WithHelp("k/↑", "older lines (pauses)")),
+	}
+	for _, b := range []*key.Binding{&k.Filter, &k.Down, &k.Up} {
+		b.SetEnabled(detailOpen)
+	}
+	return k
+}
+
+func (k logsKeyMap) bindings() []key.Binding {
+	return []key.Binding{k.Follow, k.ErrorsOnly, k.Filter, k.Down, k.Up}
 }

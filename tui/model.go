@@ -91,9 +91,6 @@ type Model struct {
 	// the incident they just closed.
 	resolvedHere map[string]pagerduty.Incident
 
-	// journal is J's screen while it is open.
-	journal *journalScreen
-
 	// The enrichment panes: results per incident, the refresh timer, the
 	// logs pane's view state and its followed stream.
 	enrichment  map[string]*enrichState
@@ -177,7 +174,7 @@ func New(feed Feed, opts Options) Model {
 		feed:    feed,
 		opts:    opts,
 		styles:  NewStyles(true),
-		keys:    newKeyMap(),
+		keys:    newKeyMap(opts.ReadOnly),
 		help:    help.New(),
 		scope:   opts.Scope,
 		filter:  filter,
@@ -232,6 +229,9 @@ func (m Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.width, m.height = msg.Width, msg.Height
 		m.help.SetWidth(msg.Width)
 		m.list.clamp(m.listHeight())
+		if s, ok := m.screen.(sizedScreen); ok {
+			s.resize(max(20, m.width), m.bodyHeight())
+		}
 		return m, nil
 	case tea.BackgroundColorMsg:
 		m.styles = NewStyles(msg.IsDark())
@@ -328,11 +328,11 @@ func (m Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.lastErr = "journal: " + m.errText(msg.err)
 		return m, nil
 	case journalRead:
-		if m.journal != nil && m.journal.incident.ID == msg.id {
-			m.journal.loading = false
-			m.journal.setEntries(msg.entries)
+		if j := m.shownJournal(); j != nil && j.incident.ID == msg.id {
+			j.loading = false
+			j.setEntries(msg.entries)
 			if msg.err != nil {
-				m.journal.err = m.errText(msg.err)
+				j.err = m.errText(msg.err)
 			}
 		}
 		return m, nil
@@ -355,22 +355,10 @@ func (m Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			return m.dialogKey(msg)
 		}
 		if m.screen != nil {
-			if _, running := m.screen.(*runScreen); !running && msg.String() == "ctrl+c" {
-				// Nothing runs from a preview or a runbook until it is
-				// confirmed, so ctrl+c quits there as everywhere; the run
-				// view keeps it to cancel the run.
-				m.quitting = true
-				return m, tea.Quit
-			}
-			var cmd tea.Cmd
-			m.screen, cmd = m.screen.update(msg, m.opts.Now())
-			return m, cmd
+			return m.screenKey(msg)
 		}
 		if m.filter.Focused() {
 			return m.filterKey(msg)
-		}
-		if m.journal != nil {
-			return m.journalKey(msg)
 		}
 		return m.key(msg)
 	}
@@ -497,7 +485,7 @@ func (m Model) noteRecorded(msg noteRecorded) (tea.Model, tea.Cmd) {
 	} else {
 		m.status = "note added to the journal of " + msg.incident
 	}
-	if m.journal != nil && m.journal.incident.ID == msg.id {
+	if j := m.shownJournal(); j != nil && j.incident.ID == msg.id {
 		cmds = append(cmds, m.readJournal(msg.id))
 	}
 	return m, tea.Batch(cmds...)
@@ -537,7 +525,10 @@ func (m Model) key(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 		m.stopFollow()
 		return m, tea.Quit
 	case key.Matches(msg, k.Help):
-		m.dialog = newHelpDialog(m.keys)
+		m.dialog = newHelpDialog(m.mainKeys(), nil)
+		return m, nil
+	case m.opts.ReadOnly && readOnlyRefused(msg):
+		m.status = "read-only: sitrep changes nothing"
 		return m, nil
 	case key.Matches(msg, k.Back):
 		switch {
@@ -654,7 +645,7 @@ func (m Model) key(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 			m.status = why
 			return m, nil
 		}
-		m.screen = r
+		m.openScreen(r)
 		return m, nil
 	case key.Matches(msg, k.Ack):
 		if m.opts.ReadOnly {
@@ -717,11 +708,11 @@ func (m Model) key(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 }
 
 func (m Model) filterKey(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
-	switch msg.String() {
-	case "enter":
+	switch {
+	case key.Matches(msg, inputKeys.Accept):
 		m.filter.Blur()
 		return m, m.selectionChanged()
-	case "esc":
+	case key.Matches(msg, inputKeys.Cancel):
 		m.filter.Blur()
 		m.filter.SetValue("")
 		m.applyFilter()

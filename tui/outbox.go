@@ -71,7 +71,7 @@ func (m Model) writeSubmitted(msg writeSubmitted) (tea.Model, tea.Cmd) {
 		m.lastErr = m.errText(msg.err)
 	}
 	var cmds []tea.Cmd
-	if m.journal != nil && m.journal.incident.ID == it.Incident {
+	if j := m.shownJournal(); j != nil && j.incident.ID == it.Incident {
 		cmds = append(cmds, m.readJournal(it.Incident))
 	}
 	return m, tea.Batch(cmds...)
@@ -112,16 +112,16 @@ func (m Model) outboxChanged(msg outboxChanged) (tea.Model, tea.Cmd) {
 		}
 		refresh = true
 	}
-	if m.journal != nil && len(msg.snap.Settled) > 0 {
-		cmds = append(cmds, m.readJournal(m.journal.incident.ID))
+	if j := m.shownJournal(); j != nil && len(msg.snap.Settled) > 0 {
+		cmds = append(cmds, m.readJournal(j.incident.ID))
 	}
 	if refresh && !m.refreshing {
 		m.refreshGen++
 		m.refreshing = true
 		cmds = append(cmds, m.loadIncidents())
 	}
-	if m.journal != nil {
-		m.journal.pending = pendingIDs(m.pendingWrites)
+	if j := m.shownJournal(); j != nil {
+		j.pending = pendingIDs(m.pendingWrites)
 	}
 	return m, tea.Batch(cmds...)
 }

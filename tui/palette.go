@@ -5,6 +5,7 @@ import (
 	"strings"
 	"time"
 
+	"charm.land/bubbles/v2/help"
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 
@@ -88,6 +89,8 @@ func (d *paletteDialog) key(msg tea.KeyPressMsg, _ time.Time) (dialog, any) {
 		case key.Matches(msg, k.Filter):
 			d.filtering = true
 			return d, nil
+		case key.Matches(msg, k.Help):
+			return newHelpDialog(d.keys(), d), nil
 		}
 	}
 	if msg.Text != "" && (msg.Mod == 0 || msg.Mod == tea.ModShift) {
@@ -103,6 +106,7 @@ func (d *paletteDialog) key(msg tea.KeyPressMsg, _ time.Time) (dialog, any) {
 var paletteKeys = struct {
 	Close, Choose, Up, Down, Erase key.Binding
 	LetterUp, LetterDown, Filter   key.Binding
+	Help                           key.Binding
 }{
 	Close:      key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "clear the filter, then close")),
 	Choose:     key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "preview")),
@@ -112,6 +116,23 @@ var paletteKeys = struct {
 	LetterUp:   key.NewBinding(key.WithKeys("k"), key.WithHelp("k", "up")),
 	LetterDown: key.NewBinding(key.WithKeys("j"), key.WithHelp("j", "down")),
 	Filter:     key.NewBinding(key.WithKeys("/"), key.WithHelp("/", "filter")),
+	Help:       helpKey,
+}
+
+// keys are the palette's keys as they stand: once a filter has begun, j,
+// k, / and ? are part of it.
+func (d *paletteDialog) keys() help.KeyMap {
+	k := paletteKeys
+	letters := !d.filtering && d.query == ""
+	for _, b := range []*key.Binding{&k.LetterUp, &k.LetterDown, &k.Filter, &k.Help} {
+		b.SetEnabled(letters)
+	}
+	k.Erase.SetEnabled(!letters)
+	return keyGroups{
+		{k.Up, k.Down, k.LetterUp, k.LetterDown},
+		{k.Choose, k.Filter, withHelp(k.Erase, "backspace", "erase a letter of the filter"), k.Close},
+		{k.Help},
+	}
 }
 
 func (d *paletteDialog) move(delta int) {

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"charm.land/bubbles/v2/help"
 	"charm.land/bubbles/v2/key"
 	"charm.land/bubbles/v2/spinner"
 	"charm.land/bubbles/v2/textinput"
@@ -162,7 +163,7 @@ func (p *previewScreen) update(msg tea.Msg, now time.Time) (screen, tea.Cmd) {
 }
 
 func (p *previewScreen) key(msg tea.KeyPressMsg, now time.Time) (screen, tea.Cmd) {
-	k := previewKeys
+	k := p.bindings()
 	switch {
 	case key.Matches(msg, k.Back):
 		return p.close()
@@ -215,11 +216,14 @@ func (p *previewScreen) key(msg tea.KeyPressMsg, now time.Time) (screen, tea.Cmd
 
 // previewKeys are the preview's keys. The arrows scroll even while the
 // service's name is typed; j, k, g, G and q only when nothing is.
-var previewKeys = struct {
+type previewKeyMap struct {
 	Back, Run, Yes, No                                  key.Binding
 	Up, Down, PageUp, PageDown, Top, Bottom             key.Binding
 	LetterUp, LetterDown, LetterTop, LetterBottom, Quit key.Binding
-}{
+	Help                                                key.Binding
+}
+
+var previewKeys = previewKeyMap{
 	Back:         key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "cancel (nothing runs)")),
 	Run:          key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "run")),
 	Yes:          key.NewBinding(key.WithKeys("y", "Y"), key.WithHelp("y", "yes")),
@@ -235,6 +239,55 @@ var previewKeys = struct {
 	LetterTop:    key.NewBinding(key.WithKeys("g"), key.WithHelp("g", "top")),
 	LetterBottom: key.NewBinding(key.WithKeys("G"), key.WithHelp("G", "bottom")),
 	Quit:         key.NewBinding(key.WithKeys("q"), key.WithHelp("q", "cancel")),
+	Help:         helpKey,
+}
+
+// bindings are the preview's keys with the ones that would run disabled
+// in --read-only (canConfirm refuses there too).
+func (p *previewScreen) bindings() previewKeyMap {
+	k := previewKeys
+	if p.readOnly {
+		k.Run.SetEnabled(false)
+		k.Yes.SetEnabled(false)
+	}
+	return k
+}
+
+// answering says whether the service's name is being typed: the letters,
+// q and ? are part of it.
+func (p *previewScreen) answering() bool {
+	ok, _ := p.canConfirm()
+	return ok && p.verdict.Confirm == actions.ConfirmTyped
+}
+
+// keys are the preview's keys as they stand: the answer the verdict asks
+// for, once the dry run allows one.
+func (p *previewScreen) keys() help.KeyMap {
+	k := p.bindings()
+	ok, _ := p.canConfirm()
+	typing := p.answering()
+	for _, b := range []*key.Binding{&k.LetterUp, &k.LetterDown, &k.LetterTop, &k.LetterBottom, &k.Quit, &k.Help} {
+		b.SetEnabled(!typing)
+	}
+	var answer []key.Binding
+	switch p.verdict.Confirm {
+	case actions.ConfirmNone:
+		answer = []key.Binding{withHelp(k.Run, "enter", "run "+p.plan.Action.Name)}
+	case actions.ConfirmYesNo:
+		answer = []key.Binding{withHelp(k.Yes, "y", "run "+p.plan.Action.Name), k.No}
+	case actions.ConfirmTyped:
+		answer = []key.Binding{withHelp(k.Run, "enter", "run, once the service's name is typed")}
+	}
+	for i := range answer {
+		if !ok {
+			answer[i].SetEnabled(false)
+		}
+	}
+	return drawnKeys{
+		answer,
+		{k.LetterDown, k.LetterUp, k.Down, k.Up, k.PageDown, k.PageUp, k.LetterTop, k.LetterBottom, k.Top, k.Bottom},
+		{k.Back, k.Quit, k.Help},
+	}
 }
 
 func (p *previewScreen) scrollBy(msg tea.KeyPressMsg) {

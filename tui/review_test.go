@@ -132,8 +132,8 @@ func TestPinFromJournalKeepsThatIncidentsLogs(t *testing.T) {
 	for detailTabs[m.detail.tab] != "Logs" {
 		m = press(t, m, "tab")
 	}
-	m.journal = &journalScreen{incident: a} // J on a
-	m.list.move(1, m.listHeight())          // the list moves on to b
+	m.screen = &journalScreen{incident: a} // J on a
+	m.list.move(1, m.listHeight())         // the list moves on to b
 	next, cmd := m.Update(keyMsg("p"))
 	m = next.(Model)
 	runCmds(t, cmd)

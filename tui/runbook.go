@@ -7,6 +7,8 @@ import (
 	"strings"
 	"time"
 
+	"charm.land/bubbles/v2/help"
+	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 	"charm.land/glamour/v2"
 	gansi "charm.land/glamour/v2/ansi"
@@ -177,49 +179,83 @@ func (r *runbookScreen) update(msg tea.Msg, now time.Time) (screen, tea.Cmd) {
 		return r, nil
 	}
 	r.note = ""
-	switch key := k.String(); key {
-	case "esc", "q":
+	kb := runbookKeys
+	switch {
+	case key.Matches(k, kb.Close):
 		return nil, nil
-	case "j", "down":
+	case key.Matches(k, kb.Down):
 		r.move(1)
-	case "k", "up":
+	case key.Matches(k, kb.Up):
 		r.move(-1)
-	case "g", "home":
+	case key.Matches(k, kb.Top):
 		r.cursor, r.scroll = 0, 0
 		r.reveal()
-	case "G", "end":
+	case key.Matches(k, kb.Bottom):
 		r.cursor = max(0, len(r.items)-1)
 		r.scroll = len(r.layout(r.width()).lines)
 		r.reveal()
-	case "pgdown", "ctrl+d":
+	case key.Matches(k, kb.PageDown):
 		r.page(1)
-	case "pgup", "ctrl+u":
+	case key.Matches(k, kb.PageUp):
 		r.page(-1)
-	case "tab":
+	case key.Matches(k, kb.Next):
 		if n := len(r.set.screens); n > 1 {
 			r.set.shown = (r.index + 1) % n
 			next := r.set.screens[r.set.shown]
 			next.opened = r.opened
 			return next, nil
 		}
-	case "space", " ", "x", "enter":
+	case key.Matches(k, kb.Tick, kb.Prepare):
 		if now.Sub(r.opened) < gracePeriod {
 			return r, nil // type-ahead from the main screen
 		}
-		return r.activate(key, now)
+		return r.activate(key.Matches(k, kb.Prepare), now)
 	}
 	return r, nil
 }
 
+// runbookKeyMap is the runbook's keys: the cursor moves over the steps and
+// actions, space ticks a step and enter prepares an action.
+type runbookKeyMap struct {
+	Up, Down, Top, Bottom, PageUp, PageDown key.Binding
+	Tick, Prepare, Next, Close, Help        key.Binding
+}
+
+var runbookKeys = runbookKeyMap{
+	Up:       key.NewBinding(key.WithKeys("k", "up"), key.WithHelp("k/↑", "previous step")),
+	Down:     key.NewBinding(key.WithKeys("j", "down"), key.WithHelp("j/↓", "next step")),
+	Top:      key.NewBinding(key.WithKeys("g", "home"), key.WithHelp("g", "top")),
+	Bottom:   key.NewBinding(key.WithKeys("G", "end"), key.WithHelp("G", "bottom")),
+	PageUp:   key.NewBinding(key.WithKeys("pgup", "ctrl+u"), key.WithHelp("pgup", "page up")),
+	PageDown: key.NewBinding(key.WithKeys("pgdown", "ctrl+d"), key.WithHelp("pgdn", "page down")),
+	Tick:     key.NewBinding(key.WithKeys("space", " ", "x"), key.WithHelp("space/x", "tick a step")),
+	Prepare:  key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "preview an action (▶)")),
+	Next:     key.NewBinding(key.WithKeys("tab"), key.WithHelp("tab", "next runbook")),
+	Close:    key.NewBinding(key.WithKeys("esc", "q"), key.WithHelp("esc", "back")),
+	Help:     helpKey,
+}
+
+// keys are the runbook's keys as they stand: tab only when several
+// runbooks apply.
+func (r *runbookScreen) keys() help.KeyMap {
+	k := runbookKeys
+	k.Next.SetEnabled(r.set != nil && len(r.set.screens) > 1)
+	return drawnKeys{
+		{k.Tick, k.Prepare, k.Next},
+		{k.Down, k.Up, k.PageDown, k.PageUp, k.Top, k.Bottom},
+		{k.Close, k.Help},
+	}
+}
+
 // activate is space/x (tick a step) or enter (prepare an action).
-func (r *runbookScreen) activate(key string, now time.Time) (screen, tea.Cmd) {
+func (r *runbookScreen) activate(prepare bool, now time.Time) (screen, tea.Cmd) {
 	if len(r.items) == 0 {
 		return r, nil
 	}
 	bi := r.items[r.cursor]
 	b := r.rb.Blocks[bi]
 	switch {
-	case b.Kind == actions.BlockStep && key != "enter":
+	case b.Kind == actions.BlockStep && !prepare:
 		r.checked[bi] = !r.checked[bi]
 		toggled := runbookStepToggled{
 			incident: r.incident, runbook: sanitize.Line(r.rb.Title), file: r.rb.File,
@@ -228,7 +264,7 @@ func (r *runbookScreen) activate(key string, now time.Time) (screen, tea.Cmd) {
 		return r, func() tea.Msg { return toggled }
 	case b.Kind == actions.BlockStep:
 		r.note = "space ticks a step; enter prepares an action (▶)"
-	case key != "enter":
+	case !prepare:
 		r.note = "enter prepares this action; space ticks a step"
 	case b.Action == nil:
 		r.note = blockActionName(b) + " is not in the catalogue: run sitrep actions check"

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"time"
 
+	"charm.land/bubbles/v2/help"
+	"charm.land/bubbles/v2/key"
 	"charm.land/bubbles/v2/spinner"
 	tea "charm.land/bubbletea/v2"
 
@@ -250,28 +252,28 @@ func (r *runScreen) measure() tea.Cmd {
 }
 
 func (r *runScreen) key(msg tea.KeyPressMsg) (screen, tea.Cmd) {
-	k := msg.String()
-	switch k {
-	case "j", "down":
+	k := runKeys
+	switch {
+	case key.Matches(msg, k.Down):
 		r.scroll++
 		r.follow = r.scroll >= r.maxScroll
 		r.scroll = min(r.scroll, r.maxScroll)
 		return r, nil
-	case "k", "up":
+	case key.Matches(msg, k.Up):
 		r.scroll = max(0, min(r.scroll, r.maxScroll)-1)
 		r.follow = false
 		return r, nil
-	case "G", "end":
+	case key.Matches(msg, k.Bottom):
 		r.follow = true
 		return r, nil
-	case "g", "home":
+	case key.Matches(msg, k.Top):
 		r.scroll, r.follow = 0, false
 		return r, nil
 	}
 	if r.running || r.baselining {
 		if r.askingCancel {
 			r.askingCancel = false
-			if k == "y" || k == "Y" {
+			if key.Matches(msg, k.ConfirmCancel) {
 				r.cancelled = true
 				r.cancelRun()
 				if r.baselining {
@@ -281,13 +283,13 @@ func (r *runScreen) key(msg tea.KeyPressMsg) (screen, tea.Cmd) {
 			}
 			return r, nil
 		}
-		if k == "ctrl+c" {
+		if key.Matches(msg, k.Cancel) {
 			r.askingCancel = true
 		}
 		return r, nil // the run view stays until the run has ended
 	}
 	if r.runErr != "" {
-		if k == "esc" || k == "q" {
+		if key.Matches(msg, k.Close) {
 			return r.close(nil)
 		}
 		return r, nil
@@ -298,19 +300,72 @@ func (r *runScreen) key(msg tea.KeyPressMsg) (screen, tea.Cmd) {
 		return r, nil
 	}
 	if r.outcome == "" {
-		outcome := map[string]string{"h": outcomeHelped, "n": outcomeNoEffect, "w": outcomeWorse, "u": outcomeUnknown}[k]
-		if k == "esc" {
+		switch {
+		case key.Matches(msg, k.Skip):
 			return r.close(r.record(outcomeUnknown))
-		}
-		if outcome != "" {
-			return r, r.record(outcome)
+		case key.Matches(msg, k.Helped):
+			return r, r.record(outcomeHelped)
+		case key.Matches(msg, k.NoEffect):
+			return r, r.record(outcomeNoEffect)
+		case key.Matches(msg, k.Worse):
+			return r, r.record(outcomeWorse)
+		case key.Matches(msg, k.Unknown):
+			return r, r.record(outcomeUnknown)
 		}
 		return r, nil
 	}
-	if k == "esc" || k == "q" || k == "enter" {
+	if key.Matches(msg, k.Close, k.Done) {
 		return r.close(nil)
 	}
 	return r, nil
+}
+
+// runKeyMap is the run view's keys. ctrl+c cancels the run (after a y/N
+// question) rather than quitting; the view stays until the run has ended,
+// then asks whether it helped.
+type runKeyMap struct {
+	Up, Down, Top, Bottom                  key.Binding
+	Cancel, ConfirmCancel                  key.Binding
+	Helped, NoEffect, Worse, Unknown, Skip key.Binding
+	Close, Done, Help                      key.Binding
+}
+
+var runKeys = runKeyMap{
+	Up:            key.NewBinding(key.WithKeys("k", "up"), key.WithHelp("k/↑", "scroll up")),
+	Down:          key.NewBinding(key.WithKeys("j", "down"), key.WithHelp("j/↓", "scroll down")),
+	Top:           key.NewBinding(key.WithKeys("g", "home"), key.WithHelp("g", "top")),
+	Bottom:        key.NewBinding(key.WithKeys("G", "end"), key.WithHelp("G", "follow the output")),
+	Cancel:        key.NewBinding(key.WithKeys("ctrl+c"), key.WithHelp("ctrl+c", "cancel the run")),
+	ConfirmCancel: key.NewBinding(key.WithKeys("y", "Y"), key.WithHelp("y", "yes, cancel (any other key: no)")),
+	Helped:        key.NewBinding(key.WithKeys("h"), key.WithHelp("h", "it helped")),
+	NoEffect:      key.NewBinding(key.WithKeys("n"), key.WithHelp("n", "no effect")),
+	Worse:         key.NewBinding(key.WithKeys("w"), key.WithHelp("w", "worse")),
+	Unknown:       key.NewBinding(key.WithKeys("u"), key.WithHelp("u", "unknown")),
+	Skip:          key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "close, outcome unknown")),
+	Close:         key.NewBinding(key.WithKeys("esc", "q"), key.WithHelp("esc", "close")),
+	Done:          key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "close")),
+	Help:          helpKey,
+}
+
+// answering says whether the view asks y/N about cancelling the run: ?
+// there is No.
+func (r *runScreen) answering() bool { return r.askingCancel }
+
+// keys are the run view's keys as they stand.
+func (r *runScreen) keys() help.KeyMap {
+	k := runKeys
+	scroll := []key.Binding{k.Down, k.Up, k.Top, k.Bottom}
+	switch {
+	case r.askingCancel:
+		return drawnKeys{{k.ConfirmCancel}, scroll}
+	case r.running || r.baselining:
+		return drawnKeys{{k.Cancel}, scroll, {k.Help}}
+	case r.runErr != "":
+		return drawnKeys{{k.Close}, scroll, {k.Help}}
+	case r.outcome == "":
+		return drawnKeys{{k.Helped, k.NoEffect, k.Worse, k.Unknown, k.Skip}, scroll, {k.Help}}
+	}
+	return drawnKeys{{k.Close, k.Done}, scroll, {k.Help}}
 }
 
 // record gives the plan the engineer's verdict, with the effect as far as

@@ -136,21 +136,6 @@ func (t typeAhead) report(pending preparation) string {
 	return fmt.Sprintf("ignored %d %s typed before %s opened", t.held, keys, t.what)
 }
 
-// layers are what takes the keys now (a dialog, else a screen, else J's
-// screen; nil is the incident list) and what is beneath it.
-func (m *Model) layers() (top, under any) {
-	if m.journal != nil {
-		top = m.journal
-	}
-	if m.screen != nil {
-		top, under = m.screen, top
-	}
-	if m.dialog != nil {
-		top, under = m.dialog, top
-	}
-	return top, under
-}
-
 // sameLayer reports whether a and b are the same screen or dialog.
 // Screens and dialogs are pointers; anything else is never the same.
 func sameLayer(a, b any) bool {

@@ -55,7 +55,7 @@ func TestTypeAheadWhilePreparingIsHeld(t *testing.T) {
 	hn.press("enter")
 	hn.typeText("apnxRyJb:?")
 	burst := len("payment-gateway") + 1 + len("apnxRyJb:?")
-	if hn.m.dialog != nil || hn.m.screen != nil || hn.m.journal != nil {
+	if hn.m.dialog != nil || hn.m.screen != nil || hn.m.shownJournal() != nil {
 		t.Fatalf("a key typed ahead opened something:\n%s", hn.screen())
 	}
 	if want := "ignored 26 keys typed before the preview opened (esc abandons)"; !strings.Contains(hn.screen(), want) {
@@ -113,7 +113,7 @@ func TestWhatOpensHoldsTheBurst(t *testing.T) {
 			func(m Model) bool { _, ok := m.dialog.(*noteDialog); return ok },
 			func(m Model) bool { return m.dialog.(*noteDialog).input.Value() == "" }},
 		{"J", "n", "the journal",
-			func(m Model) bool { return m.journal != nil && m.dialog == nil },
+			func(m Model) bool { return m.shownJournal() != nil && m.dialog == nil },
 			func(m Model) bool { return m.dialog == nil }},
 	}
 	for _, c := range cases {
@@ -143,7 +143,7 @@ func TestWhatOpensHoldsTheBurst(t *testing.T) {
 			// Past the grace period, keys reach what opened.
 			hn.wait()
 			hn.press("esc")
-			if hn.m.dialog != nil || hn.m.screen != nil || hn.m.journal != nil {
+			if hn.m.dialog != nil || hn.m.screen != nil || hn.m.shownJournal() != nil {
 				t.Errorf("esc after the grace period did not close %s:\n%s", c.what, hn.screen())
 			}
 		})
@@ -232,7 +232,7 @@ func TestBackOnASeenScreenTakesKeysAtOnce(t *testing.T) {
 	hn.wait()
 	hn.typeText("rolled back")
 	hn.press("enter") // the note is written; J's screen is on top again
-	if hn.m.journal == nil || hn.m.dialog != nil {
+	if hn.m.shownJournal() == nil || hn.m.dialog != nil {
 		t.Fatalf("not back on the journal:\n%s", hn.screen())
 	}
 	hn.press("n")

@@ -52,8 +52,6 @@ func (m Model) render() string {
 	body := m.bodyHeight()
 	if m.screen != nil {
 		parts = append(parts, padLines(m.screen.view(m.styles, width, body), width, body))
-	} else if m.journal != nil {
-		parts = append(parts, m.journal.view(m.styles, width, body))
 	} else if m.detail.focused {
 		parts = append(parts, m.detailPane(width, body))
 	} else {
@@ -127,22 +125,18 @@ func (m *Model) footer(width int) string {
 	if m.status != "" {
 		return fit(m.status, width)
 	}
-	if m.screen != nil {
-		// The screen draws its own keys; the bar says only what went wrong.
-		if m.lastErr != "" {
-			return m.styles.Error.Render(fit("⚠ "+m.lastErr, width))
-		}
-		return fit("", width)
-	}
-	if m.lastErr != "" && lipgloss.Width(m.lastErr) > width/2 {
-		// Too long for the header: the whole error goes here, where the
-		// person who must act on it can read it.
+	if m.lastErr != "" && (m.screen != nil && m.shownJournal() == nil || lipgloss.Width(m.lastErr) > width/2) {
+		// Too long for the header, or over a screen that takes the whole
+		// body: the whole error goes here, where the person who must act
+		// on it can read it.
 		return m.styles.Error.Render(fit("⚠ "+m.lastErr, width))
 	}
-	if m.journal != nil {
-		return truncate(m.help.View(m.journalHelp()), width)
+	// The keys of whatever is on top: a dialog's, a screen's, the list's.
+	keys := m.help.View(m.topKeys())
+	if keys == "" {
+		return fit("", width) // nothing to press but the answer drawn above
 	}
-	return truncate(m.help.View(m.keys), width)
+	return truncate(keys, width)
 }
 
 // overlay draws a dialog centred over the screen.
