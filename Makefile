@@ -48,9 +48,13 @@ fuzz:
 	done; \
 	if [ -n "$$failed" ]; then echo "fuzz failed:$$failed"; exit 1; fi
 
-# Figures for BENCHMARKS.md. -run '^$$' skips the tests.
+# Figures for BENCHMARKS.md. -run '^$$' skips the tests. cmd/sitrep's
+# BenchmarkProcess* build the binary with go build and drive it in a pty
+# (SITREP_BENCH_IDLE=30s for the issue's idle window); -p 1 runs one
+# package at a time, so no package's benchmarks share the cores with
+# another's.
 bench:
-	$(GO) test -run '^$$' -bench . -benchmem -count=1 -timeout 30m $(PKGS)
+	$(GO) test -p 1 -run '^$$' -bench . -benchmem -count=1 -timeout 30m $(PKGS)
 
 # staticcheck is pinned in go.mod's tool block, so lint needs nothing
 # installed beyond Go and reads the same version on every machine.

@@ -35,7 +35,7 @@ func needTool(t *testing.T, name, install string) string {
 }
 
 // buildSitrep builds the binary once per test binary run.
-func buildSitrep(t *testing.T) string {
+func buildSitrep(t testing.TB) string {
 	t.Helper()
 	buildOnce.Do(func() {
 		dir, err := os.MkdirTemp("", "sitrep-e2e-bin")
