@@ -220,3 +220,26 @@ func TestHelpReadOnlyShowsNoWriteKeys(t *testing.T) {
 	hn.press("?")
 	assertKeys(t, "the read-only preview", helpShown(t, hn.m), []string{"cancel (nothing runs)"}, []string{"run ask_first", "no (default)"})
 }
+
+// On J in --read-only, n and p say why they do nothing, as on the list.
+func TestJournalReadOnlyWriteKeysSayWhy(t *testing.T) {
+	now := t0
+	m := New(nil, Options{Now: func() time.Time { return now }, Recorder: &memoryRecorder{}, ReadOnly: true})
+	m = step(t, m, tea.WindowSizeMsg{Width: 120, Height: 40})
+	m = step(t, m, incidentsLoaded{scope: pagerduty.ScopeMine, incidents: fixture(3), at: t0})
+	m = press(t, m, "J")
+	if m.shownJournal() == nil {
+		t.Fatal("J did not open the journal in read-only")
+	}
+	if bar := plainView(m); !strings.Contains(bar, "enter open entry") || strings.Contains(bar, "n note") || strings.Contains(bar, "p pin") {
+		t.Errorf("the read-only help bar on J:\n%s", bar)
+	}
+	now = now.Add(time.Second)
+	for _, k := range []string{"n", "p"} {
+		m.status = ""
+		m = press(t, m, k)
+		if m.status != "read-only: sitrep changes nothing" || m.dialog != nil {
+			t.Errorf("%s on J in read-only: status %q, dialog %T", k, m.status, m.dialog)
+		}
+	}
+}

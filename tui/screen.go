@@ -88,6 +88,10 @@ func (m Model) screenKey(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 		return m, nil
 	}
 	if j, ok := m.screen.(*journalScreen); ok {
+		if m.opts.ReadOnly && readOnlyRefused(msg) {
+			m.status = "read-only: sitrep changes nothing"
+			return m, nil
+		}
 		if cmd, handled := m.journalKeys(msg, j.incident); handled {
 			return m, cmd
 		}
