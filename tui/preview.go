@@ -214,8 +214,8 @@ func (p *previewScreen) key(msg tea.KeyPressMsg, now time.Time) (screen, tea.Cmd
 	return p, nil
 }
 
-// previewKeys are the preview's keys. The arrows scroll even while the
-// service's name is typed; j, k, g, G and q only when nothing is.
+// previewKeyMap is the preview's keys. The arrows scroll even while the
+// service's name is typed; j, k, g, G, q and ? only when nothing is.
 type previewKeyMap struct {
 	Back, Run, Yes, No                                  key.Binding
 	Up, Down, PageUp, PageDown, Top, Bottom             key.Binding
@@ -223,6 +223,8 @@ type previewKeyMap struct {
 	Help                                                key.Binding
 }
 
+// previewKeys are the preview's keys as built; bindings disables the ones
+// --read-only turns off.
 var previewKeys = previewKeyMap{
 	Back:         key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "cancel (nothing runs)")),
 	Run:          key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "run")),
