@@ -64,6 +64,18 @@ func TestObserverJournalsEachEventOnce(t *testing.T) {
 
 	o := observe.New(feed, j)
 	refresh(o)
+	// The incident is Carmen's, not Alice's: listing it journals nothing
+	// of its own until Alice opens it.
+	if k := kinds(); len(k) != 0 {
+		t.Fatalf("after the first refresh: %v, want nothing for an incident nobody touched", k)
+	}
+	listed, err := feed.Incidents(ctx, pagerduty.ScopeAll)
+	if err != nil || len(listed) != 1 {
+		t.Fatalf("list: %v %v", listed, err)
+	}
+	if err := o.Opened(listed[0], time.Now()); err != nil {
+		t.Fatal(err)
+	}
 	if k := kinds(); k["seen"] != 1 || len(k) != 1 {
 		t.Fatalf("after the first refresh: %v, want one seen entry", k)
 	}
@@ -187,12 +199,15 @@ func (f *flaky) AppendBatch(es []journal.Entry) ([]journal.Appended, error) {
 func TestSeenIsRetriedUntilJournaled(t *testing.T) {
 	j := openJournal(t)
 	f := &flaky{Journal: j, n: 1}
-	o := observe.New(nil, f)
+	feed, me := emulatedMe(t)
+	o := observe.New(feed, f)
 	ctx := context.Background()
+	// Assigned to the engineer: journaled when listed.
+	mine := []pagerduty.Ref{{ID: me, Name: "Alice Chen"}}
 	in := []pagerduty.Incident{
-		{ID: "P1", Title: "one", Status: "triggered"},
-		{ID: strings.Repeat("Q", journal.MaxIncident+1), Title: "too long", Status: "triggered"},
-		{ID: "P2", Title: "two", Status: "triggered"},
+		{ID: "P1", Title: "one", Status: "triggered", Assignees: mine},
+		{ID: strings.Repeat("Q", journal.MaxIncident+1), Title: "too long", Status: "triggered", Assignees: mine},
+		{ID: "P2", Title: "two", Status: "triggered", Assignees: mine},
 	}
 	if err := o.Incidents(ctx, in, time.Now()); err == nil {
 		t.Fatal("a failed append was not reported")
@@ -210,4 +225,23 @@ func TestSeenIsRetriedUntilJournaled(t *testing.T) {
 	if err := o.Incidents(ctx, in, time.Now()); err != nil {
 		t.Errorf("third refresh = %v", err)
 	}
+}
+
+// emulatedMe is a feed whose engineer is Alice, on the emulator.
+func emulatedMe(t testing.TB) (*pagerduty.Client, string) {
+	t.Helper()
+	pd := pdemulator.New(pdemulator.Options{Token: "t"})
+	url, err := pd.Start()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { pd.Close() })
+	alice, err := pd.AddUser(pdemulator.User{Name: "Alice Chen", Email: "alice@example.com"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := pd.SetCurrentUser(alice); err != nil {
+		t.Fatal(err)
+	}
+	return pagerduty.New(pagerduty.Config{APIURL: url, Token: "t"}), alice
 }

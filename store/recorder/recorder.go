@@ -82,7 +82,35 @@ func (r *Recorder) DetailSeen(ctx context.Context, d pagerduty.Detail) error {
 	if r.j.ReadOnly() || r.obs == nil {
 		return nil
 	}
-	return r.obs.Timeline(d.Incident.ID, d.LogEntries)
+	return errors.Join(
+		r.obs.Opened(d.Incident, r.now()),
+		r.obs.Timeline(d.Incident.ID, d.LogEntries),
+	)
+}
+
+// touched journals the first sighting of an incident the engineer acts on
+// before the act, when this process listed it but has not journaled it
+// (see store/observe). The row comes from the incident cache; a failure
+// is the caller's to show, and does not keep the act out of the journal.
+func (r *Recorder) touched(id string) error {
+	if id == "" || r.obs == nil || r.j.ReadOnly() {
+		return nil
+	}
+	if listed, journaled := r.obs.Journaled(id); !listed || journaled {
+		return nil
+	}
+	for _, scope := range []pagerduty.Scope{pagerduty.ScopeMine, pagerduty.ScopeTeam, pagerduty.ScopeAll} {
+		list, _, err := r.j.LoadIncidents(scope.String())
+		if err != nil {
+			continue // a damaged cache: another scope may hold the row
+		}
+		for _, in := range list {
+			if in.ID == id {
+				return r.obs.Opened(in, r.now())
+			}
+		}
+	}
+	return r.obs.Opened(pagerduty.Incident{ID: id}, r.now())
 }
 
 // Record journals one event as the engineer (the PagerDuty user sitrep
@@ -91,8 +119,9 @@ func (r *Recorder) Record(ctx context.Context, e journal.Entry) error {
 	if e.Actor == "" {
 		e.Actor = r.actorName(ctx)
 	}
+	seenErr := r.touched(e.Incident)
 	_, err := r.j.Append(r.redact(e))
-	return err
+	return errors.Join(err, seenErr)
 }
 
 // Entries reads an incident's journal.

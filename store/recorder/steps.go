@@ -3,6 +3,7 @@ package recorder
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"sort"
 	"time"
@@ -35,8 +36,9 @@ func (r *Recorder) RecordActionStep(rec actions.Record, engineer string) error {
 	if actor == "" || rec.Step != actions.StepConfirmed && rec.Step != actions.StepOutcome {
 		actor = journal.ActorSitrep
 	}
+	seenErr := r.touched(rec.Incident)
 	_, err := r.j.Append(journal.Entry{Incident: rec.Incident, Kind: "action." + rec.Step, Actor: actor, Summary: summary, Data: data})
-	return err
+	return errors.Join(err, seenErr)
 }
 
 // historyWindow is how many of the latest entries RunHistory reads: rate
