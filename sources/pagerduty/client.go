@@ -67,6 +67,8 @@ type Client struct {
 	now            func() time.Time
 	onCallLifetime time.Duration
 	onCalls        *ttlcache.Cache[string, []OnCall] // by escalation policy
+
+	lastList listSize // how long the last incident list was (list.go)
 }
 
 // User is the PagerDuty user sitrep acts as.
