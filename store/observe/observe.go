@@ -251,6 +251,28 @@ func (o *Observer) version(in *pagerduty.Incident) uint64 {
 	return h.Sum64()
 }
 
+// Digest is a hash of a list's incidents and what the list shows of each,
+// in order: two lists with the same digest draw the same. It is for this
+// process only (the hash is seeded per process).
+func (o *Observer) Digest(incidents []pagerduty.Incident) uint64 {
+	var h maphash.Hash
+	h.SetSeed(o.seed)
+	var b [8]byte
+	for i := range incidents {
+		in := &incidents[i]
+		h.WriteString(in.ID)
+		h.WriteByte(0)
+		h.WriteString(in.Title)
+		h.WriteByte(0)
+		v := o.version(in)
+		for k := range b {
+			b[k] = byte(v >> (8 * k))
+		}
+		h.Write(b[:])
+	}
+	return h.Sum64()
+}
+
 func assignedTo(in *pagerduty.Incident, userID string) bool {
 	if userID == "" {
 		return false
