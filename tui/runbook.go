@@ -10,9 +10,6 @@ import (
 	"charm.land/bubbles/v2/help"
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
-	"charm.land/glamour/v2"
-	gansi "charm.land/glamour/v2/ansi"
-	gstyles "charm.land/glamour/v2/styles"
 	"github.com/charmbracelet/x/ansi"
 
 	"sitrep/actions"
@@ -47,9 +44,9 @@ type runbookScreen struct {
 	set   *runbookSet
 	index int
 
-	// lay is the layout at the width last drawn (glamour renders once per
-	// width); room is the body height last drawn. Only the view knows the
-	// size, so the keys work on what it drew, as the preview's do.
+	// lay is the layout at the width last drawn (the prose is rendered
+	// once per width); room is the body height last drawn. Only the view
+	// knows the size, so the keys work on what it drew, as the preview's do.
 	lay  *runbookLayout
 	room int
 }
@@ -362,7 +359,7 @@ func (r *runbookScreen) bodyRoom() int {
 }
 
 // The layout: every body line of the runbook at one width. Prose lines are
-// glamour's output; item lines are plain text, styled when drawn, since
+// rendered Markdown; item lines are plain text, styled when drawn, since
 // the cursor and the ticks change them and not their size.
 type runbookLayout struct {
 	width int
@@ -377,8 +374,8 @@ type runbookLine struct {
 	cont bool   // a continuation of a wrapped step
 }
 
-// layout is the layout at width, computed (and glamour run) only when
-// the width changes.
+// layout is the layout at width, computed (and the prose rendered) only
+// when the width changes.
 func (r *runbookScreen) layout(width int) *runbookLayout {
 	if r.lay != nil && r.lay.width == width {
 		return r.lay
@@ -399,7 +396,7 @@ func (r *runbookScreen) layout(width int) *runbookLayout {
 			if bi == 0 {
 				text = withoutTitle(text, r.rb.Title)
 			}
-			for _, l := range renderProse(md, text, textW) {
+			for _, l := range renderProse(md, text) {
 				lay.lines = append(lay.lines, runbookLine{item: -1, text: l})
 			}
 		case actions.BlockStep:
@@ -435,53 +432,17 @@ func leadOf(prev actions.BlockKind, proseAt, start int, lay *runbookLayout, item
 	return start
 }
 
-// newRunbookMarkdown builds the renderer for one width. The style is
-// fixed, so glamour never asks the terminal anything; it draws in the
-// terminal's own palette (as Styles does), so it reads on light and dark
-// backgrounds, and keeps its marks (#, `, *) for readers without colour.
-func newRunbookMarkdown(width int) *glamour.TermRenderer {
-	r, err := glamour.NewTermRenderer(glamour.WithStyles(runbookMarkdownStyle()), glamour.WithWordWrap(width))
-	if err != nil {
-		return nil // the text is shown plain
-	}
-	return r
-}
-
-func runbookMarkdownStyle() gansi.StyleConfig {
-	st := gstyles.ASCIIStyleConfig // a copy; its pointers are replaced, never written through
-	zero, two := uint(0), uint(2)
-	yes := true
-	colour := func(c string) *string { return &c }
-	st.Document.BlockPrefix, st.Document.BlockSuffix = "", ""
-	st.Document.Margin = &zero
-	st.Heading.Bold = &yes
-	st.H1.Underline = &yes
-	st.Strong.Bold = &yes
-	st.Emph.Italic = &yes
-	st.Code.Color = colour("3")
-	st.CodeBlock.Margin = &two
-	st.CodeBlock.Color = colour("6")
-	st.Link.Color = colour("4")
-	st.Link.Underline = &yes
-	st.LinkText.Bold = &yes
-	return st
+// newRunbookMarkdown builds the renderer for one width (markdown.go). Its
+// style is fixed, so it never asks the terminal anything.
+func newRunbookMarkdown(width int) *markdown {
+	return newMarkdown(width)
 }
 
 // renderProse renders one prose block without its blank edges; its text
-// is stripped of control sequences first (glamour would pass them on).
-func renderProse(md *glamour.TermRenderer, text string, width int) []string {
+// is stripped of control sequences first.
+func renderProse(md *markdown, text string) []string {
 	text = strings.ReplaceAll(sanitize.Text(text), "\t", "    ")
-	var lines []string
-	if md != nil {
-		if out, err := md.Render(text); err == nil {
-			lines = strings.Split(out, "\n")
-		}
-	}
-	if lines == nil {
-		for _, l := range strings.Split(text, "\n") {
-			lines = append(lines, wrap(l, width)...)
-		}
-	}
+	lines := md.render(text)
 	blank := func(l string) bool { return strings.TrimSpace(ansi.Strip(l)) == "" }
 	for len(lines) > 0 && blank(lines[0]) {
 		lines = lines[1:]
