@@ -478,7 +478,7 @@ func TestRunbookEmpty(t *testing.T) {
 	}
 }
 
-// TestRunbookRendersOncePerWidth: glamour runs when the width changes,
+// TestRunbookRendersOncePerWidth: the prose is rendered when the width changes,
 // not on every frame.
 func TestRunbookRendersOncePerWidth(t *testing.T) {
 	hn := newRunbookHarness(t, 80, 24, false, nil)
