@@ -1,7 +1,9 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -137,7 +139,18 @@ func (e *environment) tuiOptions(scope pagerduty.Scope, readOnly bool) tui.Optio
 	if e.outbox != nil {
 		opts.Outbox = e.outbox
 	}
-	if cached, at, err := e.journal.LoadIncidents(scope.String()); err == nil && len(cached) > 0 {
+	cached, at, err := e.journal.LoadIncidents(scope.String())
+	switch {
+	case err != nil:
+		// A cache this sitrep cannot read is set aside and said so, so an
+		// empty first frame is not taken for "no incidents".
+		why := err
+		if inner := errors.Unwrap(err); inner != nil {
+			why = inner // the journal's path and scope make the line too long
+		}
+		notice := fmt.Sprintf("cached incidents not shown: %v; the next refresh replaces them", why)
+		opts.StartupCheck = joinChecks(func(context.Context) (string, error) { return notice, nil }, opts.StartupCheck)
+	case len(cached) > 0:
 		opts.Cached, opts.CachedAt = cached, at
 	}
 	return opts
