@@ -15,6 +15,7 @@ import (
 
 	"github.com/goccy/go-yaml"
 
+	"sitrep/actions/triage"
 	"sitrep/sources/pagerduty"
 	"sitrep/sources/sanitize"
 )
@@ -40,6 +41,10 @@ type config struct {
 	Enrichment enrichmentConfig         `yaml:"enrichment"`
 	Actions    actionsConfig            `yaml:"actions"`
 	Services   map[string]serviceConfig `yaml:"services"`
+	// Triage holds the rules that classify incidents (actions/triage).
+	Triage triage.Config `yaml:"triage"`
+	// classifier is Triage compiled, with the built-in rules.
+	classifier *triage.Classifier
 
 	path string
 	data []byte // the file, to point errors at a line and column
@@ -86,7 +91,7 @@ func loadConfig(path string, named bool) (config, error) {
 	return cfg, cfg.validate()
 }
 
-var topLevelFields = []string{"api_url", "token_cmd", "token", "refresh_interval", "scope", "prometheus", "loki", "enrichment", "actions", "services"}
+var topLevelFields = []string{"api_url", "token_cmd", "token", "refresh_interval", "scope", "prometheus", "loki", "enrichment", "actions", "services", "triage"}
 
 // configError turns a YAML error into "file:line:column: what is wrong".
 func configError(path string, err error) error {
@@ -144,6 +149,11 @@ func (c *config) validate() error {
 	if len(c.TokenCmd) > 0 && c.TokenCmd[0] == "" {
 		return c.fieldError("token_cmd", "the first element must be a program")
 	}
+	classifier, err := triage.Load(c.Triage, c.path, c.data)
+	if err != nil {
+		return err
+	}
+	c.classifier = classifier
 	return c.validateServices()
 }
 

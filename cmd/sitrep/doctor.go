@@ -22,6 +22,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"sitrep/actions"
+	"sitrep/actions/triage"
 	"sitrep/sources/demo/catalogue"
 	"sitrep/sources/demo/world"
 	"sitrep/sources/deploys"
@@ -331,7 +332,7 @@ func (d *doctor) probes() []probe {
 			}
 		}
 	}
-	out = append(out, d.catalogueProbe())
+	out = append(out, d.catalogueProbe(), d.triageProbe())
 	out = append(out, d.envProbes()...)
 	return append(out, d.journalProbe())
 }
@@ -742,6 +743,31 @@ func (d *doctor) catalogueProbe() probe {
 		}
 		cat, _ := actions.Load(d.catalogueDirs...)
 		return passed, cat.Checked() + ", no problems", ""
+	}}
+}
+
+// triageProbe counts the classification rules and warns of a configured
+// rule whose metric names no configured query, which could never match.
+func (d *doctor) triageProbe() probe {
+	return probe{check: "triage", subject: "classification rules", run: func(context.Context) (verdict, string, string) {
+		c := d.cfg.classifier
+		if c == nil {
+			var err error
+			if c, err = triage.Load(d.cfg.Triage, d.cfg.path, d.cfg.data); err != nil {
+				return failed, err.Error(), "correct the triage section of " + d.cfg.path + " (README.md: Configuration, Triage)"
+			}
+		}
+		var names []string
+		for _, svc := range d.cfg.Services {
+			for _, m := range svc.Metrics {
+				names = append(names, m.Name)
+			}
+		}
+		if warns := c.Check(names); len(warns) > 0 {
+			return warned, fmt.Sprintf("%s; %d %s; first: %s", c.Summary(), len(warns), plural(len(warns), "problem"), warns[0]),
+				"name the metric as services.NAME.metrics[].name does in " + d.cfg.path
+		}
+		return passed, c.Summary(), ""
 	}}
 }
 
