@@ -218,7 +218,9 @@ func parent(f string) string {
 
 func (c *compiler) rule(at string, rc RuleConfig) (Rule, bool) {
 	before := len(c.problems)
-	r := Rule{Name: strings.TrimSpace(rc.Name), Class: strings.TrimSpace(rc.Class), Score: DefaultScore}
+	// Names are drawn in the list and the export: a control character in
+	// the file must not reach the terminal either.
+	r := Rule{Name: sanitize.Line(rc.Name), Class: sanitize.Line(rc.Class), Score: DefaultScore}
 	if r.Name == "" {
 		c.fail(at+".name", "missing name: every rule needs one (a rule named like a built-in rule replaces it)")
 	}

@@ -304,3 +304,21 @@ triage:
 		t.Errorf("summary = %q", s)
 	}
 }
+
+// FuzzLoad feeds any triage section to Load: it may refuse it, never
+// panic, and whatever it loads classifies without panicking.
+func FuzzLoad(f *testing.F) {
+	f.Add("triage: {rules: [{name: a, class: b, when: [{title: {regex: x}}]}]}")
+	f.Add("triage: {defaults: false, rules: [{name: a, class: b, when: [{change: {within: 5m, service: '*'}}, {log: {regex: '(?i)x', min: 2}}]}]}")
+	f.Add("triage: {rules: [{name: a, class: b, when: [{metric: {query: ['*'], op: '<=', value: 1e308}}]}]}")
+	f.Fuzz(func(t *testing.T, src string) {
+		var file struct {
+			Triage Config `yaml:"triage"`
+		}
+		if err := yaml.UnmarshalWithOptions([]byte(src), &file, yaml.Strict()); err != nil {
+			return
+		}
+		c, _ := Load(file.Triage, "config.yaml", []byte(src))
+		c.Classify(evidence())
+	})
+}

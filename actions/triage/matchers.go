@@ -46,7 +46,11 @@ func compileGlob(src string) (pattern, error) {
 		}
 	}
 	b.WriteString(`\z`)
-	return pattern{src: src, kind: "glob", re: regexp.MustCompile(b.String())}, nil
+	re, err := regexp.Compile(b.String())
+	if err != nil { // only a glob too large to compile
+		return pattern{}, fmt.Errorf("glob %q cannot be used: %v", quote(src), err)
+	}
+	return pattern{src: src, kind: "glob", re: re}, nil
 }
 
 func equals(src string) pattern { return pattern{src: src, kind: "equals"} }
