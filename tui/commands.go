@@ -31,13 +31,13 @@ func (m *Model) loadIncidents() tea.Cmd {
 	}
 }
 
-func (m *Model) loadDetail(id string) tea.Cmd {
+func (m *Model) loadDetail(id string, opts pagerduty.DetailOptions, replace bool) tea.Cmd {
 	feed, now := m.feed, m.opts.Now
 	ctx, cancel := m.callContext()
 	return func() tea.Msg {
 		defer cancel()
-		d, err := feed.Detail(ctx, id)
-		return detailLoaded{id: id, detail: d, err: err, at: now()}
+		d, err := feed.DetailWith(ctx, id, opts)
+		return detailLoaded{id: id, detail: d, parts: partsOf(opts), replace: replace, err: err, at: now()}
 	}
 }
 
@@ -74,10 +74,6 @@ func (m *Model) openURL(url string) tea.Cmd {
 
 func scheduleRefresh(d time.Duration, gen int) tea.Cmd {
 	return tea.Tick(d, func(time.Time) tea.Msg { return refreshDue{gen: gen} })
-}
-
-func tickClock() tea.Cmd {
-	return tea.Tick(time.Second, func(t time.Time) tea.Msg { return clockTicked{at: t} })
 }
 
 // detailDelay lets the cursor pass over incidents (j j j j) without

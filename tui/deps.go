@@ -23,7 +23,9 @@ import (
 // real client; tests hand in the same client pointed at the emulator.
 type Feed interface {
 	Incidents(ctx context.Context, scope pagerduty.Scope) ([]pagerduty.Incident, error)
-	Detail(ctx context.Context, id string) (pagerduty.Detail, error)
+	// DetailWith fetches the parts of an incident's detail a look needs;
+	// the list's copy of the incident stands for it while young.
+	DetailWith(ctx context.Context, id string, opts pagerduty.DetailOptions) (pagerduty.Detail, error)
 	Acknowledge(ctx context.Context, id string) error
 	Resolve(ctx context.Context, id string) error
 	AddNote(ctx context.Context, id, content string) (pagerduty.Note, error)

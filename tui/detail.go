@@ -35,9 +35,7 @@ func (d *detailView) view(s Styles, in pagerduty.Incident, st detailState, width
 	if height <= 0 {
 		return ""
 	}
-	det := st.detail
-	have := det.Incident.ID == in.ID
-	tabs := d.tabBar(s, det, have, len(st.pendingNotes))
+	tabs := d.tabBar(s, in, st, len(st.pendingNotes))
 	lines := d.lines(s, in, st, width, now)
 	// Scrolling stops at the last page so the pane never shows blank.
 	body := height - 1
@@ -67,6 +65,11 @@ func (d *detailView) lines(s Styles, in pagerduty.Incident, st detailState, widt
 		lines = []string{s.Error.Render(fit("detail: "+st.err, width))}
 	case !have:
 		lines = []string{s.Dim.Render("loading detail…")}
+	case st.parts&tabPart(detailTabs[d.tab]) == 0:
+		// Asked for when the tab came up; a failure shows above.
+		if st.err == "" {
+			lines = []string{s.Dim.Render("loading " + strings.ToLower(detailTabs[d.tab]) + "…")}
+		}
 	default:
 		switch detailTabs[d.tab] {
 		case "Alerts":
@@ -83,21 +86,31 @@ func (d *detailView) lines(s Styles, in pagerduty.Incident, st detailState, widt
 	return lines
 }
 
-func (d *detailView) tabBar(s Styles, det pagerduty.Detail, have bool, pendingNotes int) string {
+// tabBar draws the tabs with their counts: a part's count once it is
+// fetched; before, the list's alert count, and "…" for the others (never
+// a zero that is not known).
+func (d *detailView) tabBar(s Styles, in pagerduty.Incident, st detailState, pendingNotes int) string {
+	det := st.detail
+	have := det.Incident.ID == in.ID
 	var parts []string
 	for i, name := range detailTabs {
 		label := name
 		if have {
-			switch name {
-			case "Alerts":
+			held := st.parts&tabPart(name) != 0
+			switch {
+			case name == "Alerts" && held:
 				label += fmt.Sprintf(" %d", len(det.Alerts))
-			case "Timeline":
+			case name == "Alerts":
+				label += fmt.Sprintf(" %d", in.AlertCounts.All)
+			case name == "Timeline" && held:
 				label += fmt.Sprintf(" %d", len(det.LogEntries))
-			case "Notes":
+			case name == "Notes" && held:
 				label += fmt.Sprintf(" %d", len(det.Notes))
-				if pendingNotes > 0 {
-					label += fmt.Sprintf("+%d", pendingNotes)
-				}
+			case name == "Timeline" || name == "Notes":
+				label += " …"
+			}
+			if name == "Notes" && pendingNotes > 0 {
+				label += fmt.Sprintf("+%d", pendingNotes)
 			}
 		}
 		if !have && name == "Notes" && pendingNotes > 0 {

@@ -71,7 +71,8 @@ func TestDetailErrorClearsOnTheNextGoodRefresh(t *testing.T) {
 		if !m.details[id].loading {
 			return m, false
 		}
-		return step(t, m, run(t, m.loadDetail(id))), true
+		// Without the list's copy, so the incident's GET (broken below) is made.
+		return step(t, m, run(t, m.loadDetail(id, pagerduty.DetailOptions{Parts: tabParts(m.detail.tab)}, true))), true
 	}
 	breakDetail := func() {
 		t.Helper()

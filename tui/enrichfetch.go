@@ -148,15 +148,16 @@ func enrichTab(tab int) bool {
 	return false
 }
 
-// tabChanged starts what the new tab needs: the enrichment for a pane, the
-// pane's refresh timer, the log stream.
+// tabChanged starts what the new tab needs: the detail's parts it shows,
+// the enrichment for a pane, the pane's refresh timer, the log stream.
 func (m *Model) tabChanged() tea.Cmd {
 	in, ok := m.list.selected()
 	if !ok {
 		return nil
 	}
+	parts := m.fetchShownParts()
 	if !m.enrichTabVisible() {
-		return m.wantStream()
+		return tea.Batch(parts, m.wantStream())
 	}
-	return tea.Batch(m.fetchEnrichment(in, false), m.schedulePaneRefresh(), m.wantStream())
+	return tea.Batch(parts, m.fetchEnrichment(in, false), m.schedulePaneRefresh(), m.wantStream())
 }

@@ -61,7 +61,7 @@ func (m *Model) enrichPane(in pagerduty.Incident, width, height int) string {
 func (m *Model) drawEnrichPane(in pagerduty.Incident, width, height int, withStatuses bool) string {
 	s := m.styles
 	st := m.details[in.ID]
-	tabs := m.detail.tabBar(s, st.detail, st.detail.Incident.ID == in.ID, len(m.pendingNotes(in.ID)))
+	tabs := m.detail.tabBar(s, in, st, len(m.pendingNotes(in.ID)))
 	if height < 2 {
 		return padLines(tabs, width, height)
 	}

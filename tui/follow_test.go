@@ -49,7 +49,7 @@ type quietFeed struct{}
 func (quietFeed) Incidents(context.Context, pagerduty.Scope) ([]pagerduty.Incident, error) {
 	return nil, nil
 }
-func (quietFeed) Detail(_ context.Context, id string) (pagerduty.Detail, error) {
+func (quietFeed) DetailWith(context.Context, string, pagerduty.DetailOptions) (pagerduty.Detail, error) {
 	return pagerduty.Detail{}, errors.New("no detail in this test")
 }
 func (quietFeed) Acknowledge(context.Context, string) error { return nil }

@@ -27,8 +27,13 @@ type incidentsFailed struct {
 type detailLoaded struct {
 	id     string
 	detail pagerduty.Detail
-	err    error
-	at     time.Time
+	// parts are the parts fetched; replace says they are all the detail
+	// holds now (a new version, a manual refresh) rather than parts to
+	// merge into it.
+	parts   pagerduty.Part
+	replace bool
+	err     error
+	at      time.Time
 }
 
 // detailDue fires when the cursor has rested on an incident long enough
@@ -38,9 +43,6 @@ type detailDue struct{ id string }
 // refreshDue is the refresh timer; gen drops timers made stale by a manual
 // refresh.
 type refreshDue struct{ gen int }
-
-// clockTicked redraws relative times ("updated 4s ago").
-type clockTicked struct{ at time.Time }
 
 // operationDone reports an acknowledge, resolve or note.
 type operationDone struct {

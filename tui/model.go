@@ -147,6 +147,9 @@ type detailState struct {
 	// version is the incident's Version when the detail was fetched; a
 	// refresh that shows another version refetches it.
 	version string
+	// parts are the parts of detail fetched so far: a look asks only for
+	// what the shown tab needs, and a tab shown later for what it lacks.
+	parts pagerduty.Part
 	// pendingNotes are the notes the outbox has not delivered yet, filled
 	// in when the detail is drawn.
 	pendingNotes []outbox.Item
@@ -197,7 +200,7 @@ func New(feed Feed, opts Options) Model {
 
 // Init starts the first refresh and the clock.
 func (m Model) Init() tea.Cmd {
-	return tea.Batch(m.loadIncidents(), tickClock(), tea.RequestBackgroundColor, m.selectionChanged(), m.startupCheck(),
+	return tea.Batch(m.loadIncidents(), m.tickClock(), tea.RequestBackgroundColor, m.selectionChanged(), m.startupCheck(),
 		waitOutbox(m.opts.Outbox))
 }
 
@@ -238,17 +241,13 @@ func (m Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.help.Styles = help.DefaultStyles(msg.IsDark())
 		return m, nil
 	case clockTicked:
-		m.now = m.opts.Now()
-		return m, tea.Batch(tickClock(), m.checkBacklog())
+		return m.clockTicked(msg)
 	case writeSubmitted:
 		return m.writeSubmitted(msg)
 	case outboxChanged:
 		return m.outboxChanged(msg)
 	case journalBacklog:
-		if msg.n > 0 && m.journalWaiting == 0 {
-			m.lastErr = "journal: the disk refuses writes (" + m.errText(msg.cause) + "); entries wait in memory"
-		}
-		m.journalWaiting = msg.n
+		m.backlogChecked(msg)
 		return m, nil
 	case startupChecked:
 		return m.startupChecked(msg), nil
@@ -270,7 +269,7 @@ func (m Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, scheduleRefresh(m.opts.RefreshInterval, m.refreshGen)
 	case detailDue:
 		if in, ok := m.list.selected(); ok && in.ID == msg.id {
-			return m, tea.Batch(m.fetchDetail(in, false), m.fetchEnrichment(in, false), m.wantStream())
+			return m, tea.Batch(m.fetchDetail(in, lookSettled), m.fetchEnrichment(in, false), m.wantStream())
 		}
 		return m, nil
 	case enrichStarted:
@@ -305,13 +304,15 @@ func (m Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			m.details[msg.id] = st
 			return m, nil
 		}
-		st.detail, st.err, st.fetchedAt = msg.detail, "", msg.at
-		st.version = msg.detail.Incident.Version()
+		st.merge(msg)
 		m.details[msg.id] = st
+		// The tab shown while this was on its way may need a part it
+		// did not ask for.
+		more := m.fetchShownParts()
 		if m.opts.ReadOnly {
-			return m, nil
+			return m, more
 		}
-		return m, m.recordDetail(msg.detail)
+		return m, tea.Batch(more, m.recordDetail(st.detail))
 	case operationDone:
 		return m.operationDone(msg)
 	case actionPrepared:
@@ -402,7 +403,7 @@ func (m Model) incidentsLoaded(msg incidentsLoaded) (tea.Model, tea.Cmd) {
 	// must not stay on screen after the recovery.
 	if in, ok := m.list.selected(); ok {
 		if st, seen := m.details[in.ID]; seen && !st.loading && (st.err != "" || !st.fetchedAt.IsZero() && in.Version() != st.version) {
-			cmds = append(cmds, m.fetchDetail(in, true))
+			cmds = append(cmds, m.fetchDetail(in, lookChanged))
 		} else if !seen {
 			cmds = append(cmds, m.selectionChanged())
 		}
@@ -480,7 +481,7 @@ func (m Model) noteRecorded(msg noteRecorded) (tea.Model, tea.Cmd) {
 	if msg.pagerduty {
 		m.status = "note added to " + msg.incident + " in PagerDuty and the journal"
 		if in, ok := m.list.selected(); ok && in.ID == msg.id {
-			cmds = append(cmds, m.fetchDetail(in, true))
+			cmds = append(cmds, m.fetchDetail(in, lookChanged))
 		}
 	} else {
 		m.status = "note added to the journal of " + msg.incident
@@ -489,18 +490,6 @@ func (m Model) noteRecorded(msg noteRecorded) (tea.Model, tea.Cmd) {
 		cmds = append(cmds, m.readJournal(msg.id))
 	}
 	return m, tea.Batch(cmds...)
-}
-
-// fetchDetail starts a detail fetch unless one is running or the cached
-// one is current.
-func (m *Model) fetchDetail(in pagerduty.Incident, force bool) tea.Cmd {
-	st := m.details[in.ID]
-	if st.loading || (!force && !st.fetchedAt.IsZero() && in.Version() == st.version) {
-		return nil
-	}
-	st.loading = true
-	m.details[in.ID] = st
-	return m.loadDetail(in.ID)
 }
 
 // selectionChanged schedules the detail of the incident under the cursor.
@@ -616,7 +605,7 @@ func (m Model) key(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 		cmds := []tea.Cmd{m.loadIncidents()}
 		if in, ok := m.list.selected(); ok {
 			m.takeLogs = true
-			cmds = append(cmds, m.fetchDetail(in, true), m.fetchEnrichment(in, true), m.wantStream())
+			cmds = append(cmds, m.fetchDetail(in, lookFresh), m.fetchEnrichment(in, true), m.wantStream())
 		}
 		return m, tea.Batch(cmds...)
 	}

@@ -250,7 +250,7 @@ func TestGoldenViews(t *testing.T) {
 				m := loaded(t, incidents, size.w, size.h)
 				d := detail
 				d.Incident = incidents[0]
-				m = step(t, m, detailLoaded{id: incidents[0].ID, detail: d, at: t0})
+				m = step(t, m, detailLoaded{id: incidents[0].ID, detail: d, parts: pagerduty.AllParts, replace: true, at: t0})
 				for range tab {
 					m = press(t, m, "tab")
 				}

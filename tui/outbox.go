@@ -108,7 +108,7 @@ func (m Model) outboxChanged(msg outboxChanged) (tea.Model, tea.Cmd) {
 		st.version = ""
 		m.details[it.Incident] = st
 		if in, ok := m.list.selected(); ok && in.ID == it.Incident {
-			cmds = append(cmds, m.fetchDetail(in, true))
+			cmds = append(cmds, m.fetchDetail(in, lookChanged))
 		}
 		refresh = true
 	}
@@ -156,18 +156,6 @@ func (m *Model) pendingNotes(incidentID string) []outbox.Item {
 		}
 	}
 	return out
-}
-
-// checkBacklog asks the journal how many entries wait for the disk.
-func (m *Model) checkBacklog() tea.Cmd {
-	r := m.opts.Recorder
-	if r == nil || m.opts.ReadOnly {
-		return nil
-	}
-	return func() tea.Msg {
-		n, cause := r.Backlog()
-		return journalBacklog{n: n, cause: cause}
-	}
 }
 
 // outboxBadges are the header's counts of what has not reached its place.

@@ -29,7 +29,7 @@ func (hostileFeed) err() error {
 func (f hostileFeed) Incidents(context.Context, pagerduty.Scope) ([]pagerduty.Incident, error) {
 	return nil, f.err()
 }
-func (f hostileFeed) Detail(context.Context, string) (pagerduty.Detail, error) {
+func (f hostileFeed) DetailWith(context.Context, string, pagerduty.DetailOptions) (pagerduty.Detail, error) {
 	return pagerduty.Detail{}, f.err()
 }
 func (f hostileFeed) Acknowledge(context.Context, string) error { return f.err() }
@@ -75,7 +75,7 @@ func TestErrorsOnScreenAreSanitizedAndRedacted(t *testing.T) {
 
 	// The detail pane's error comes by another path.
 	m = step(t, m, incidentsLoaded{scope: pagerduty.ScopeMine, incidents: fixture(1), at: t0})
-	m = runCmd(t, m, m.loadDetail(fixture(1)[0].ID))
+	m = runCmd(t, m, m.loadDetail(fixture(1)[0].ID, pagerduty.DetailOptions{}, true))
 	assertClean(t, "the detail error", m.details[fixture(1)[0].ID].err)
 	assertClean(t, "the screen with the detail", m.View().Content)
 }
