@@ -11,6 +11,7 @@ import (
 	"runtime"
 	"strconv"
 	"testing"
+	"time"
 	"unsafe"
 
 	pd "github.com/PagerDuty/go-pagerduty"
@@ -66,7 +67,9 @@ func listServer(tb testing.TB, total int) *Client {
 		w.Write(more)
 	}))
 	tb.Cleanup(srv.Close)
-	return New(Config{APIURL: srv.URL, Token: "t"})
+	// 100 pages share one deadline; under the race detector on a busy
+	// machine they take longer than the default.
+	return New(Config{APIURL: srv.URL, Token: "t", Timeout: 2 * time.Minute})
 }
 
 // listViaGoPagerDuty is the list as go-pagerduty reads it, for comparison.
