@@ -157,6 +157,16 @@ func (c *config) validate() error {
 	return c.validateServices()
 }
 
+// triageClassifier is the classifier the triage section describes, or the
+// built-in rules alone for a config that was not loaded from a file (the
+// demo's).
+func (c *config) triageClassifier() *triage.Classifier {
+	if c.classifier == nil {
+		c.classifier = triage.New(triage.DefaultRules())
+	}
+	return c.classifier
+}
+
 // fieldError names the file, and the line and column of the field when it
 // came from the file (a flag has none).
 func (c *config) fieldError(field, msg string) error {

@@ -22,7 +22,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"sitrep/actions"
-	"sitrep/actions/triage"
 	"sitrep/sources/demo/catalogue"
 	"sitrep/sources/demo/world"
 	"sitrep/sources/deploys"
@@ -750,13 +749,7 @@ func (d *doctor) catalogueProbe() probe {
 // rule whose metric names no configured query, which could never match.
 func (d *doctor) triageProbe() probe {
 	return probe{check: "triage", subject: "classification rules", run: func(context.Context) (verdict, string, string) {
-		c := d.cfg.classifier
-		if c == nil {
-			var err error
-			if c, err = triage.Load(d.cfg.Triage, d.cfg.path, d.cfg.data); err != nil {
-				return failed, err.Error(), "correct the triage section of " + d.cfg.path + " (README.md: Configuration, Triage)"
-			}
-		}
+		c := d.cfg.triageClassifier()
 		var names []string
 		for _, svc := range d.cfg.Services {
 			for _, m := range svc.Metrics {
