@@ -76,10 +76,6 @@ func scheduleRefresh(d time.Duration, gen int) tea.Cmd {
 	return tea.Tick(d, func(time.Time) tea.Msg { return refreshDue{gen: gen} })
 }
 
-func tickClock() tea.Cmd {
-	return tea.Tick(time.Second, func(t time.Time) tea.Msg { return clockTicked{at: t} })
-}
-
 // detailDelay lets the cursor pass over incidents (j j j j) without
 // fetching the detail of each one.
 const detailDelay = 150 * time.Millisecond

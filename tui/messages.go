@@ -44,9 +44,6 @@ type detailDue struct{ id string }
 // refresh.
 type refreshDue struct{ gen int }
 
-// clockTicked redraws relative times ("updated 4s ago").
-type clockTicked struct{ at time.Time }
-
 // operationDone reports an acknowledge, resolve or note.
 type operationDone struct {
 	op       string // "acknowledged", "resolved", "noted"

@@ -200,7 +200,7 @@ func New(feed Feed, opts Options) Model {
 
 // Init starts the first refresh and the clock.
 func (m Model) Init() tea.Cmd {
-	return tea.Batch(m.loadIncidents(), tickClock(), tea.RequestBackgroundColor, m.selectionChanged(), m.startupCheck(),
+	return tea.Batch(m.loadIncidents(), m.tickClock(), tea.RequestBackgroundColor, m.selectionChanged(), m.startupCheck(),
 		waitOutbox(m.opts.Outbox))
 }
 
@@ -241,17 +241,13 @@ func (m Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.help.Styles = help.DefaultStyles(msg.IsDark())
 		return m, nil
 	case clockTicked:
-		m.now = m.opts.Now()
-		return m, tea.Batch(tickClock(), m.checkBacklog())
+		return m.clockTicked(msg)
 	case writeSubmitted:
 		return m.writeSubmitted(msg)
 	case outboxChanged:
 		return m.outboxChanged(msg)
 	case journalBacklog:
-		if msg.n > 0 && m.journalWaiting == 0 {
-			m.lastErr = "journal: the disk refuses writes (" + m.errText(msg.cause) + "); entries wait in memory"
-		}
-		m.journalWaiting = msg.n
+		m.backlogChecked(msg)
 		return m, nil
 	case startupChecked:
 		return m.startupChecked(msg), nil

@@ -158,18 +158,6 @@ func (m *Model) pendingNotes(incidentID string) []outbox.Item {
 	return out
 }
 
-// checkBacklog asks the journal how many entries wait for the disk.
-func (m *Model) checkBacklog() tea.Cmd {
-	r := m.opts.Recorder
-	if r == nil || m.opts.ReadOnly {
-		return nil
-	}
-	return func() tea.Msg {
-		n, cause := r.Backlog()
-		return journalBacklog{n: n, cause: cause}
-	}
-}
-
 // outboxBadges are the header's counts of what has not reached its place.
 func (m *Model) outboxBadges() string {
 	s := m.styles
