@@ -60,7 +60,7 @@ func (j *Journal) SaveIncidents(scope string, at time.Time, incidents []pagerdut
 // damaged cache entry, or one in a format this sitrep does not read, is an
 // error: the caller should say so and wait for the network.
 func (j *Journal) LoadIncidents(scope string) ([]pagerduty.Incident, time.Time, error) {
-	var blob []byte
+	var out []pagerduty.Incident
 	var savedAt time.Time
 	err := j.view(func(tx *bolt.Tx) error {
 		c, err := j.bucket(tx, bucketCache)
@@ -75,28 +75,21 @@ func (j *Journal) LoadIncidents(scope string) ([]pagerduty.Incident, time.Time, 
 			return fmt.Errorf("cached list is %d bytes, too short", len(v))
 		}
 		savedAt = time.Unix(0, int64(binary.BigEndian.Uint64(v))).UTC()
-		// Decode outside the transaction: v lives in the memory map.
-		blob = append([]byte(nil), v[8:]...)
-		return nil
+		// v lives in the memory map, valid only in this transaction: both
+		// decoders copy what they keep.
+		switch body := v[8:]; body[0] {
+		case '[':
+			err = json.Unmarshal(body, &out)
+			for i := range out {
+				resanitize(&out[i])
+			}
+		case cacheFormat:
+			out, err = decodeIncidents(body[1:])
+		default:
+			err = fmt.Errorf("cache format %d is not one this sitrep reads (a newer sitrep wrote it?)", body[0])
+		}
+		return err
 	})
-	if err != nil || blob == nil {
-		if err != nil {
-			err = fmt.Errorf("load incident cache %q from %s: %w", scope, j.path, err)
-		}
-		return nil, time.Time{}, err
-	}
-	var out []pagerduty.Incident
-	switch blob[0] {
-	case '[':
-		err = json.Unmarshal(blob, &out)
-		for i := range out {
-			resanitize(&out[i])
-		}
-	case cacheFormat:
-		out, err = decodeIncidents(blob[1:])
-	default:
-		err = fmt.Errorf("cache format %d is not one this sitrep reads (a newer sitrep wrote it?)", blob[0])
-	}
 	if err != nil {
 		return nil, time.Time{}, fmt.Errorf("load incident cache %q from %s: %w (it will be replaced on the next refresh)", scope, j.path, err)
 	}
@@ -252,12 +245,10 @@ const incidentMinBytes = 20
 func decodeIncidents(b []byte) ([]pagerduty.Incident, error) {
 	r := &cacheReader{b: b}
 	n := r.count("the string count", 1)
-	lens := make([]int, n)
+	lens := r.b // the lengths, read twice: to sum them, then to cut
 	total := 0
-	for i := range lens {
-		l := r.count("a string length", 1)
-		lens[i] = l
-		total += l
+	for range n {
+		total += r.count("a string length", 1)
 	}
 	if r.err == nil && total > len(r.b) {
 		r.fail("damaged: %d bytes of strings in %d", total, len(r.b))
@@ -265,10 +256,12 @@ func decodeIncidents(b []byte) ([]pagerduty.Incident, error) {
 	if r.err != nil {
 		return nil, r.err
 	}
-	all := string(r.b[:total])
+	all := string(r.b[:total]) // a copy: b may live in the memory map
 	r.b = r.b[total:]
 	r.table = make([]string, n)
-	for i, l := range lens {
+	for i := range r.table {
+		l, k := binary.Uvarint(lens)
+		lens = lens[k:]
 		r.table[i] = sanitize.Line(all[:l])
 		all = all[l:]
 	}
