@@ -18,6 +18,7 @@ var globalFlagUse = map[string][]string{
 	"sitrep run":            {"config", "api-url", "journal", "read-only"},
 	"sitrep doctor":         {"config", "api-url", "journal"},
 	"sitrep services":       {"config", "api-url"},
+	"sitrep oncall":         {"config", "api-url"},
 	"sitrep init":           {"config"},
 	"sitrep actions check":  {"config"},
 	"sitrep actions ls":     {"config"},
