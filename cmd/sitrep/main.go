@@ -114,18 +114,9 @@ func runLive(ctx context.Context, cmd *cobra.Command, g globalFlags) error {
 	return runTUI(env.feed, opts)
 }
 
-// rendererFPS is how often Bubble Tea's renderer wakes to draw a changed
-// view. It wakes that often whether or not anything changed, and each wake
-// costs the idle cockpit about five thread wake-ups, so 30 instead of the
-// default 60 halves what an idle sitrep costs (1.7 % of a core and 300
-// wake-ups a second at 60, 1 % and 160 at 30, on the project's machine),
-// while a keystroke waits at most 33 ms for its frame and writes as many
-// bytes as at 60. WithFPS is the renderer's only knob: under 1 means 60.
-const rendererFPS = 30
-
 // runTUI runs the cockpit until the engineer quits.
 func runTUI(feed tui.Feed, opts tui.Options) error {
-	p := tea.NewProgram(tui.New(feed, opts), tea.WithFPS(rendererFPS))
+	p := tea.NewProgram(tui.New(feed, opts))
 	if _, err := p.Run(); err != nil && !errors.Is(err, tea.ErrProgramKilled) {
 		return fmt.Errorf("terminal: %w", err)
 	}
