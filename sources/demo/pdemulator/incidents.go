@@ -52,6 +52,11 @@ type incident struct {
 	statusUpdates []*statusUpdate
 	mergedInto    string
 	firstLogID    string
+	// levelSince is when the current level's escalation delay started:
+	// the last assignment, escalation or unacknowledgement.
+	levelSince time.Time
+	// loops counts the times the policy started over from its first level.
+	loops int
 }
 
 type assignment struct {
@@ -130,7 +135,7 @@ func (s *Server) Trigger(o TriggerOptions) (TriggerResult, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	now := s.now()
-	s.world.expireSnoozes(now)
+	s.world.settle(now)
 	at := now
 	if !o.At.IsZero() {
 		at = o.At.UTC()
@@ -228,6 +233,7 @@ func (w *world) dedupe(in *incident, a AlertDetails, at time.Time) TriggerResult
 // an assign or escalate entry naming them (summary gets their names through
 // %s) and a notify entry for each.
 func (w *world) assign(in *incident, users []string, by agent, at time.Time, typ, summary, channel string) {
+	in.levelSince = at
 	in.assignments = in.assignments[:0]
 	names := make([]string, 0, len(users))
 	for _, id := range users {
@@ -258,10 +264,61 @@ func (w *world) expireSnoozes(now time.Time) {
 		in.snoozeUntil = time.Time{}
 		in.status = statusTriggered
 		in.acks = nil
+		in.levelSince = at
 		in.lastChangeAt, in.updatedAt = at, at
 		in.lastChangeBy = agent{serviceID: in.serviceID}
 		w.log(in, "unacknowledge_log_entry", at, agent{}, map[string]any{"type": "timeout"}, "Unacknowledged due to snooze timeout.")
 	}
+}
+
+// settle brings the world up to now: snoozes that ran out and, with
+// AutoEscalate, escalations whose delay passed. Like PagerDuty, the
+// entries are dated when the snooze or delay ran out, not when someone
+// happened to look.
+func (w *world) settle(now time.Time) {
+	w.expireSnoozes(now)
+	if w.autoEscalate {
+		w.escalateDue(now)
+	}
+}
+
+// escalateDue escalates every triggered incident whose current level's
+// delay has passed by now, as many levels as have passed. After the last
+// level the policy starts over at the first while it has loops left
+// (num_loops); then the incident stays with the last level.
+func (w *world) escalateDue(now time.Time) {
+	for _, in := range w.incidents {
+		p := w.policyByID[in.policyID]
+		if p == nil || in.levelSince.IsZero() {
+			continue
+		}
+		for in.status == statusTriggered && in.level >= 1 && in.level <= len(p.Levels) {
+			due := in.levelSince.Add(time.Duration(p.Levels[in.level-1].DelayMinutes) * time.Minute)
+			if now.Before(due) {
+				break
+			}
+			next := in.level + 1
+			if next > len(p.Levels) {
+				if in.loops >= p.NumLoops {
+					break
+				}
+				in.loops++
+				next = 1
+			}
+			w.escalateByTimeout(in, p, next, due)
+		}
+	}
+}
+
+// escalateByTimeout moves an incident to a level because nobody
+// acknowledged it in time: no agent, channel "timeout".
+func (w *world) escalateByTimeout(in *incident, p *EscalationPolicy, level int, at time.Time) {
+	in.level = level
+	in.assignedVia = "escalation_policy"
+	in.lastChangeAt, in.updatedAt, in.lastChangeBy = at, at, agent{serviceID: in.serviceID}
+	users := w.onCallUsers(p, level, at)
+	w.assign(in, users, agent{}, at, "escalate_log_entry",
+		fmt.Sprintf("Escalated to level %d due to timeout (%s): %%s.", level, strings.ReplaceAll(p.Name, "%", "%%")), "timeout")
 }
 
 func (w *world) incident(id string) (*incident, error) {
@@ -427,7 +484,7 @@ func (s *Server) act(incidentID, userID string, allowService bool, f func(w *wor
 	defer s.mu.Unlock()
 	now := s.now()
 	w := s.world
-	w.expireSnoozes(now)
+	w.settle(now)
 	in, err := w.incident(incidentID)
 	if err != nil {
 		return err
@@ -542,7 +599,7 @@ type IncidentInfo struct {
 func (s *Server) Incident(id string) (IncidentInfo, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.world.expireSnoozes(s.now())
+	s.world.settle(s.now())
 	in, err := s.world.incident(id)
 	if err != nil {
 		return IncidentInfo{}, err

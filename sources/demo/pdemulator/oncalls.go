@@ -39,7 +39,8 @@ func (s *Server) handleOnCalls(w http.ResponseWriter, r *http.Request) {
 		writeAPIError(w, err)
 		return
 	}
-	if _, err := boolParam(q, "earliest"); err != nil {
+	earliest, err := boolParam(q, "earliest")
+	if err != nil {
 		writeAPIError(w, err)
 		return
 	}
@@ -75,6 +76,9 @@ func (s *Server) handleOnCalls(w http.ResponseWriter, r *http.Request) {
 		}
 		matched = append(matched, oc)
 	}
+	if earliest {
+		matched = earliestOnCalls(matched)
+	}
 	l := s.linksFor(r)
 	lo, hi, p := paginate(len(matched), limit, offset, total)
 	out := make([]wireOnCall, 0, hi-lo)
@@ -108,4 +112,31 @@ func overlaps(oc *OnCall, since, until time.Time) bool {
 		return oc.covers(since)
 	}
 	return (oc.Start.IsZero() || oc.Start.Before(until)) && (oc.End.IsZero() || oc.End.After(since))
+}
+
+// earliestOnCalls keeps, as earliest=true asks, only the earliest shift of
+// each combination of escalation policy, level and user, in the order the
+// kept shifts were listed: "when am I next on call" in one request.
+func earliestOnCalls(list []*OnCall) []*OnCall {
+	type key struct {
+		policy, user string
+		level        int
+	}
+	first := map[key]*OnCall{}
+	var order []key
+	for _, oc := range list {
+		k := key{oc.EscalationPolicyID, oc.UserID, oc.Level}
+		cur, ok := first[k]
+		if !ok {
+			order = append(order, k)
+		}
+		if !ok || oc.Start.Before(cur.Start) {
+			first[k] = oc
+		}
+	}
+	out := make([]*OnCall, 0, len(order))
+	for _, k := range order {
+		out = append(out, first[k])
+	}
+	return out
 }

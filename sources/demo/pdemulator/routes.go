@@ -9,9 +9,10 @@ import (
 // route dispatches an authenticated request. The API is small enough that a
 // switch over path segments reads better than a routing table.
 func (s *Server) route(w http.ResponseWriter, r *http.Request) {
-	// Snoozes end by the clock; settle them before anyone looks.
+	// Snoozes end and escalations happen by the clock; settle them before
+	// anyone looks.
 	s.mu.Lock()
-	s.world.expireSnoozes(s.now())
+	s.world.settle(s.now())
 	s.mu.Unlock()
 
 	parts := strings.Split(strings.Trim(r.URL.Path, "/"), "/")
@@ -98,6 +99,8 @@ func (s *Server) route(w http.ResponseWriter, r *http.Request) {
 		s.handleTeams(w, r)
 	case len(parts) == 1 && parts[0] == "priorities" && get:
 		s.handlePriorities(w, r)
+	case len(parts) == 3 && parts[0] == "service_dependencies" && parts[1] == "technical_services" && get:
+		s.handleServiceDependencies(w, parts[2])
 	default:
 		s.notFound(w, r)
 	}

@@ -37,7 +37,7 @@ var checkedPaths = []string{
 	"/escalation_policies/{id}", "/services", "/teams", "/priorities",
 	"/incidents/{id}/responder_requests", "/incidents/{id}/status_updates",
 	"/users", "/users/{id}", "/teams/{id}", "/teams/{id}/members", "/services/{id}",
-	"/escalation_policies", "/log_entries", "/log_entries/{id}",
+	"/escalation_policies", "/log_entries", "/log_entries/{id}", "/service_dependencies/technical_services/{id}",
 }
 
 // unlistedLogEntryTypes are log entry types PagerDuty writes that the

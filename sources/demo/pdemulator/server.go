@@ -2,13 +2,14 @@
 //
 // It serves the subset of the API that sitrep reads and writes (incidents,
 // their log entries, notes, alerts, responder requests and status updates,
-// change events, on-calls, services, teams, priorities, escalation policies
-// and the current user) in PagerDuty's JSON shapes, so that the unmodified
-// go-pagerduty client can talk to it over loopback HTTP. It also serves the
-// read and write endpoints other PagerDuty clients start with (users, teams
-// and their members, single services and policies, the account-wide log and
-// the single-incident update), and is as strict as PagerDuty about their
-// required fields, so a tool pointed at the demo fails here where it would
+// change events, on-calls, services and their technical dependencies, teams,
+// priorities, escalation policies and the current user) in PagerDuty's JSON
+// shapes, so that the unmodified go-pagerduty client can talk to it over
+// loopback HTTP. It also serves the read and write endpoints other
+// PagerDuty clients start with (users, teams and their members, single
+// services and policies, the account-wide log and the single-incident
+// update), and is as strict as PagerDuty about their required fields, so
+// a tool pointed at the demo fails here where it would
 // fail on PagerDuty. `sitrep demo` builds a scripted world on top of its Go
 // API; tests use its fault injection and request log to exercise the
 // incident feed's error handling and request budget.
@@ -57,6 +58,14 @@ type Options struct {
 	// event on the same service counts as related; 0 means one hour, long
 	// enough to catch the deploy that usually precedes an error spike.
 	RelatedChangeWindow time.Duration
+	// AutoEscalate makes triggered incidents escalate by the clock, as
+	// PagerDuty does: when the current level's escalation_delay_in_minutes
+	// has passed since the incident was last assigned, escalated or
+	// unacknowledged, it moves to the next level (back to the first while
+	// the policy has loops left) and says so in an escalate log entry
+	// dated when the delay ran out. Off by default, so that tests which
+	// backdate incidents keep them where they put them.
+	AutoEscalate bool
 }
 
 // Server is the emulator: a world of users, services and incidents plus the
@@ -109,6 +118,7 @@ func New(opts Options) *Server {
 		opts.RelatedChangeWindow = time.Hour
 	}
 	s := &Server{opts: opts, done: make(chan struct{}), world: newWorld()}
+	s.world.autoEscalate = opts.AutoEscalate
 	s.handler = http.HandlerFunc(s.serveHTTP)
 	return s
 }

@@ -116,6 +116,11 @@ type world struct {
 	incidentNumber int
 
 	changes []*changeEvent
+
+	dependencies []*dependency
+
+	// autoEscalate is Options.AutoEscalate.
+	autoEscalate bool
 }
 
 func newWorld() *world {
