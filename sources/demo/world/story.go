@@ -124,7 +124,19 @@ func (s *story) history(now time.Time) error {
 		{9 * time.Minute, s.trigger("5xx", "payment-gateway", "[FIRING] payment-gateway 5xx rate above 5% (31.2%)", "high", "P1", "", prom("5xx rate 31.2% on payment-gateway (threshold 5%)", `sum(rate(http_requests_total{service="payment-gateway",code=~"5.."}[5m])) / sum(rate(http_requests_total{service="payment-gateway"}[5m]))`))},
 		{5 * time.Minute, s.trigger("webhooks", "billing-worker", "Stripe webhook signature failures above 2%", "high", "P3", "", pdemulator.AlertDetails{Severity: "error", Source: "billing-worker"})},
 		{4 * time.Minute, s.flap()},
+		// checkout-api times out on the database upstream: started after
+		// checkout-db's incident, unacknowledged, and escalating a few
+		// minutes into the demo (Checkout's first level waits 6 minutes).
+		{upstreamAgo, s.trigger("upstream", "checkout-api", "checkout-api POST /orders failing: 12% of requests time out", "high", "P2", "",
+			pdemulator.AlertDetails{Severity: "error", Source: "prometheus", Component: "alertmanager",
+				Details: map[string]any{"endpoint": "POST /orders", "error": "pq: canceling statement due to statement timeout", "upstream": "checkout-db"}})},
 	}
+	// Past nights, resolved long ago, so that payment-gateway has a
+	// history: one where a restart helped and one where it did not. They
+	// come after tonight's incidents so that tonight's keep their numbers,
+	// and their titles never contain "payment-gateway 5xx", the words that
+	// find tonight's incident.
+	events = append(events, s.pastIncidents()...)
 	for _, e := range events {
 		s.clock.set(now.Add(-e.ago))
 		if err := e.do(); err != nil {
@@ -132,6 +144,60 @@ func (s *story) history(now time.Time) error {
 		}
 	}
 	return nil
+}
+
+// upstreamAgo is how long before the world's start checkout-api's
+// incident opened; with Checkout's 6-minute first level it escalates 4
+// minutes into the demo.
+const upstreamAgo = 2 * time.Minute
+
+func (s *story) resolve(role, user string) func() error {
+	return func() error { return s.pd.Resolve(s.Incidents[role], s.cast.users[user]) }
+}
+
+// pastIncidents are payment-gateway's earlier incidents, 3 and 10 days
+// before tonight, each acknowledged, worked in notes and resolved.
+func (s *story) pastIncidents() []event {
+	const day = 24 * time.Hour
+	ratio := func(pct string) pdemulator.AlertDetails {
+		return pdemulator.AlertDetails{Summary: "5xx ratio " + pct + " on payment-gateway (threshold 5%)", Severity: "critical", Source: "prometheus", Component: "alertmanager",
+			Details: map[string]any{"query": `sum(rate(http_requests_total{service="payment-gateway",code=~"5.."}[5m])) / sum(rate(http_requests_total{service="payment-gateway"}[5m]))`}}
+	}
+	p3, p10 := 3*day+5*time.Hour, 10*day+2*time.Hour
+	return []event{
+		// Ten days ago (Alice's shift): slow card authorisations; the
+		// restart changed nothing, the acquirer recovered on its own.
+		{p10, s.trigger("past-latency", "payment-gateway", "payment-gateway p99 latency above 1.5 s (2.1 s)", "high", "P2", "",
+			pdemulator.AlertDetails{Severity: "error", Source: "prometheus", Component: "alertmanager", Details: map[string]any{"quantile": "0.99", "value_s": 2.1}})},
+		{p10 - 3*time.Minute, s.ack("past-latency", "alice")},
+		{p10 - 14*time.Minute, s.note("past-latency", "alice", "restarted payment-gateway: no effect, p99 still 1.9 s. The acquirer's status page reports degraded EU authorisations.")},
+		{p10 - 41*time.Minute, s.note("past-latency", "alice", "Acquirer recovered; p99 back to 300 ms. Nothing to change on our side.")},
+		{p10 - 44*time.Minute, s.resolve("past-latency", "alice")},
+		// Three days ago (Bob's shift): a 5xx spike that a restart fixed.
+		{p3, s.trigger("past-5xx", "payment-gateway", "[FIRING] payment-gateway HTTP 5xx ratio above 5% (24.6%)", "high", "P1", "", ratio("24.6%"))},
+		{p3 - 2*time.Minute, s.ack("past-5xx", "bob")},
+		{p3 - 6*time.Minute, s.note("past-5xx", "bob", "Pods exhausted their connections to the card vault after a vault failover; restarting.")},
+		{p3 - 9*time.Minute, s.note("past-5xx", "bob", "restarted payment-gateway, 5xx back to 1% within 2 min")},
+		{p3 - 18*time.Minute, s.resolve("past-5xx", "bob")},
+	}
+}
+
+// stormTicks are the ticks at which billing-worker's consumer lag fires on
+// three partitions, low urgency, within a minute: a small storm of related
+// incidents, two minutes into the demo so that the first screens are as
+// they always were.
+var stormTicks = map[int]string{6: "3", 7: "7", 8: "11"}
+
+// storm opens one of the storm's incidents.
+func (s *story) storm(partition string) {
+	res, err := s.pd.Trigger(pdemulator.TriggerOptions{ServiceID: s.cast.services["billing-worker"],
+		Title: "billing-worker Kafka consumer lag above 50k on invoices partition " + partition, Urgency: "low",
+		DedupKey: "billing-lag-p" + partition,
+		Alert: pdemulator.AlertDetails{Severity: "warning", Source: "kafka-exporter", Component: "billing-worker",
+			Details: map[string]any{"topic": "invoices", "partition": partition, "consumer_group": "billing-worker"}}})
+	if err == nil && !res.Deduplicated {
+		s.Incidents["storm-p"+partition] = res.IncidentID
+	}
 }
 
 // flap re-fires the edge health check: PagerDuty folds it into the open
@@ -159,6 +225,9 @@ func (s *story) next() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.ticks++
+	if p, ok := stormTicks[s.ticks]; ok {
+		s.storm(p)
+	}
 	switch {
 	case s.ticks%2 == 1:
 		_ = s.flap()()

@@ -93,9 +93,9 @@ func Start(opts Options) (*World, error) {
 	clock.set(now.Add(-2 * time.Hour))
 
 	token := randomToken()
-	pd := pdemulator.New(pdemulator.Options{Token: token, Clock: clock.Now, WebURL: "https://sitrep-demo.pagerduty.com"})
+	pd := pdemulator.New(pdemulator.Options{Token: token, Clock: clock.Now, WebURL: "https://sitrep-demo.pagerduty.com", AutoEscalate: true})
 	w := &World{PagerDuty: pd, Token: token, clock: clock, start: now, stop: make(chan struct{})}
-	c, err := buildCast(pd)
+	c, err := buildCast(pd, handoffAfter(now))
 	if err != nil {
 		return nil, fmt.Errorf("demo world: %w", err)
 	}
