@@ -209,16 +209,17 @@ func BenchmarkProcessRequestsPerLook(b *testing.B) {
 	p.waitQuiet(b, time.Second, 30*time.Second)
 
 	var looks []int
-	var first []pdemulator.Request
 	look := func() {
 		w.srv.ResetRequests()
 		p.send(b, "j")
 		w.waitSettled(b, p)
 		reqs := lookRequests(w.srv.Requests())
-		if first == nil {
-			first = reqs
-		}
 		looks = append(looks, len(reqs))
+		var paths []string
+		for _, r := range reqs {
+			paths = append(paths, r.Method+" "+r.Path)
+		}
+		b.Logf("look %d asked for %d: %s", len(looks), len(reqs), strings.Join(paths, ", "))
 	}
 	for b.Loop() {
 		look()
@@ -226,11 +227,6 @@ func BenchmarkProcessRequestsPerLook(b *testing.B) {
 	for len(looks) < minSamples+1 {
 		look()
 	}
-	var paths []string
-	for _, r := range first {
-		paths = append(paths, r.Method+" "+r.Path)
-	}
-	b.Logf("the first look asked for: %s", strings.Join(paths, ", "))
 	later := slices.Clone(looks[1:])
 	slices.Sort(later)
 	b.ReportMetric(float64(looks[0]), "first-req/look")
