@@ -114,9 +114,18 @@ func runLive(ctx context.Context, cmd *cobra.Command, g globalFlags) error {
 	return runTUI(env.feed, opts)
 }
 
+// rendererFPS is how often Bubble Tea's renderer wakes to draw a changed
+// view. It wakes that often whether or not anything changed, each wake
+// costing about five thread wake-ups, so it is most of what an idle
+// cockpit costs: 30 instead of the default 60 halves that (BENCHMARKS.md,
+// idle CPU), while a keystroke waits at most 33 ms for its frame and
+// writes the same bytes. WithFPS is the renderer's only knob (under 1
+// means 60); the ticker itself cannot be stopped while nothing changes.
+const rendererFPS = 30
+
 // runTUI runs the cockpit until the engineer quits.
 func runTUI(feed tui.Feed, opts tui.Options) error {
-	p := tea.NewProgram(tui.New(feed, opts))
+	p := tea.NewProgram(tui.New(feed, opts), tea.WithFPS(rendererFPS))
 	if _, err := p.Run(); err != nil && !errors.Is(err, tea.ErrProgramKilled) {
 		return fmt.Errorf("terminal: %w", err)
 	}
