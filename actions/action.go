@@ -108,11 +108,16 @@ type Param struct {
 	// is refused: as one argv element it is still read as an option.
 	AllowLeadingDash bool
 	re               *regexp.Regexp
+	lazyRE           func() *regexp.Regexp // a built-in's, compiled on first use
 }
 
 // Match reports whether v matches the parameter's anchored pattern.
 func (p Param) Match(v string) bool {
-	return p.re != nil && p.re.MatchString(v)
+	re := p.re
+	if re == nil && p.lazyRE != nil {
+		re = p.lazyRE()
+	}
+	return re != nil && re.MatchString(v)
 }
 
 // ExecSpec runs a process.

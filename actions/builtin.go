@@ -1,6 +1,10 @@
 package actions
 
-import "slices"
+import (
+	"regexp"
+	"slices"
+	"sync"
+)
 
 // BuiltInSource is where a built-in action is defined, for messages.
 const BuiltInSource = "built-in"
@@ -16,14 +20,27 @@ const (
 	pdDurationPat    = `[1-9][0-9]{0,3}m|[1-9][0-9]{0,2}h`
 )
 
+// builtInRegexp compiles a built-in pattern once, when a value is first
+// matched against it. A counted repetition such as {1,1000} compiles to a
+// large program (milliseconds), and every start of sitrep loads the
+// built-ins, including each action the supervisor re-executes, which
+// rarely matches any of them.
+func builtInRegexp(pattern string) func() *regexp.Regexp {
+	f, _ := builtInRegexps.LoadOrStore(pattern, sync.OnceValue(func() *regexp.Regexp {
+		re, _ := compileAnchored(pattern)
+		return re
+	}))
+	return f.(func() *regexp.Regexp)
+}
+
+var builtInRegexps sync.Map // pattern → its compiler
+
 // builtIns are the PagerDuty operations every incident is offered without
 // YAML. They announce nothing: PagerDuty's own log records each change
 // and who made it.
 func builtIns() []*Action {
 	param := func(name, pattern, def, help string) Param {
-		p := Param{Name: name, Pattern: pattern, Default: def, HasDef: def != "", Help: help}
-		p.re, _ = compileAnchored(pattern)
-		return p
+		return Param{Name: name, Pattern: pattern, Default: def, HasDef: def != "", Help: help, lazyRE: builtInRegexp(pattern)}
 	}
 	message := func(def, help string) Param {
 		p := param("message", pdMessagePattern, def, help)
