@@ -54,6 +54,7 @@ const (
 // terminal is taken (config, journal, the cache's decode); after it, the
 // program's start and the first frame.
 func BenchmarkProcessFirstFrameFromCache(b *testing.B) {
+	needPTY(b)
 	bin := buildSitrep(b)
 	for _, n := range []int{1000, 10_000} {
 		b.Run(fmt.Sprintf("incidents=%d", n), func(b *testing.B) {
@@ -100,6 +101,7 @@ func BenchmarkProcessFirstFrameFromCache(b *testing.B) {
 // child's peak RSS from wait4 counts the parent's at exec, and --help is
 // gone before /proc can be read.
 func BenchmarkProcessRSS10kIncidents(b *testing.B) {
+	needPTY(b)
 	bin := buildSitrep(b)
 	w := newBenchWorld(b, 10_000)
 	var loaded, peak, steady, steadyPeak float64
@@ -132,6 +134,7 @@ func BenchmarkProcessRSS10kIncidents(b *testing.B) {
 // redrawn "updated Ns ago", so the clock's bytes stay out of it;
 // clock-B/s is what the clock itself costs. Budget: under 1 KB.
 func BenchmarkProcessKeystroke(b *testing.B) {
+	needPTY(b)
 	bin := buildSitrep(b)
 	w := newBenchWorld(b, 1000)
 	dir := b.TempDir()
@@ -172,6 +175,7 @@ func BenchmarkProcessKeystroke(b *testing.B) {
 // context switches of all its threads). Budget: under 0.3 % of a core.
 // The window includes whatever refresh falls due in it.
 func BenchmarkProcessIdle(b *testing.B) {
+	needPTY(b)
 	bin := buildSitrep(b)
 	w := newBenchWorld(b, 1000)
 	window := benchIdle(b)
@@ -200,6 +204,7 @@ func BenchmarkProcessIdle(b *testing.B) {
 // answers fill any cache; req/look the median of those after it. Budget:
 // at most 4.
 func BenchmarkProcessRequestsPerLook(b *testing.B) {
+	needPTY(b)
 	bin := buildSitrep(b)
 	w := newBenchWorld(b, 1000)
 	dir := b.TempDir()
@@ -468,6 +473,17 @@ type ptyProc struct {
 type chunk struct {
 	end int
 	at  time.Time
+}
+
+// needPTY skips the benchmark, before it builds anything, where no pty
+// can be opened.
+func needPTY(b *testing.B) {
+	master, slave, err := openPTY(benchCols, benchRows)
+	if err != nil {
+		b.Skipf("the process benchmarks need a pseudo-terminal: %v", err)
+	}
+	master.Close()
+	slave.Close()
 }
 
 // startPTY starts argv in a new pty; the benchmark skips where no pty can
