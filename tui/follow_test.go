@@ -176,3 +176,54 @@ func processAlive(pid int) bool {
 	i := strings.LastIndexByte(s, ')')
 	return i >= 0 && !strings.HasPrefix(strings.TrimSpace(s[i+1:]), "Z")
 }
+
+// A stream with nothing new costs no frames: once the view shows its
+// newest lines, the next frame comes when a line arrives, not every
+// logsFrame.
+func TestQuietLogStreamDeliversNoFramesUntilALineArrives(t *testing.T) {
+	dir := t.TempDir()
+	script, flag := filepath.Join(dir, "quiet"), filepath.Join(dir, "go")
+	body := "#!/bin/sh\necho first\necho second\nwhile [ ! -e '" + flag + "' ]; do sleep 0.05; done\necho late\nexec sleep 1000\n"
+	if err := os.WriteFile(script, []byte(body), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	ce := &commandEnricher{cmd: logs.Command{Argv: []string{script}, Background: &logs.Background{}, Grace: 100 * time.Millisecond}}
+	p := newPump(t, New(quietFeed{}, Options{Now: fixedClock, Recorder: &memoryRecorder{}, Enricher: ce, PaneRefresh: time.Hour}))
+	p.send(tea.WindowSizeMsg{Width: 120, Height: 40})
+	p.send(incidentsLoaded{scope: pagerduty.ScopeMine, incidents: fixture(3), at: t0})
+	for detailTabs[p.m.detail.tab] != "Logs" {
+		p.send(keyMsg("tab"))
+	}
+	p.send(keyMsg("f"))
+	if !p.m.logs.follow {
+		t.Fatal("f did not make the pane follow")
+	}
+	p.until("both lines on screen and the stream settled", func() bool {
+		return p.m.following != nil && p.m.following.ticks > followSettle && strings.Contains(p.m.render(), "second")
+	})
+
+	frames := 0
+	window := time.After(4 * logsFrame)
+quiet:
+	for {
+		select {
+		case msg := <-p.msgs:
+			if _, ok := msg.(logsTicked); ok {
+				frames++
+			}
+			p.send(msg)
+		case <-window:
+			break quiet
+		}
+	}
+	// One frame may have been on its way when the view caught up.
+	if frames > 1 {
+		t.Errorf("a stream with nothing new delivered %d frames in %v", frames, 4*logsFrame)
+	}
+
+	if err := os.WriteFile(flag, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	p.until("the line that arrived after the quiet", func() bool { return strings.Contains(p.m.render(), "late") })
+	p.send(keyMsg("j"))
+}
