@@ -18,6 +18,9 @@ type listView struct {
 	cursor  int      // index into visible
 	offset  int      // first visible row drawn
 	counts  map[string]int
+	// next are the incidents' next escalations, by incident ID, for
+	// those looked at; nil hides the next column (escalation.go).
+	next map[string]pagerduty.Escalation
 }
 
 // setIncidents replaces the list after a refresh, keeping the cursor on
@@ -125,7 +128,7 @@ func (l *listView) view(s Styles, width, height int, now time.Time, focused bool
 		}
 		return padLines(s.Dim.Render(fit(msg, width)), width, height)
 	}
-	cols := columnsFor(width)
+	cols := l.withNext(columnsFor(width), width)
 	rows := make([]string, 0, height)
 	for r := l.offset; r < len(l.visible) && len(rows) < height; r++ {
 		in := &l.all[l.visible[r]]
@@ -136,6 +139,7 @@ func (l *listView) view(s Styles, width, height int, now time.Time, focused bool
 
 type columns struct {
 	title, service, age, assignee int
+	next                          int
 }
 
 // columnsFor shares the width between the columns; the title gets what is
@@ -188,6 +192,9 @@ func (l *listView) row(s Styles, c columns, in *pagerduty.Incident, now time.Tim
 	rest += " " + fitRight(age(now, in.CreatedAt), c.age)
 	if c.assignee > 0 {
 		rest += " " + fit(assignees(in), c.assignee)
+	}
+	if c.next > 0 {
+		rest += " " + fit(l.nextColumn(in, now), c.next)
 	}
 	line := b.String()
 	if selected && focused {

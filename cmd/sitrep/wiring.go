@@ -135,6 +135,9 @@ func (e *environment) tuiOptions(scope pagerduty.Scope, readOnly bool) tui.Optio
 		ReadOnly:        readOnly || e.journal.ReadOnly(),
 		Secrets:         e.secrets,
 		StartupCheck:    e.markInterrupted,
+		// The countdown to each incident's next escalation reads its
+		// policy's rules, kept a while: they change rarely mid-incident.
+		EscalationPolicies: pagerduty.NewPolicies(e.feed, 0),
 	}
 	if e.outbox != nil {
 		opts.Outbox = e.outbox
