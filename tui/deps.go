@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"sitrep/actions"
+	"sitrep/actions/triage"
 	"sitrep/sources/enrich"
 	"sitrep/sources/logs"
 	"sitrep/sources/pagerduty"
@@ -29,15 +30,6 @@ type Feed interface {
 	Acknowledge(ctx context.Context, id string) error
 	Resolve(ctx context.Context, id string) error
 	AddNote(ctx context.Context, id, content string) (pagerduty.Note, error)
-}
-
-// EscalationPolicies reads escalation policies with their rules, for the
-// countdown to an incident's next escalation. cmd/sitrep hands in
-// pagerduty.Policies, which keeps each policy a while; nil shows no
-// countdown.
-type EscalationPolicies interface {
-	// Get returns policy id with its rules; fresh asks past any cache.
-	Get(ctx context.Context, id string, fresh bool) (pagerduty.EscalationPolicy, error)
 }
 
 // Enricher gathers what the enrichment panes show for an incident: its
@@ -104,6 +96,13 @@ type Actions interface {
 	Effect(in pagerduty.Incident) EffectProbe
 	// Runbooks are the markdown runbooks for the incident's service.
 	Runbooks(in pagerduty.Incident) []*actions.Runbook
+}
+
+// Triage classifies an incident from the evidence the cockpit holds.
+// cmd/sitrep hands in the classifier the config's triage section builds;
+// nil turns triage off.
+type Triage interface {
+	Classify(e triage.Evidence) []triage.Classification
 }
 
 // EffectProbe measures metrics in a window before a run and, once the run

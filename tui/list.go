@@ -18,9 +18,9 @@ type listView struct {
 	cursor  int      // index into visible
 	offset  int      // first visible row drawn
 	counts  map[string]int
-	// next are the incidents' next escalations, by incident ID, for
-	// those looked at; nil hides the next column (escalation.go).
-	next map[string]pagerduty.Escalation
+	// badges are the incidents' triage classes as the list shows them,
+	// by incident ID (triage.go).
+	badges map[string]string
 }
 
 // setIncidents replaces the list after a refresh, keeping the cursor on
@@ -128,7 +128,7 @@ func (l *listView) view(s Styles, width, height int, now time.Time, focused bool
 		}
 		return padLines(s.Dim.Render(fit(msg, width)), width, height)
 	}
-	cols := l.withNext(columnsFor(width), width)
+	cols := columnsFor(width)
 	rows := make([]string, 0, height)
 	for r := l.offset; r < len(l.visible) && len(rows) < height; r++ {
 		in := &l.all[l.visible[r]]
@@ -139,13 +139,16 @@ func (l *listView) view(s Styles, width, height int, now time.Time, focused bool
 
 type columns struct {
 	title, service, age, assignee int
-	next                          int
+	badge                         int
 }
 
 // columnsFor shares the width between the columns; the title gets what is
 // left. Narrow terminals lose the assignee, then the service.
 func columnsFor(width int) columns {
-	c := columns{service: 18, age: 4, assignee: 14}
+	c := columns{service: 18, age: 4, assignee: 14, badge: badgeWidth}
+	if width < 90 {
+		c.badge = 0 // the triage badge goes first
+	}
 	if width < 100 {
 		c.service, c.assignee = 16, 10
 	}
@@ -162,6 +165,9 @@ func columnsFor(width int) columns {
 	}
 	if c.assignee > 0 {
 		fixed += c.assignee + 1
+	}
+	if c.badge > 0 {
+		fixed += c.badge + 1
 	}
 	c.title = max(8, width-fixed)
 	return c
@@ -186,15 +192,15 @@ func (l *listView) row(s Styles, c columns, in *pagerduty.Incident, now time.Tim
 	b.WriteString(fit(fmt.Sprintf("#%d", in.Number), 6))
 	b.WriteString(" ")
 	rest := fit(in.Title, c.title)
+	if c.badge > 0 {
+		rest += " " + fit(l.badges[in.ID], c.badge)
+	}
 	if c.service > 0 {
 		rest += " " + fit(in.Service.Name, c.service)
 	}
 	rest += " " + fitRight(age(now, in.CreatedAt), c.age)
 	if c.assignee > 0 {
 		rest += " " + fit(assignees(in), c.assignee)
-	}
-	if c.next > 0 {
-		rest += " " + fit(l.nextColumn(in, now), c.next)
 	}
 	line := b.String()
 	if selected && focused {

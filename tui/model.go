@@ -13,6 +13,7 @@ import (
 	"charm.land/bubbles/v2/textinput"
 	tea "charm.land/bubbletea/v2"
 
+	"sitrep/actions/triage"
 	"sitrep/sources/health"
 	"sitrep/sources/logs"
 	"sitrep/sources/pagerduty"
@@ -55,9 +56,8 @@ type Options struct {
 	// StartupCheck runs once, in the background, at start (see
 	// startup.go); a notice it returns shows in the status line.
 	StartupCheck func(ctx context.Context) (notice string, err error)
-	// EscalationPolicies gives the countdown to an incident's next
-	// escalation (escalation.go); nil shows none.
-	EscalationPolicies EscalationPolicies
+	// Triage classifies incidents (triage.go); nil shows no class.
+	Triage Triage
 }
 
 // Model is the cockpit.
@@ -87,8 +87,6 @@ type Model struct {
 
 	details map[string]detailState
 	detail  detailView
-	// policies are the escalation policies fetched, by ID (escalation.go).
-	policies map[string]policyState
 
 	// resolvedHere are incidents resolved through this sitrep in the last
 	// half hour. PagerDuty's open list drops them at once; keeping them
@@ -141,6 +139,9 @@ type Model struct {
 
 	// typeAhead holds keys back from what has not been seen yet.
 	typeAhead typeAhead
+
+	// triage is each incident's classification (triage.go).
+	triage map[string]triageState
 }
 
 // detailState is what is known of one incident's detail.
@@ -158,8 +159,9 @@ type detailState struct {
 	// pendingNotes are the notes the outbox has not delivered yet, filled
 	// in when the detail is drawn.
 	pendingNotes []outbox.Item
-	// next is the incident's next escalation (escalation.go).
-	next nextEscalation
+	// triage is the incident's classification, filled in when the
+	// detail is drawn.
+	triage []triage.Classification
 }
 
 // New builds the cockpit.
@@ -191,15 +193,11 @@ func New(feed Feed, opts Options) Model {
 		details: map[string]detailState{},
 		now:     opts.Now(),
 
-		policies: map[string]policyState{},
-
 		resolvedHere: map[string]pagerduty.Incident{},
 		enrichment:   map[string]*enrichState{},
+		triage:       map[string]triageState{},
 		width:        80,
 		height:       24,
-	}
-	if opts.EscalationPolicies != nil {
-		m.list.next = map[string]pagerduty.Escalation{}
 	}
 	m.refreshing = true // Init's first refresh
 	if len(opts.Cached) > 0 {
@@ -235,7 +233,7 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	// engineer sees: whatever this message changed (a screen, J, a
 	// refresh, quitting), stop a stream nobody is watching, and start it
 	// again when the detail is back.
-	return nm, tea.Batch(cmd, nm.syncFollow())
+	return nm, tea.Batch(cmd, nm.syncFollow(), nm.triageAfter(msg))
 }
 
 func (m Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
@@ -288,6 +286,8 @@ func (m Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, waitEnrich(msg.id, msg.ch)
 	case enrichArrived:
 		return m, m.enrichArrived(msg)
+	case triaged:
+		return m, m.triaged(msg)
 	case enrichDone:
 		if st := m.enrichment[msg.id]; st != nil {
 			st.fetching = false
@@ -318,7 +318,6 @@ func (m Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		}
 		st.merge(msg)
 		m.details[msg.id] = st
-		m.reckonEscalation(msg.id)
 		// The tab shown while this was on its way may need a part it
 		// did not ask for.
 		more := m.fetchShownParts()
@@ -326,9 +325,6 @@ func (m Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			return m, more
 		}
 		return m, tea.Batch(more, m.recordDetail(st.detail))
-	case policyLoaded:
-		m.policyLoaded(msg)
-		return m, nil
 	case operationDone:
 		return m.operationDone(msg)
 	case actionPrepared:

@@ -135,9 +135,9 @@ func (e *environment) tuiOptions(scope pagerduty.Scope, readOnly bool) tui.Optio
 		ReadOnly:        readOnly || e.journal.ReadOnly(),
 		Secrets:         e.secrets,
 		StartupCheck:    e.markInterrupted,
-		// The countdown to each incident's next escalation reads its
-		// policy's rules, kept a while: they change rarely mid-incident.
-		EscalationPolicies: pagerduty.NewPolicies(e.feed, 0),
+		// Triage classifies incidents by the config's rules and the
+		// built-in ones.
+		Triage: e.cfg.triageClassifier(),
 	}
 	if e.outbox != nil {
 		opts.Outbox = e.outbox
