@@ -32,6 +32,15 @@ type Feed interface {
 	AddNote(ctx context.Context, id, content string) (pagerduty.Note, error)
 }
 
+// EscalationPolicies reads escalation policies with their rules, for the
+// countdown to an incident's next escalation. cmd/sitrep hands in
+// pagerduty.Policies, which keeps each policy a while; nil shows no
+// countdown.
+type EscalationPolicies interface {
+	// Get returns policy id with its rules; fresh asks past any cache.
+	Get(ctx context.Context, id string, fresh bool) (pagerduty.EscalationPolicy, error)
+}
+
 // Enricher gathers what the enrichment panes show for an incident: its
 // service's metrics, recent logs and changes. cmd/sitrep builds it from the
 // config; nil means no enrichment configured.

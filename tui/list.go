@@ -18,6 +18,9 @@ type listView struct {
 	cursor  int      // index into visible
 	offset  int      // first visible row drawn
 	counts  map[string]int
+	// next are the incidents' next escalations, by incident ID, for
+	// those looked at; nil hides the next column (escalation.go).
+	next map[string]pagerduty.Escalation
 	// badges are the incidents' triage classes as the list shows them,
 	// by incident ID (triage.go).
 	badges map[string]string
@@ -128,7 +131,7 @@ func (l *listView) view(s Styles, width, height int, now time.Time, focused bool
 		}
 		return padLines(s.Dim.Render(fit(msg, width)), width, height)
 	}
-	cols := columnsFor(width)
+	cols := l.withNext(columnsFor(width), width)
 	rows := make([]string, 0, height)
 	for r := l.offset; r < len(l.visible) && len(rows) < height; r++ {
 		in := &l.all[l.visible[r]]
@@ -140,6 +143,7 @@ func (l *listView) view(s Styles, width, height int, now time.Time, focused bool
 type columns struct {
 	title, service, age, assignee int
 	badge                         int
+	next                          int
 }
 
 // columnsFor shares the width between the columns; the title gets what is
@@ -201,6 +205,9 @@ func (l *listView) row(s Styles, c columns, in *pagerduty.Incident, now time.Tim
 	rest += " " + fitRight(age(now, in.CreatedAt), c.age)
 	if c.assignee > 0 {
 		rest += " " + fit(assignees(in), c.assignee)
+	}
+	if c.next > 0 {
+		rest += " " + fit(l.nextColumn(in, now), c.next)
 	}
 	line := b.String()
 	if selected && focused {

@@ -56,6 +56,9 @@ type Options struct {
 	// StartupCheck runs once, in the background, at start (see
 	// startup.go); a notice it returns shows in the status line.
 	StartupCheck func(ctx context.Context) (notice string, err error)
+	// EscalationPolicies gives the countdown to an incident's next
+	// escalation (escalation.go); nil shows none.
+	EscalationPolicies EscalationPolicies
 	// Triage classifies incidents (triage.go); nil shows no class.
 	Triage Triage
 }
@@ -87,6 +90,8 @@ type Model struct {
 
 	details map[string]detailState
 	detail  detailView
+	// policies are the escalation policies fetched, by ID (escalation.go).
+	policies map[string]policyState
 
 	// resolvedHere are incidents resolved through this sitrep in the last
 	// half hour. PagerDuty's open list drops them at once; keeping them
@@ -159,6 +164,8 @@ type detailState struct {
 	// pendingNotes are the notes the outbox has not delivered yet, filled
 	// in when the detail is drawn.
 	pendingNotes []outbox.Item
+	// next is the incident's next escalation (escalation.go).
+	next nextEscalation
 	// triage is the incident's classification, filled in when the
 	// detail is drawn.
 	triage []triage.Classification
@@ -193,11 +200,16 @@ func New(feed Feed, opts Options) Model {
 		details: map[string]detailState{},
 		now:     opts.Now(),
 
+		policies: map[string]policyState{},
+
 		resolvedHere: map[string]pagerduty.Incident{},
 		enrichment:   map[string]*enrichState{},
 		triage:       map[string]triageState{},
 		width:        80,
 		height:       24,
+	}
+	if opts.EscalationPolicies != nil {
+		m.list.next = map[string]pagerduty.Escalation{}
 	}
 	m.refreshing = true // Init's first refresh
 	if len(opts.Cached) > 0 {
@@ -318,6 +330,7 @@ func (m Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		}
 		st.merge(msg)
 		m.details[msg.id] = st
+		m.reckonEscalation(msg.id)
 		// The tab shown while this was on its way may need a part it
 		// did not ask for.
 		more := m.fetchShownParts()
@@ -325,6 +338,9 @@ func (m Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			return m, more
 		}
 		return m, tea.Batch(more, m.recordDetail(st.detail))
+	case policyLoaded:
+		m.policyLoaded(msg)
+		return m, nil
 	case operationDone:
 		return m.operationDone(msg)
 	case actionPrepared:

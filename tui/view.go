@@ -80,6 +80,7 @@ func (m *Model) detailPane(width, height int) string {
 	}
 	st := m.details[in.ID]
 	st.pendingNotes = m.pendingNotes(in.ID)
+	st.next.on = m.opts.EscalationPolicies != nil
 	st.triage = m.triage[in.ID].result
 	return m.detail.view(m.styles, in, st, width, height, m.now)
 }
