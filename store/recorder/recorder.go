@@ -151,8 +151,20 @@ func (r *Recorder) touched(id string) error {
 }
 
 // Record journals one event as the engineer (the PagerDuty user sitrep
-// acts as), unless it names its actor. It redacts known secrets first.
+// acts as), unless it names its actor. It redacts known secrets first. A
+// triage entry naming the class the incident's last one named is not
+// written again.
 func (r *Recorder) Record(ctx context.Context, e journal.Entry) error {
+	if e.Kind == KindTriage {
+		// Journaled when the class is new for the incident, not each
+		// time the cockpit classifies it again.
+		triageMu.Lock()
+		defer triageMu.Unlock()
+		same, err := r.triageRepeats(ctx, e)
+		if err != nil || same {
+			return err
+		}
+	}
 	if e.Actor == "" {
 		e.Actor = r.actorName(ctx)
 	}
