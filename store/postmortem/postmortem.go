@@ -70,7 +70,11 @@ const (
 	KindMitigated = "mitigated"
 	KindPin       = "pin"
 	KindNote      = "note"
-	kindAction    = "action."
+	// KindTriage is the incident's classification, journaled when it
+	// first appeared and whenever it changed; the latest one is the
+	// export's.
+	KindTriage = "triage"
+	kindAction = "action."
 )
 
 // Kinds left out of the timeline: bulky or repetitive, and shown elsewhere.
@@ -121,6 +125,31 @@ type facts struct {
 	runs      []run
 	timeline  []row
 	changes   []deploys.Change
+	triage    triageFact
+}
+
+// triageFact is the incident's latest classification, from the journal.
+type triageFact struct {
+	Class      string   `json:"class"`
+	Rule       string   `json:"rule"`
+	Confidence string   `json:"confidence"`
+	Why        string   `json:"why"`
+	Evidence   []string `json:"evidence"`
+}
+
+// latestTriage reads the last triage entry that names a class.
+func latestTriage(entries []journal.Entry) triageFact {
+	var out triageFact
+	for _, e := range entries {
+		if e.Kind != KindTriage {
+			continue
+		}
+		var t triageFact
+		if json.Unmarshal(e.Data, &t) == nil && strings.TrimSpace(t.Class) != "" {
+			out = t
+		}
+	}
+	return out
 }
 
 // event is a moment and who caused it.
@@ -175,6 +204,7 @@ func newFacts(in Input) *facts {
 		f.resolved = event{At: f.inc.LastChangeAt.UTC()}
 	}
 	f.changes = contributingChanges(in.Changes, f.triggered, in.ChangeWindow)
+	f.triage = latestTriage(in.Entries)
 	f.timeline = buildTimeline(in, f)
 	return f
 }
@@ -272,6 +302,9 @@ func (f *facts) summary(b *strings.Builder) {
 	}
 	item(b, "**Incident**", title)
 	item(b, "**Service**", orText(inline(inc.Service.Name), "unknown"))
+	if t := f.triage; t.Class != "" {
+		item(b, "**Class**", inline(t.Class)+" ("+orText(inline(t.Confidence), "unknown")+" confidence, by sitrep's triage)")
+	}
 	item(b, "**Urgency and priority**", orText(inline(inc.Urgency), "unknown")+", "+orText(inline(inc.Priority), "no priority"))
 	item(b, "**Status at export**", orText(inline(inc.Status), "unknown"))
 	item(b, "**Triggered**", utc(f.triggered))
@@ -330,6 +363,17 @@ func (f *facts) detection(b *strings.Builder) {
 		}
 	} else {
 		item(b, "First alert", "none recorded")
+	}
+	if t := f.triage; t.Class != "" {
+		why := strings.Join(t.Evidence, "; ")
+		if strings.TrimSpace(why) == "" {
+			why = t.Why
+		}
+		text := inline(t.Class) + ": " + orText(inline(why), "no evidence recorded")
+		if t.Rule != "" && t.Rule != t.Class {
+			text += " (rule " + inline(t.Rule) + ")"
+		}
+		item(b, "Classified as", text)
 	}
 	// Who was paged: the assignees and the on-call chain, one mention
 	// each with everything they were.

@@ -87,8 +87,12 @@ func paymentGateway(t testing.TB) Input {
 		},
 		Entries: entries(
 			journal.Entry{At: start, Incident: "Q1PAY", Kind: "seen", Actor: "sitrep", Summary: "Incident seen", SourceID: "pd:incident:Q1PAY"},
+			journal.Entry{At: at(0, 20), Incident: "Q1PAY", Kind: "triage", Actor: "sitrep", Summary: "network: title matches timed out (rule network)",
+				Data: json.RawMessage(`{"class":"network","rule":"network","confidence":"low","why":"network: title matches timed out","evidence":["title matches timed out"]}`)},
 			journal.Entry{At: at(4, 0), Incident: "Q1PAY", Kind: "status.acknowledge", Actor: "Ana Ops", Summary: "Acknowledged", SourceID: "pd:log:R3"},
 			journal.Entry{At: at(6, 0), Incident: "Q1PAY", Kind: "enrichment", Actor: "sitrep", Summary: "metrics snapshot"},
+			journal.Entry{At: at(6, 10), Incident: "Q1PAY", Kind: "triage", Actor: "sitrep", Summary: "deploy regression: payment-gateway 2.14.0 rolled out 4 min before the start; 5xx rate 0.31 > 0.05 (rule deploy-regression)",
+				Data: json.RawMessage(`{"class":"deploy regression","rule":"deploy-regression","confidence":"high","why":"deploy regression: payment-gateway 2.14.0 rolled out 4 min before the start; 5xx rate 0.31 > 0.05 (rule deploy-regression)","evidence":["payment-gateway 2.14.0 rolled out 4 min before the start","5xx rate 0.31 > 0.05"]}`)},
 			journal.Entry{At: at(7, 30), Incident: "Q1PAY", Kind: "pin", Actor: "Ana Ops", Summary: "5xx ratio 0.31 on payment-gateway since 02:12:40, only pods on 2.14.0",
 				Data: json.RawMessage(`{"observed":true,"pane":"Metrics","facts":[{"name":"5xx rate","query":"sum(rate(x[5m]))","now":0.3078,"peak":0.3213,"threshold":0.05},{"name":"p99 latency","unit":"ms","now":2471,"peak":2618}]}`)},
 			journal.Entry{At: at(9, 0), Incident: "Q1PAY", Kind: "note", Actor: "Ben Backend", Summary: "Errors started right after the 2.14.0 rollout", SourceID: "pd:note:N1"},
@@ -140,6 +144,13 @@ func hostile(t testing.TB) Input {
 	for i := range in.Entries {
 		in.Entries[i].Summary = fmt.Sprintf("%d) %s", i, evil)
 		in.Entries[i].Actor = "**mallory**\x1b[2J"
+		if in.Entries[i].Kind == KindTriage {
+			data, err := json.Marshal(map[string]any{"class": "# " + evil, "rule": evil, "confidence": "<b>high", "evidence": []string{evil, "\n## heading\n- item"}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			in.Entries[i].Data = data
+		}
 	}
 	in.Changes[0].Summary = "[deploy](https://evil.example) <!-- comment --> &amp; `x`"
 	in.Changes[0].URL = "https://evil.example/a b<script>"
