@@ -172,11 +172,16 @@ func (l *listView) nextColumn(in *pagerduty.Incident, now time.Time) string {
 	return fitEscalation(e, now, nextWidth)
 }
 
-// fitEscalation is FormatEscalation in w cells: the name is cut short
-// before the countdown is, which is what the column is for.
+// fitEscalation is FormatEscalation in w cells: the repeat count goes
+// first (Overview shows it), then the name is cut short, before the
+// countdown is, which is what the column is for.
 func fitEscalation(e pagerduty.Escalation, now time.Time, w int) string {
 	full := pagerduty.FormatEscalation(e, now)
-	if ansi.StringWidth(full) <= w || len(e.Targets) == 0 {
+	if ansi.StringWidth(full) <= w {
+		return full
+	}
+	e.Repeat = 0
+	if full = pagerduty.FormatEscalation(e, now); ansi.StringWidth(full) <= w || len(e.Targets) == 0 {
 		return full
 	}
 	bare := e

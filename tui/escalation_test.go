@@ -9,6 +9,7 @@ import (
 	"time"
 
 	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/ansi"
 
 	"sitrep/sources/pagerduty"
 )
@@ -185,5 +186,31 @@ func TestNoNextEscalationWithoutPolicySource(t *testing.T) {
 	m = runAll(t, m, m.fetchDetail(in, lookSettled))
 	if next := lineWith(plainView(m), "Next"); next != "" {
 		t.Errorf("without a policy source Overview shows %q", next)
+	}
+}
+
+func TestNextColumnKeepsTheCountdown(t *testing.T) {
+	bob := []pagerduty.Target{{Ref: pagerduty.Ref{ID: "U2", Name: "Bob Okafor"}, Type: "user_reference"}}
+	long := []pagerduty.Target{{Ref: pagerduty.Ref{ID: "U3", Name: "Maximilian Oppenheimer-Fitzgerald"}, Type: "user_reference"}}
+	at := t0.Add(4*time.Minute + 12*time.Second)
+	for _, tc := range []struct {
+		name string
+		e    pagerduty.Escalation
+		want string
+	}{
+		{"fits", pagerduty.Escalation{At: t0.Add(42 * time.Second), Level: 2, Targets: bob}, "→ L2 Bob Okafor in 42s"},
+		{"name cut", pagerduty.Escalation{At: at, Level: 2, Targets: long}, "→ L2 Maximil… in 4m12s"},
+		{"repeat dropped", pagerduty.Escalation{At: t0.Add(42 * time.Second), Level: 1, Targets: bob, Repeat: 1, NumLoops: 2}, "→ L1 Bob Okafor in 42s"},
+		{"due", pagerduty.Escalation{At: t0.Add(-time.Second), Level: 2, Targets: long}, "→ L2 Maximilian O… now"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got := fitEscalation(tc.e, t0, nextWidth)
+			if got != tc.want {
+				t.Errorf("fitEscalation = %q, want %q", got, tc.want)
+			}
+			if w := ansi.StringWidth(got); w > nextWidth {
+				t.Errorf("%q is %d cells, more than the column's %d", got, w, nextWidth)
+			}
+		})
 	}
 }

@@ -16,9 +16,10 @@ import (
 
 func newDemoCmd(g *globalFlags) *cobra.Command {
 	var (
-		seed      uint64
-		tick      time.Duration
-		stateFile string
+		seed       uint64
+		tick       time.Duration
+		escalateIn time.Duration
+		stateFile  string
 	)
 	cmd := &cobra.Command{
 		Use:   "demo",
@@ -52,7 +53,7 @@ sitrep on it. Nothing leaves the machine.`,
 			if err != nil {
 				return fmt.Errorf("--state-file: %w", err)
 			}
-			w, err := world.Start(world.Options{Seed: seed, Tick: tick})
+			w, err := world.Start(world.Options{Seed: seed, Tick: tick, EscalateIn: escalateIn})
 			if err != nil {
 				return err
 			}
@@ -87,6 +88,9 @@ sitrep on it. Nothing leaves the machine.`,
 	}
 	cmd.Flags().Uint64Var(&seed, "seed", 1, "storyline seed: the same seed tells the same story")
 	cmd.Flags().DurationVar(&tick, "tick", 20*time.Second, "how often the storyline moves on")
+	cmd.Flags().DurationVar(&escalateIn, "escalate-in", 0, "how soon checkout-api's unacknowledged incident escalates (default 4m)")
+	// Hidden: tests see checkout-api's incident escalate in seconds.
+	_ = cmd.Flags().MarkHidden("escalate-in")
 	cmd.Flags().StringVar(&stateFile, "state-file", world.DefaultStatePath(), "write the demo servers' addresses here, for demo-ctl and the demo's actions")
 	return cmd
 }

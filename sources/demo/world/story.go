@@ -23,6 +23,9 @@ type story struct {
 	// Incidents of the storyline, by role, for later chapters (the
 	// restart that fixes payment-gateway).
 	Incidents map[string]string
+	// upstreamAgo is when checkout-api's incident opened, before the
+	// start (Options.EscalateIn).
+	upstreamAgo time.Duration
 }
 
 // Hostile is a title with terminal escapes, pipes, backticks and HTML, as
@@ -31,7 +34,7 @@ type story struct {
 const Hostile = "\x1b]0;pwned\x07Cron job \x1b[31mnightly-report\x1b[0m failed | see `logs` <b>now</b> \x1b]52;c;cm0gLXJmIC8=\x07"
 
 func newStory(pd *pdemulator.Server, clock *storyClock, c cast, seed uint64) *story {
-	return &story{pd: pd, clock: clock, cast: c, rng: rand.New(rand.NewPCG(seed, 0x5174e9)), Incidents: map[string]string{}}
+	return &story{pd: pd, clock: clock, cast: c, rng: rand.New(rand.NewPCG(seed, 0x5174e9)), Incidents: map[string]string{}, upstreamAgo: upstreamAgo}
 }
 
 // event is one line of history.
@@ -127,7 +130,7 @@ func (s *story) history(now time.Time) error {
 		// checkout-api times out on the database upstream: started after
 		// checkout-db's incident, unacknowledged, and escalating a few
 		// minutes into the demo (Checkout's first level waits 6 minutes).
-		{upstreamAgo, s.trigger("upstream", "checkout-api", "checkout-api POST /orders failing: 12% of requests time out", "high", "P2", "",
+		{s.upstreamAgo, s.trigger("upstream", "checkout-api", "checkout-api POST /orders failing: 12% of requests time out", "high", "P2", "",
 			pdemulator.AlertDetails{Severity: "error", Source: "prometheus", Component: "alertmanager",
 				Details: map[string]any{"endpoint": "POST /orders", "error": "pq: canceling statement due to statement timeout", "upstream": "checkout-db"}})},
 	}

@@ -39,6 +39,10 @@ type Options struct {
 	// Now is the world's clock; nil means the wall clock. Tests pass a
 	// clock they move, to see a restart's effect without waiting for it.
 	Now func() time.Time
+	// EscalateIn is how long after the start checkout-api's
+	// unacknowledged incident escalates to Checkout's second level; zero
+	// means 4 minutes. Tests shorten it to see the escalation happen.
+	EscalateIn time.Duration
 }
 
 // World is a running demo world.
@@ -88,6 +92,14 @@ func Start(opts Options) (*World, error) {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
+	upstream := upstreamAgo
+	if opts.EscalateIn != 0 {
+		first := time.Duration(escalationDelays["checkout"][0]) * time.Minute
+		if opts.EscalateIn < 0 || opts.EscalateIn >= first {
+			return nil, fmt.Errorf("demo world: escalate-in %s: checkout-api's incident escalates after Checkout's first level (%s) from its start, so it must be between 0 and %s", opts.EscalateIn, first, first)
+		}
+		upstream = first - opts.EscalateIn
+	}
 	clock := &storyClock{base: opts.Now}
 	now := opts.Now().UTC().Truncate(time.Second)
 	clock.set(now.Add(-2 * time.Hour))
@@ -101,6 +113,7 @@ func Start(opts Options) (*World, error) {
 	}
 	w.cast, w.Me = c, c.users["alice"]
 	w.story = newStory(pd, clock, c, opts.Seed)
+	w.story.upstreamAgo = upstream
 	if err := w.story.history(now); err != nil {
 		return nil, fmt.Errorf("demo world: %w", err)
 	}
