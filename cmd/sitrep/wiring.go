@@ -138,9 +138,11 @@ func (e *environment) tuiOptions(scope pagerduty.Scope, readOnly bool) tui.Optio
 		// Triage classifies incidents by the config's rules and the
 		// built-in ones.
 		Triage: e.cfg.triageClassifier(),
+	}
+	if e.feed != nil {
 		// The countdown to each incident's next escalation reads its
 		// policy's rules, kept a while: they change rarely mid-incident.
-		EscalationPolicies: pagerduty.NewPolicies(e.feed, 0),
+		opts.EscalationPolicies = pagerduty.NewPolicies(e.feed, 0)
 	}
 	if e.outbox != nil {
 		opts.Outbox = e.outbox
