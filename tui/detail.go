@@ -51,7 +51,7 @@ func (d *detailView) lines(s Styles, in pagerduty.Incident, st detailState, widt
 	var lines []string
 	switch {
 	case detailTabs[d.tab] == "Overview":
-		lines = withTriage(overview(s, in, det, have, width, now, st.next), triageLines(s, st.triage, width))
+		lines = withTriage(overview(s, in, det, have, width, now, st.next, st.upstream), triageLines(s, st.triage, width))
 	case !have && detailTabs[d.tab] == "Notes" && len(st.pendingNotes) > 0:
 		// What the engineer wrote shows even while PagerDuty cannot be
 		// read: that is when notes wait.
@@ -125,7 +125,7 @@ func (d *detailView) tabBar(s Styles, in pagerduty.Incident, st detailState, pen
 	return strings.Join(parts, "")
 }
 
-func overview(s Styles, in pagerduty.Incident, det pagerduty.Detail, have bool, width int, now time.Time, next nextEscalation) []string {
+func overview(s Styles, in pagerduty.Incident, det pagerduty.Detail, have bool, width int, now time.Time, next nextEscalation, up upstreamView) []string {
 	if have {
 		in = det.Incident // fresher than the list row
 	}
@@ -150,6 +150,7 @@ func overview(s Styles, in pagerduty.Incident, det pagerduty.Detail, have bool, 
 	if text, ok := nextEscalationText(s, in, next, now); ok {
 		lines = append(lines, field("Next", text))
 	}
+	lines = append(lines, upstreamLines(s, up, field)...)
 	lines = append(lines,
 		field("Created", fmt.Sprintf("%s (%s ago)", in.CreatedAt.UTC().Format("2006-01-02 15:04:05 UTC"), age(now, in.CreatedAt))),
 		field("Alerts", fmt.Sprintf("%d (%d triggered, %d resolved)", in.AlertCounts.All, in.AlertCounts.Triggered, in.AlertCounts.Resolved)),

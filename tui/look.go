@@ -87,7 +87,7 @@ func (m *Model) fetchDetail(in pagerduty.Incident, kind lookKind) tea.Cmd {
 	}
 	st.loading = true
 	m.details[in.ID] = st
-	return tea.Batch(m.loadDetail(in.ID, opts, replace), m.fetchPolicy(in, kind == lookFresh))
+	return tea.Batch(m.loadDetail(in.ID, opts, replace), m.fetchPolicy(in, kind == lookFresh), m.fetchDependencies(in, kind == lookFresh))
 }
 
 // fetchShownParts fetches the parts the shown tab needs and the selected

@@ -59,6 +59,9 @@ type Options struct {
 	// EscalationPolicies gives the countdown to an incident's next
 	// escalation (escalation.go); nil shows none.
 	EscalationPolicies EscalationPolicies
+	// Dependencies flags open incidents upstream that started first as
+	// likely causes (upstream.go); nil shows none.
+	Dependencies Dependencies
 	// Triage classifies incidents (triage.go); nil shows no class.
 	Triage Triage
 }
@@ -92,6 +95,9 @@ type Model struct {
 	detail  detailView
 	// policies are the escalation policies fetched, by ID (escalation.go).
 	policies map[string]policyState
+	// deps are the services' dependencies fetched, by service ID
+	// (upstream.go).
+	deps map[string]depsState
 
 	// resolvedHere are incidents resolved through this sitrep in the last
 	// half hour. PagerDuty's open list drops them at once; keeping them
@@ -166,6 +172,9 @@ type detailState struct {
 	pendingNotes []outbox.Item
 	// next is the incident's next escalation (escalation.go).
 	next nextEscalation
+	// upstream are the likely causes upstream, filled in when the detail
+	// is drawn (upstream.go).
+	upstream upstreamView
 	// triage is the incident's classification, filled in when the
 	// detail is drawn.
 	triage []triage.Classification
@@ -201,6 +210,7 @@ func New(feed Feed, opts Options) Model {
 		now:     opts.Now(),
 
 		policies: map[string]policyState{},
+		deps:     map[string]depsState{},
 
 		resolvedHere: map[string]pagerduty.Incident{},
 		enrichment:   map[string]*enrichState{},
@@ -340,6 +350,9 @@ func (m Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, tea.Batch(more, m.recordDetail(st.detail))
 	case policyLoaded:
 		m.policyLoaded(msg)
+		return m, nil
+	case depsLoaded:
+		m.depsLoaded(msg)
 		return m, nil
 	case operationDone:
 		return m.operationDone(msg)

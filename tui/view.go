@@ -81,6 +81,7 @@ func (m *Model) detailPane(width, height int) string {
 	st := m.details[in.ID]
 	st.pendingNotes = m.pendingNotes(in.ID)
 	st.next.on = m.opts.EscalationPolicies != nil
+	st.upstream = m.upstreamOf(in)
 	st.triage = m.triage[in.ID].result
 	return m.detail.view(m.styles, in, st, width, height, m.now)
 }

@@ -143,6 +143,9 @@ func (e *environment) tuiOptions(scope pagerduty.Scope, readOnly bool) tui.Optio
 		// The countdown to each incident's next escalation reads its
 		// policy's rules, kept a while: they change rarely mid-incident.
 		opts.EscalationPolicies = pagerduty.NewPolicies(e.feed, 0)
+		// Overview flags an open incident upstream that started first
+		// as a likely cause; the service graph changes rarely.
+		opts.Dependencies = pagerduty.NewDependencyReader(e.feed, 0)
 	}
 	if e.outbox != nil {
 		opts.Outbox = e.outbox
