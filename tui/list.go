@@ -12,11 +12,15 @@ import (
 // and the cursor. Moving the cursor and drawing are O(visible rows); only a
 // refresh or a filter change touches every incident.
 type listView struct {
-	all     []pagerduty.Incident
-	search  []string // lower-cased search text of all[i]
-	visible []int    // indices into all, in display order
-	cursor  int      // index into visible
-	offset  int      // first visible row drawn
+	all []pagerduty.Incident
+	// search[i] is all[i]'s lower-cased search text, built on first use
+	// (searchOf): only a filter query reads it, so a list nobody filters
+	// never pays for it, and the first frame from the cache does not wait
+	// on it.
+	search  []string
+	visible []int // indices into all, in display order
+	cursor  int   // index into visible
+	offset  int   // first visible row drawn
 	counts  map[string]int
 	// next are the incidents' next escalations, by incident ID, for
 	// those looked at; nil hides the next column (escalation.go).
@@ -28,7 +32,7 @@ type listView struct {
 
 // setIncidents replaces the list after a refresh, keeping the cursor on
 // the incident it was on if that is still listed.
-func (l *listView) setIncidents(in []pagerduty.Incident, keep func(*pagerduty.Incident, string) bool) {
+func (l *listView) setIncidents(in []pagerduty.Incident, keep rowFilter) {
 	// The selection is read before the rows change under it: after a
 	// refresh the same row index may hold another incident, and acting on
 	// that one (R, y) would be acting on the wrong incident.
@@ -40,7 +44,6 @@ func (l *listView) setIncidents(in []pagerduty.Incident, keep func(*pagerduty.In
 	l.search = make([]string, len(in))
 	l.counts = map[string]int{}
 	for i := range in {
-		l.search[i] = searchText(&in[i])
 		l.counts[in[i].Status]++
 	}
 	l.filter(keep, selectedID)
@@ -48,7 +51,7 @@ func (l *listView) setIncidents(in []pagerduty.Incident, keep func(*pagerduty.In
 
 // refilter recomputes the visible rows, keeping the cursor on the same
 // incident where it can.
-func (l *listView) refilter(keep func(*pagerduty.Incident, string) bool) {
+func (l *listView) refilter(keep rowFilter) {
 	selectedID := ""
 	if in, ok := l.selected(); ok {
 		selectedID = in.ID
@@ -56,11 +59,19 @@ func (l *listView) refilter(keep func(*pagerduty.Incident, string) bool) {
 	l.filter(keep, selectedID)
 }
 
-func (l *listView) filter(keep func(*pagerduty.Incident, string) bool, selectedID string) {
+// rowFilter is what the filter line and the urgency toggle keep: rows
+// whose search text contains query (lower-cased; empty keeps all) and
+// whose urgency is urgency (empty keeps all).
+type rowFilter struct {
+	query   string
+	urgency string
+}
+
+func (l *listView) filter(keep rowFilter, selectedID string) {
 	l.visible = l.visible[:0]
 	next := -1
 	for i := range l.all {
-		if keep(&l.all[i], l.search[i]) {
+		if keep.keeps(l, i) {
 			if l.all[i].ID == selectedID {
 				next = len(l.visible)
 			}
@@ -72,6 +83,24 @@ func (l *listView) filter(keep func(*pagerduty.Incident, string) bool, selectedI
 	}
 	// Otherwise the cursor keeps its row, clamped: the incident that slid
 	// into the place of a resolved one is the natural next to look at.
+}
+
+// keeps says whether the filter keeps l.all[i]; it builds the row's
+// search text only when there is a query to look for.
+func (f rowFilter) keeps(l *listView, i int) bool {
+	if f.urgency != "" && l.all[i].Urgency != f.urgency {
+		return false
+	}
+	return f.query == "" || strings.Contains(l.searchOf(i), f.query)
+}
+
+// searchOf is all[i]'s search text, built once per refresh on first use.
+// searchText is never empty ("#N …"), so empty means not built yet.
+func (l *listView) searchOf(i int) string {
+	if l.search[i] == "" {
+		l.search[i] = searchText(&l.all[i])
+	}
+	return l.search[i]
 }
 
 func searchText(in *pagerduty.Incident) string {

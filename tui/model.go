@@ -797,15 +797,7 @@ func (m *Model) applyFilter() {
 	m.list.clamp(m.listHeight())
 }
 
-// matcher says which incidents the filter and urgency keep; search is
-// the incident's lower-cased search text, computed once per refresh.
-func (m *Model) matcher() func(in *pagerduty.Incident, search string) bool {
-	q := strings.ToLower(strings.TrimSpace(m.filter.Value()))
-	urgency := m.urgency
-	return func(in *pagerduty.Incident, search string) bool {
-		if urgency != "" && in.Urgency != urgency {
-			return false
-		}
-		return q == "" || strings.Contains(search, q)
-	}
+// matcher says which incidents the filter and urgency keep.
+func (m *Model) matcher() rowFilter {
+	return rowFilter{query: strings.ToLower(strings.TrimSpace(m.filter.Value())), urgency: m.urgency}
 }
