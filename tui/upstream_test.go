@@ -115,9 +115,9 @@ func TestOverviewSaysWhyDependenciesAreUnknown(t *testing.T) {
 	if up := lineWith(frame, "Upstream"); !strings.Contains(up, "dependencies unknown: ") || !strings.Contains(up, "403") {
 		t.Errorf("Overview's Upstream line = %q, want the failure\n%s", up, frame)
 	}
-	// A failed fetch is asked again on the next look.
+	// A failed fetch is asked again when the engineer refreshes (r).
 	book.err = nil
-	m = runAll(t, m, m.fetchDetail(api, lookSettled))
+	m = runAll(t, m, m.fetchDetail(api, lookFresh))
 	if frame := plainView(m); !strings.Contains(lineWith(frame, "Upstream"), "checkout-db #7 started 23m earlier") || strings.Contains(frame, "dependencies unknown") {
 		t.Errorf("after a good fetch Overview shows\n%s", frame)
 	}
