@@ -36,6 +36,10 @@ type Options struct {
 	// refresh answers and marked stale until it does.
 	Cached   []pagerduty.Incident
 	CachedAt time.Time
+	// LoadCached, when set, reads the last-known list in the background
+	// at start (cachedlist.go), so the first frame does not wait on it;
+	// it returns nothing when there is no cache to show.
+	LoadCached func() ([]pagerduty.Incident, time.Time)
 	// Recorder keeps the journal; nil runs without one.
 	Recorder Recorder
 	// ReadOnly shows everything and changes nothing: no PagerDuty write,
@@ -90,6 +94,8 @@ type Model struct {
 	lastErr     string
 	status      string // one-line result of the last operation
 	now         time.Time
+	// loadingCache: LoadCached has not answered yet.
+	loadingCache bool
 
 	details map[string]detailState
 	detail  detailView
@@ -222,6 +228,7 @@ func New(feed Feed, opts Options) Model {
 		m.list.next = map[string]pagerduty.Escalation{}
 	}
 	m.refreshing = true // Init's first refresh
+	m.loadingCache = opts.LoadCached != nil
 	if len(opts.Cached) > 0 {
 		m.list.setIncidents(opts.Cached, m.matcher())
 		m.stale = true
@@ -232,7 +239,7 @@ func New(feed Feed, opts Options) Model {
 
 // Init starts the first refresh and the clock.
 func (m Model) Init() tea.Cmd {
-	return tea.Batch(m.loadIncidents(), m.tickClock(), tea.RequestBackgroundColor, m.selectionChanged(), m.startupCheck(),
+	return tea.Batch(m.loadCached(), m.loadIncidents(), m.tickClock(), tea.RequestBackgroundColor, m.selectionChanged(), m.startupCheck(),
 		waitOutbox(m.opts.Outbox))
 }
 
@@ -283,6 +290,8 @@ func (m Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, nil
 	case startupChecked:
 		return m.startupChecked(msg), nil
+	case cachedLoaded:
+		return m.cachedLoaded(msg)
 	case refreshDue:
 		if msg.gen != m.refreshGen || m.refreshing {
 			return m, nil

@@ -101,6 +101,8 @@ func (m *Model) header(width int) string {
 	left += m.outboxBadges()
 	var right string
 	switch {
+	case m.lastRefresh.IsZero() && m.loadingCache:
+		right = s.Dim.Render("loading cached incidents…")
 	case m.lastRefresh.IsZero() && m.refreshing:
 		right = s.Dim.Render("loading…")
 	case m.lastRefresh.IsZero():

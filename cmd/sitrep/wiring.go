@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -150,19 +151,42 @@ func (e *environment) tuiOptions(scope pagerduty.Scope, readOnly bool) tui.Optio
 	if e.outbox != nil {
 		opts.Outbox = e.outbox
 	}
-	cached, at, err := e.journal.LoadIncidents(scope.String())
-	switch {
-	case err != nil:
+	// The cache is decoded while the program starts and draws its first
+	// frame, not before: the rows follow as soon as they are read.
+	var (
+		cached []pagerduty.Incident
+		at     time.Time
+		err    error
+		done   = make(chan struct{})
+	)
+	go func() {
+		defer close(done)
+		cached, at, err = e.journal.LoadIncidents(scope.String())
+	}()
+	opts.LoadCached = func() ([]pagerduty.Incident, time.Time) {
+		<-done
+		if err != nil {
+			return nil, time.Time{}
+		}
+		return cached, at
+	}
+	cacheNotice := func(ctx context.Context) (string, error) {
+		select {
+		case <-done:
+		case <-ctx.Done():
+			return "", ctx.Err()
+		}
+		if err == nil {
+			return "", nil
+		}
 		// A cache this sitrep cannot read is set aside and said so, so an
 		// empty first frame is not taken for "no incidents".
 		why := err
 		if inner := errors.Unwrap(err); inner != nil {
 			why = inner // the journal's path and scope make the line too long
 		}
-		notice := fmt.Sprintf("cached incidents not shown: %v; the next refresh replaces them", why)
-		opts.StartupCheck = joinChecks(func(context.Context) (string, error) { return notice, nil }, opts.StartupCheck)
-	case len(cached) > 0:
-		opts.Cached, opts.CachedAt = cached, at
+		return fmt.Sprintf("cached incidents not shown: %v; the next refresh replaces them", why), nil
 	}
+	opts.StartupCheck = joinChecks(cacheNotice, opts.StartupCheck)
 	return opts
 }
