@@ -34,7 +34,7 @@ func TestUpstreamEndToEnd(t *testing.T) {
 	term.send("Escape") // clears the filter
 	term.waitFor("the filter cleared", 10*time.Second, func(s string) bool { return !strings.Contains(s, "/POST /orders") })
 	term.send("/", "Search indexing lag", "Enter")
-	screen = term.waitFor("search-indexer's incident looked at", 20*time.Second, func(s string) bool {
+	term.waitFor("search-indexer's incident looked at", 20*time.Second, func(s string) bool {
 		return strings.Contains(s, "#4 ") && strings.Contains(s, "Search indexing lag") && strings.Contains(s, "Created")
 	})
 	// Give the dependency fetch its time, then make sure nothing is flagged.
