@@ -174,7 +174,9 @@ func (e *environment) tuiOptions(scope pagerduty.Scope, readOnly bool) tui.Optio
 		select {
 		case <-done:
 		case <-ctx.Done():
-			return "", ctx.Err()
+			// A check's error is not shown, and this one must be: the
+			// list would otherwise stay empty with no word on why.
+			return "cached incidents not read in time; the next refresh shows the list", nil
 		}
 		if err == nil {
 			return "", nil
