@@ -1,6 +1,5 @@
 # sitrep's build. `make demo` and `make test` are the two commands a fresh
-# clone needs; .ci/run installs the test dependencies and runs `make lint test`
-# and a short `make fuzz`.
+# clone needs; .ci/run installs the test dependencies and runs `make lint test`.
 
 GO      ?= go
 BIN     ?= bin/sitrep
