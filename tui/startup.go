@@ -2,6 +2,7 @@ package tui
 
 import (
 	"context"
+	"strings"
 
 	tea "charm.land/bubbletea/v2"
 
@@ -9,9 +10,10 @@ import (
 )
 
 // The start-up check is a set-up problem found while the first frame is
-// already up (today: services: keys that name no PagerDuty service). It
-// runs once, as a command under a deadline, and its notice shows in the
-// status line, pointing to sitrep doctor.
+// already up (services: keys that name no PagerDuty service, runs an
+// earlier sitrep died during, a door that did not open, a cache that could
+// not be read). It runs once, as a command under a deadline, and its
+// notice, or its failure, shows in the status line.
 
 // startupChecked carries the check's notice; an empty one is not sent.
 type startupChecked struct{ notice string }
@@ -26,9 +28,14 @@ func (m Model) startupCheck() tea.Cmd {
 		ctx, cancel := context.WithTimeout(context.Background(), timeout)
 		defer cancel()
 		notice, err := check(ctx)
-		if err != nil || notice == "" {
-			// A check that could not run says nothing: PagerDuty's own
-			// failures show through the refresh, and doctor says more.
+		if err != nil {
+			// A check that failed is said, beside whatever it found: an
+			// earlier run left unmarked or a door that did not open must
+			// not pass unnoticed. Checks whose failure another part of
+			// the screen already names (PagerDuty down) return no error.
+			notice = strings.TrimPrefix(strings.Join([]string{notice, "start-up check failed: " + strings.ReplaceAll(err.Error(), "\n", "; ")}, " · "), " · ")
+		}
+		if notice == "" {
 			return nil
 		}
 		return startupChecked{notice: sanitize.Line(notice)}

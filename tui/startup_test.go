@@ -46,12 +46,28 @@ func TestStartupCheckQuiet(t *testing.T) {
 	if cmd := New(nil, Options{Now: fixedClock}).startupCheck(); cmd != nil {
 		t.Error("a start-up check command without a check")
 	}
-	for _, check := range []func(context.Context) (string, error){
-		func(context.Context) (string, error) { return "", nil },
-		func(context.Context) (string, error) { return "ignored", errors.New("PagerDuty is down") },
+	check := func(context.Context) (string, error) { return "", nil }
+	if msg := New(nil, Options{Now: fixedClock, StartupCheck: check}).startupCheck()(); msg != nil {
+		t.Errorf("a check with nothing to say sent %#v", msg)
+	}
+}
+
+// A check that fails is said, beside what it found: nothing it was for
+// (marking an earlier run interrupted, opening the door) may fail unseen.
+func TestStartupCheckFailureIsShown(t *testing.T) {
+	for _, c := range []struct {
+		notice string
+		err    error
+		want   string
+	}{
+		{"", errors.New("journal: disk full"), "start-up check failed: journal: disk full"},
+		{"door closed", errors.New("journal: disk full"), "door closed · start-up check failed: journal: disk full"},
 	} {
-		if msg := New(nil, Options{Now: fixedClock, StartupCheck: check}).startupCheck()(); msg != nil {
-			t.Errorf("a check with nothing to say sent %#v", msg)
+		check := func(context.Context) (string, error) { return c.notice, c.err }
+		msg := New(nil, Options{Now: fixedClock, StartupCheck: check}).startupCheck()()
+		got, ok := msg.(startupChecked)
+		if !ok || got.notice != c.want {
+			t.Errorf("check (%q, %v) sent %#v, want the notice %q", c.notice, c.err, msg, c.want)
 		}
 	}
 }

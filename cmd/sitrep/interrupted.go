@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"strings"
 
 	"sitrep/store/journal"
@@ -31,11 +32,12 @@ func (e *environment) markInterrupted(ctx context.Context) (string, error) {
 }
 
 // joinChecks runs start-up checks one after the other and joins their
-// notices, the first (the most urgent) first.
+// notices, the first (the most urgent) first, and their errors: a check
+// that fails says so even when another one found something.
 func joinChecks(checks ...func(context.Context) (string, error)) func(context.Context) (string, error) {
 	return func(ctx context.Context) (string, error) {
 		var notices []string
-		var firstErr error
+		var errs []error
 		for _, c := range checks {
 			if c == nil {
 				continue
@@ -44,13 +46,10 @@ func joinChecks(checks ...func(context.Context) (string, error)) func(context.Co
 			if n != "" {
 				notices = append(notices, n)
 			}
-			if err != nil && firstErr == nil {
-				firstErr = err
+			if err != nil {
+				errs = append(errs, err)
 			}
 		}
-		if len(notices) > 0 {
-			return strings.Join(notices, " · "), nil
-		}
-		return "", firstErr
+		return strings.Join(notices, " · "), errors.Join(errs...)
 	}
 }
