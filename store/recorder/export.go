@@ -60,6 +60,19 @@ func (r *Recorder) ExportTo(ctx context.Context, w io.Writer, incidentID string)
 	if err != nil {
 		return fmt.Errorf("export %s: %w", incidentID, err)
 	}
+	head, err := r.j.Head()
+	if err != nil {
+		return fmt.Errorf("export %s: %w", incidentID, err)
+	}
+	return r.ExportEntriesTo(ctx, w, incidentID, entries, postmortem.AuditFor(entries, head))
+}
+
+// ExportEntriesTo renders an incident's post-mortem draft to w from the
+// entries given rather than the recorder's journal (several journals read
+// together), with audit as the export's Audit section. The recorder's
+// journal is not read and may be nil.
+func (r *Recorder) ExportEntriesTo(ctx context.Context, w io.Writer, incidentID string, entries []journal.Entry, audit postmortem.Audit) error {
+	var err error
 	var detail pagerduty.Detail
 	if r.feed != nil {
 		detail, err = r.feed.Detail(ctx, incidentID)
@@ -80,10 +93,6 @@ func (r *Recorder) ExportTo(ctx context.Context, w io.Writer, incidentID string)
 		// without them is still a post-mortem draft.
 		changes, _ = r.changes.Around(ctx, detail.Incident)
 	}
-	head, err := r.j.Head()
-	if err != nil {
-		return fmt.Errorf("export %s: %w", incidentID, err)
-	}
 	// Rendered whole, then redacted: entries journaled before a secret
 	// was known, and PagerDuty's own text, may still hold one.
 	var doc bytes.Buffer
@@ -93,7 +102,7 @@ func (r *Recorder) ExportTo(ctx context.Context, w io.Writer, incidentID string)
 		Changes:      changes,
 		ChangeWindow: ChangeWindow,
 		Generated:    r.now().UTC(),
-		Audit:        postmortem.AuditFor(entries, head),
+		Audit:        audit,
 	}); err != nil {
 		return err
 	}
