@@ -49,6 +49,26 @@ type Audit struct {
 	First, Last uint64 // Seq range of the incident's entries
 	Count       int
 	Head        journal.Head
+	// Journals, when the export read several journals or packs, lists
+	// each with its head in place of the one journal above.
+	Journals []AuditJournal
+	// Shared is how many events several of them observed from PagerDuty,
+	// each kept once.
+	Shared int
+}
+
+// AuditJournal is one journal or pack an export read.
+type AuditJournal struct {
+	Path string // as given
+	// Pack is a pack of one incident's entries; Origin is the journal it
+	// was packed from.
+	Pack     bool
+	Origin   string
+	Head     journal.Head
+	Entries  int  // this incident's entries it gave to the export
+	Verified bool // its chain verified
+	Included bool // its entries are in the export
+	Problem  string
 }
 
 // AuditFor summarises entries against the journal's head.
@@ -747,6 +767,10 @@ func value(v float64, unit string) string {
 func (f *facts) audit(b *strings.Builder) {
 	a := f.in.Audit
 	heading(b, "## Audit")
+	if len(a.Journals) > 0 {
+		f.auditJournals(b)
+		return
+	}
 	if a.Count == 0 {
 		item(b, "Journal entries", "none for this incident")
 	} else {
@@ -757,6 +781,35 @@ func (f *facts) audit(b *strings.Builder) {
 	b.WriteByte('\n')
 	para(b, "To check that the journal behind this export was not altered since, run "+code("sitrep journal verify")+
 		" and compare the head above.")
+}
+
+// auditJournals lists each journal and pack of a team's export with its
+// head, and says which were left out and why.
+func (f *facts) auditJournals(b *strings.Builder) {
+	a := f.in.Audit
+	para(b, fmt.Sprintf("Read from %d journals and packs, each verified first; %d entries for this incident, "+
+		"%d PagerDuty events seen by more than one kept once.", len(a.Journals), a.Count, a.Shared))
+	b.WriteByte('\n')
+	for _, j := range a.Journals {
+		what := "Journal " + inline(j.Path)
+		if j.Pack {
+			what = "Pack " + inline(j.Path) + " (of journal " + inline(j.Origin) + ")"
+		}
+		var state string
+		switch {
+		case j.Verified:
+			state = fmt.Sprintf("verified, %d entries for this incident", j.Entries)
+		case j.Included:
+			state = fmt.Sprintf("NOT VERIFIED, included as asked (%d entries for this incident): %s", j.Entries, inline(j.Problem))
+		default:
+			state = "NOT VERIFIED, left out: " + inline(j.Problem)
+		}
+		item(b, "", fmt.Sprintf("%s: %s; head seq %d, hash %s", what, state, j.Head.Seq, code(j.Head.Hash.String())))
+	}
+	item(b, "Generated", utc(f.in.Generated)+" by sitrep")
+	b.WriteByte('\n')
+	para(b, "To check a journal behind this export, its owner runs "+code("sitrep journal verify")+
+		" and compares the head above; a pack is checked by reading it again with "+code("sitrep export --journal")+".")
 }
 
 // decodeRecord reads an action entry's record; bad data yields ok false.
