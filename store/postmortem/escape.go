@@ -231,3 +231,26 @@ func yamlString(s string) string {
 	b.WriteByte('"')
 	return b.String()
 }
+
+// Inline, Cell, Para, Item, TableRow and WideTable are this package's
+// escaping and layout for the other markdown sitrep writes (the stats of
+// `sitrep stats --markdown`), so that every document sitrep writes escapes
+// outside text the same way and passes the same markdownlint rules.
+func Inline(s string) string { return inline(s) }
+
+// Cell is Inline for a table cell.
+func Cell(s string) string { return cell(s) }
+
+// Para writes a paragraph of escaped text wrapped to the export's width.
+func Para(b *strings.Builder, text string) { para(b, text) }
+
+// Item writes a list item "- label: text" (label is the caller's, text
+// escaped), wrapped to the export's width.
+func Item(b *strings.Builder, label, text string) { item(b, label, text) }
+
+// TableRow writes escaped cells as one table row.
+func TableRow(b *strings.Builder, cells ...string) { tableRow(b, cells...) }
+
+// WideTable writes a table whose rows may be longer than the line-length
+// rule allows: head is its header and separator rows, rows writes the rest.
+func WideTable(b *strings.Builder, head string, rows func()) { wideTable(b, head, rows) }
