@@ -51,6 +51,11 @@ const (
 	OpSnooze   Op = "snooze"      // Args: seconds
 	OpUrgency  Op = "set_urgency" // Args: urgency
 	OpPriority Op = "set_priority"
+	// OpBulk is PagerDuty's bulk update of Write.Incidents (at most
+	// pagerduty.MaxBulk) in one request. Args: change (acknowledge,
+	// resolve or reassign), user_id for a reassignment, run (the bulk run
+	// it belongs to). It sets a state, so sending it again is harmless.
+	OpBulk Op = "bulk"
 )
 
 // Journal kinds of a settlement.
@@ -71,6 +76,8 @@ type Write struct {
 	Text     string `json:"text,omitempty"` // a note's content
 	// Args are the operation's arguments (see the Op constants).
 	Args map[string]string `json:"args,omitempty"`
+	// Incidents are a bulk write's incidents; Incident is the first.
+	Incidents []string `json:"incidents,omitempty"`
 }
 
 // What says the write in a few words: "note on #9".
@@ -82,6 +89,8 @@ func (w Write) What() string {
 		return "acknowledgement of " + w.Label
 	case OpResolve:
 		return "resolution of " + w.Label
+	case OpBulk:
+		return fmt.Sprintf("bulk %s of %d incidents", w.Args["change"], len(w.Incidents))
 	}
 	return strings.ReplaceAll(string(w.Op), "_", " ") + " of " + w.Label
 }
@@ -105,6 +114,9 @@ type Settled struct {
 	Delivered bool
 	Ref       string // PagerDuty's note ID, when it is a note
 	Reason    string // why it was given up
+	// Refused are the incidents of a delivered bulk write that PagerDuty
+	// refused, with its reason.
+	Refused map[string]string
 }
 
 // Snapshot is the outbox as the cockpit shows it: what waits, and what
@@ -126,6 +138,11 @@ type PagerDuty interface {
 	Snooze(ctx context.Context, id string, d time.Duration) error
 	SetUrgency(ctx context.Context, id, urgency string) error
 	SetPriority(ctx context.Context, id, priorityID string) error
+}
+
+// BulkPagerDuty is PagerDuty's bulk update, for OpBulk writes.
+type BulkPagerDuty interface {
+	Bulk(ctx context.Context, change pagerduty.BulkChange, ids []string) (pagerduty.BulkResult, error)
 }
 
 // Recorder journals an entry as the engineer (it fills in the actor).
@@ -220,8 +237,44 @@ func (o *Outbox) Submit(ctx context.Context, w Write, e journal.Entry) (Item, er
 	if err := o.save(&it); err != nil {
 		errs = append(errs, fmt.Errorf("keep the %s for delivery after a restart: %w (it is delivered while this sitrep runs)", w.What(), err))
 	}
+	// The worker changes the queued copy; the caller gets its own.
+	queued := it
 	o.mu.Lock()
-	o.items[it.ID] = &it
+	o.items[it.ID] = &queued
+	o.mu.Unlock()
+	o.publish()
+	o.poke()
+	return it, errors.Join(errs...)
+}
+
+// SubmitBulk journals entries (one per incident of a bulk write, each
+// with the outbox item's ID in its data) and queues w, like Submit.
+func (o *Outbox) SubmitBulk(ctx context.Context, w Write, entries []journal.Entry) (Item, error) {
+	if len(w.Incidents) > 0 && w.Incident == "" {
+		w.Incident = w.Incidents[0]
+	}
+	it := Item{ID: newID(), Write: w, Created: o.now()}
+	var errs []error
+	if o.record != nil {
+		for _, e := range entries {
+			data := map[string]any{}
+			if len(e.Data) > 0 {
+				_ = json.Unmarshal(e.Data, &data)
+			}
+			data[DataKey] = it.ID
+			e.Data, _ = json.Marshal(data)
+			if err := o.record(ctx, e); err != nil {
+				errs = append(errs, fmt.Errorf("journal the %s for %s: %w", w.What(), e.Incident, err))
+			}
+		}
+	}
+	if err := o.save(&it); err != nil {
+		errs = append(errs, fmt.Errorf("keep the %s for delivery after a restart: %w (it is delivered while this sitrep runs)", w.What(), err))
+	}
+	// The worker changes the queued copy; the caller gets its own.
+	queued := it
+	o.mu.Lock()
+	o.items[it.ID] = &queued
 	o.mu.Unlock()
 	o.publish()
 	o.poke()
@@ -288,10 +341,19 @@ func (o *Outbox) attempt(ctx context.Context, it *Item) {
 			return
 		}
 	}
-	ref, err := o.deliver(actx, it)
+	var (
+		ref     string
+		refused map[string]string
+		err     error
+	)
+	if it.Op == OpBulk {
+		refused, err = o.deliverBulk(actx, it)
+	} else {
+		ref, err = o.deliver(actx, it)
+	}
 	switch {
 	case err == nil:
-		o.settle(Settled{Item: *it, Delivered: true, Ref: ref})
+		o.settle(Settled{Item: *it, Delivered: true, Ref: ref, Refused: refused})
 	case ctx.Err() != nil:
 		// sitrep is stopping: the write stays for the next start, which
 		// checks whether this attempt reached PagerDuty.
@@ -340,6 +402,34 @@ func (o *Outbox) deliver(ctx context.Context, it *Item) (string, error) {
 		return "", o.pd.SetPriority(ctx, it.Incident, it.Args["priority_id"])
 	}
 	return "", permanentError{fmt.Errorf("this sitrep does not know the write %q; a newer sitrep queued it", it.Op)}
+}
+
+// deliverBulk sends a bulk write: what PagerDuty refused by name comes
+// back as refused, the rest was done.
+func (o *Outbox) deliverBulk(ctx context.Context, it *Item) (map[string]string, error) {
+	b, ok := o.pd.(BulkPagerDuty)
+	if !ok {
+		return nil, permanentError{fmt.Errorf("this sitrep's PagerDuty client has no bulk update for the %s", it.What())}
+	}
+	var change pagerduty.BulkChange
+	switch it.Args["change"] {
+	case "acknowledge":
+		change.Status = pagerduty.StatusAcknowledged
+	case "resolve":
+		change.Status = pagerduty.StatusResolved
+	case "reassign":
+		change.AssigneeID = it.Args["user_id"]
+	default:
+		return nil, permanentError{fmt.Errorf("bulk write %s: unknown change %q", it.ID, it.Args["change"])}
+	}
+	res, err := b.Bulk(ctx, change, it.Incidents)
+	if err != nil {
+		return nil, err
+	}
+	if len(res.Refused) == 0 {
+		return nil, nil
+	}
+	return res.Refused, nil
 }
 
 // reconcile asks PagerDuty whether an unconfirmed write already took
@@ -446,6 +536,10 @@ func (o *Outbox) settle(s Settled) {
 	if s.Item.Attempts > 1 {
 		summary += fmt.Sprintf(" (after %d attempts)", s.Item.Attempts)
 	}
+	if s.Item.Op == OpBulk {
+		o.settleBulk(s)
+		return
+	}
 	data, _ := json.Marshal(map[string]any{DataKey: s.Item.ID, "op": s.Item.Op, "ref": s.Ref, "reason": s.Reason, "attempts": s.Item.Attempts})
 	// A disk that refuses these writes is shown by the journal's backlog
 	// in the header. Should the delete be lost, the next start finds the
@@ -456,6 +550,34 @@ func (o *Outbox) settle(s Settled) {
 		Incident: s.Item.Incident, Kind: kind, Actor: journal.ActorSitrep, Summary: summary, Data: data,
 		SourceID: "outbox:" + s.Item.ID,
 	})
+	_ = o.j.DeleteOutbox(s.Item.ID)
+	o.publish()
+}
+
+// settleBulk journals where each incident of a bulk write got to, under
+// that incident, so each incident's journal shows its own settlement.
+func (o *Outbox) settleBulk(s Settled) {
+	for _, id := range s.Item.Incidents {
+		kind, reason := KindDelivered, s.Reason
+		summary := s.Item.What() + " delivered to PagerDuty"
+		switch {
+		case !s.Delivered:
+			kind = KindFailed
+		case s.Refused[id] != "":
+			kind, reason = KindFailed, s.Refused[id]
+		}
+		if kind == KindFailed {
+			summary = s.Item.What() + " could not be delivered to PagerDuty: " + reason
+		}
+		if s.Item.Attempts > 1 {
+			summary += fmt.Sprintf(" (after %d attempts)", s.Item.Attempts)
+		}
+		data, _ := json.Marshal(map[string]any{DataKey: s.Item.ID, "op": s.Item.Op, "reason": reason, "attempts": s.Item.Attempts, "run": s.Item.Args["run"]})
+		_, _ = o.j.Append(journal.Entry{
+			Incident: id, Kind: kind, Actor: journal.ActorSitrep, Summary: summary, Data: data,
+			SourceID: "outbox:" + s.Item.ID + ":" + id,
+		})
+	}
 	_ = o.j.DeleteOutbox(s.Item.ID)
 	o.publish()
 }
