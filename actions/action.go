@@ -52,8 +52,9 @@ type Action struct {
 	Timeout time.Duration
 	// Announce says whom to tell about a run.
 	Announce Announce
-	// NotifyFirst announces the run before it starts, not only after.
-	NotifyFirst bool
+	// Auto is the action's auto: block, when sitrep may run it by itself
+	// once armed; nil otherwise.
+	Auto *Auto
 	// Changes is ChangesNothing for a read-only diagnostic: it needs no
 	// confirmation beyond its own guards.confirm, and only a runner sitrep
 	// can see is read-only (an HTTP GET or HEAD) may claim it.
@@ -206,6 +207,8 @@ type Announce struct {
 	// SlackWebhookEnv names the environment variable holding a Slack
 	// incoming-webhook URL; empty means no Slack announcement.
 	SlackWebhookEnv string
+	// Before announces the run before it starts, not only after.
+	Before bool
 }
 
 // ChangesNothing is the value of changes: that declares a read-only

@@ -24,6 +24,8 @@ type Catalogue struct {
 	unrunnable []Problem
 	// defs counts the action definitions read from files, valid or not.
 	defs int
+	// autoAllow is each environment's allow_auto guard, where written.
+	autoAllow map[string]bool
 }
 
 // Problem is one thing wrong in a catalogue, at a place in a file.
@@ -118,7 +120,7 @@ func (c *Catalogue) RunbooksFor(service string) []*Runbook {
 // out of it, and every problem is returned, sorted by file and line.
 func Load(paths ...string) (*Catalogue, []Problem) {
 	l := &loader{
-		cat:      &Catalogue{byName: map[string]*Action{}, EnvGuards: map[string]GuardConfig{}},
+		cat:      &Catalogue{byName: map[string]*Action{}, EnvGuards: map[string]GuardConfig{}, autoAllow: map[string]bool{}},
 		seen:     map[string]bool{},
 		defined:  map[string]Pos{},
 		invalid:  map[string]bool{},
@@ -128,6 +130,7 @@ func Load(paths ...string) (*Catalogue, []Problem) {
 		l.loadPath(p)
 	}
 	l.finish()
+	l.checkAuto()
 	sortProblems(l.problems)
 	sortProblems(l.warnings)
 	l.cat.warnings = l.warnings

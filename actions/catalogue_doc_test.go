@@ -23,6 +23,7 @@ type catalogueFile struct {
 // they are decoded into.
 var nodeFields = map[string]reflect.Type{
 	"actions[].params": reflect.TypeFor[map[string]rawParam](),
+	"actions[].auto":   reflect.TypeFor[rawAuto](),
 }
 
 // TestCatalogueFieldsDocumented holds actions/doc.go's annotated

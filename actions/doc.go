@@ -45,6 +45,8 @@
 //	      - {days: mon-fri, from: "08:00", to: "18:00", zone: Europe/Paris}   # days: mon..sun, ranges, lists or daily; zone default UTC
 //	    require_dry_run: true       # a run needs a dry run that passed; default false
 //	    refuse_resolved: true       # the default
+//	    approval: {required: true, approvers: [PTEAM01, PUSER02], expires: 15m}   # a second PagerDuty user, a member of one of these teams or one of these users, approves each run; default none; expires default 15m, at most 24h
+//	    allow_auto: true            # auto: actions may run here; default true, but false in production (prod, production, live)
 //	actions:
 //	  - name: restart_service       # required: lower case letters, digits and _
 //	    title: Restart the service  # default the name
@@ -86,11 +88,33 @@
 //	    risk: medium                # required: low | medium | high
 //	    timeout: 2m                 # default 5m
 //	    guards: {confirm: yes/no}   # as under guards:; a field set here wins over the environment's
-//	    announce: {pagerduty: true, slack_webhook_env: SITREP_SLACK_WEBHOOK}   # a note on the incident (default true); Slack default none
-//	    notify_first: false         # announce before the run too, not only after
+//	    announce: {pagerduty: true, slack_webhook_env: SITREP_SLACK_WEBHOOK, before: false}   # a note on the incident (default true); Slack default none; before: announce before the run too, not only after
+//	    auto:                       # sitrep may run it by itself once armed; default never (see Notify-first automation)
+//	      when:                     # every condition written must hold
+//	        envs: [staging]         # required; production needs allow_auto: true in its guards
+//	        services: [search-*]    # names or globs; default the action's
+//	        classes: [capacity]     # triage classes, one of which the incident has; default any
+//	        alert: {component: indexer, details.queue: "^reindex$"}   # alert field → unanchored regexp, in one alert; default any
+//	        max_age: 10m            # the incident is at most this old when first seen; default any age
+//	        urgency: high           # high | low; default either
+//	      notify_first: 2m          # required, 10s to 1h: the countdown between the announcement and the run
+//	      max_runs_per_incident: 1  # the default; 1 to 10
+//	      max_runs_per_hour: 3      # on every incident together; the default; 1 to 60
 //	    changes: nothing            # a read-only diagnostic; only http GET/HEAD may say so
 //
-// # Built-in PagerDuty operations
+// # Two-person approval
+//
+// An approval guard holds a run until another PagerDuty user approves
+// it. The preview then offers "request approval" instead of "run": the
+// typed confirmation is the request, which sitrep posts as a note on the
+// incident (package approval: the human-readable account, then a fenced
+// sitrep-approval block with the request ID, the action, its parameters,
+// the SHA-256 of the rendered plan and the expiry). An approver's sitrep
+// prepares the same plan from its own catalogue and compares the hash; the
+// decision is another note, whose PagerDuty author is the approver. The
+// requester's sitrep reads it, refuses one written by the requester, and
+// runs the plan through every other guard again.
+//
 //
 // Every catalogue, even an empty one, offers these for every incident
 // (runner pagerduty, the incident's ID as target, no announcement note:
@@ -121,6 +145,23 @@
 // what it likes; a playbook task may set check_mode: false even under
 // --check), and pagerduty always writes: on those the claim is a problem
 // reported by `sitrep actions check`, and Prepare refuses it too.
+//
+// # Notify-first automation
+//
+// An action with an auto: block may run without a person confirming it,
+// and only when an engineer has armed sitrep for the session (ctrl+a or
+// --arm; `sitrep watch` is always armed). When an incident that triggered
+// after arming matches the block's when:, sitrep announces on it "sitrep
+// will run ACTION on SERVICE at 03:14 UTC unless vetoed — armed by NAME"
+// (a PagerDuty note, and Slack when the action has a webhook), counts down
+// notify_first, and then prepares and runs the action through every guard
+// like any run, journaled as "sitrep (armed by NAME)". A veto cancels it:
+// the v key in any sitrep on the team, or a note reading "veto" on the
+// incident (its PagerDuty author is who vetoed). max_runs_per_incident and
+// max_runs_per_hour count the runs and the countdowns still pending.
+// `sitrep actions check` refuses an auto: block in a production
+// environment whose guards do not say allow_auto: true, and one whose
+// when.envs leaves the action's applies.envs.
 //
 // # sitrep actions check
 //
@@ -177,7 +218,7 @@
 //	confirm=typed                     none | yes/no | typed, as the confirm guard
 //	require_dry_run=true              as the require_dry_run guard
 //	dry_run="cachectl flush --dry-run --region={{.region}}"   a command line, split like the body
-//	notify_first=true                 announce before the run too
+//	announce_before=true              announce before the run too
 //	pagerduty=false                   no announcement note on the incident
 //	slack_webhook_env=SITREP_SLACK_WEBHOOK   announce to the webhook this variable holds
 //	changes=nothing                   refused on a block: see Read-only diagnostics

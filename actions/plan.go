@@ -547,7 +547,7 @@ func (p *Plan) Run(ctx context.Context, out func(Chunk)) (Result, error) {
 	p.mu.Unlock()
 	e := p.engine
 
-	if p.Action.NotifyFirst {
+	if p.Action.Announce.Before {
 		actx, cancel := context.WithTimeout(ctx, announceTimeout)
 		p.announce(actx, fmt.Sprintf("%s: starting", p.announceHead()))
 		cancel()

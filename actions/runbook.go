@@ -291,7 +291,7 @@ var implicitParams = map[string]Param{
 // actions/doc.go documents each one, and a test holds it to that.
 var knownFenceAttrs = map[string]bool{
 	"name": true, "title": true, "risk": true, "envs": true, "services": true, "runner": true,
-	"timeout": true, "env": true, "confirm": true, "notify_first": true, "dry_run": true,
+	"timeout": true, "env": true, "confirm": true, "announce_before": true, "dry_run": true,
 	"use": true, "action": true, "require_dry_run": true, "pagerduty": true, "slack_webhook_env": true,
 	"changes": true,
 }
@@ -353,7 +353,11 @@ func (l *loader) runbookAction(file string, pos Pos, fenceLine, lang string, att
 		a.Applies.Services = splitList(s)
 	}
 	a.Applies.Envs = splitList(attrs["envs"])
-	a.NotifyFirst = attrs["notify_first"] == "true"
+	a.Announce.Before = attrs["announce_before"] == "true"
+	if _, ok := attrs["notify_first"]; ok {
+		b.fail(b.attr("notify_first"), "notify_first is now announce_before=true (announce the run before it starts as well as after); an automatic run's countdown is written in actions.yaml's auto: block")
+		delete(attrs, "notify_first")
+	}
 	if attrs["pagerduty"] == "false" {
 		a.Announce.PagerDuty = false
 	}

@@ -96,30 +96,33 @@ type rawGuards struct {
 	Windows        []rawWindow `yaml:"windows"`
 	RequireDryRun  *bool       `yaml:"require_dry_run"`
 	RefuseResolved *bool       `yaml:"refuse_resolved"`
+	// AllowAuto is read for an environment only (loadEnvGuards).
+	AllowAuto *bool `yaml:"allow_auto"`
 }
 
 type rawAnnounce struct {
 	PagerDuty       *bool  `yaml:"pagerduty"`
 	SlackWebhookEnv string `yaml:"slack_webhook_env"`
+	Before          bool   `yaml:"before"`
 }
 
 type rawAction struct {
-	Name        string       `yaml:"name"`
-	Title       string       `yaml:"title"`
-	Explain     string       `yaml:"explain"`
-	Applies     rawApplies   `yaml:"applies"`
-	Params      ast.Node     `yaml:"params"`
-	Runner      string       `yaml:"runner"`
-	Exec        *rawExec     `yaml:"exec"`
-	Ansible     *rawAnsible  `yaml:"ansible"`
-	HTTP        *rawHTTP     `yaml:"http"`
-	PagerDuty   *rawPD       `yaml:"pagerduty"`
-	Risk        string       `yaml:"risk"`
-	Guards      rawGuards    `yaml:"guards"`
-	Timeout     string       `yaml:"timeout"`
-	Announce    *rawAnnounce `yaml:"announce"`
-	NotifyFirst bool         `yaml:"notify_first"`
-	Changes     string       `yaml:"changes"`
+	Name      string       `yaml:"name"`
+	Title     string       `yaml:"title"`
+	Explain   string       `yaml:"explain"`
+	Applies   rawApplies   `yaml:"applies"`
+	Params    ast.Node     `yaml:"params"`
+	Runner    string       `yaml:"runner"`
+	Exec      *rawExec     `yaml:"exec"`
+	Ansible   *rawAnsible  `yaml:"ansible"`
+	HTTP      *rawHTTP     `yaml:"http"`
+	PagerDuty *rawPD       `yaml:"pagerduty"`
+	Risk      string       `yaml:"risk"`
+	Guards    rawGuards    `yaml:"guards"`
+	Timeout   string       `yaml:"timeout"`
+	Announce  *rawAnnounce `yaml:"announce"`
+	Auto      ast.Node     `yaml:"auto"`
+	Changes   string       `yaml:"changes"`
 }
 
 var topKeys = map[string]bool{"include": true, "actions": true, "guards": true}
@@ -208,6 +211,9 @@ func (l *loader) loadEnvGuards(file string, n ast.Node) {
 		if err := decodeNode(kv.Value, &rg, yaml.DisallowUnknownField()); err != nil {
 			l.yamlProblem(file, "", err)
 			continue
+		}
+		if rg.AllowAuto != nil {
+			l.cat.autoAllow[env] = *rg.AllowAuto
 		}
 		g, ok := l.guards(file, "", kv.Value, rg)
 		if ok {
@@ -300,6 +306,18 @@ func (l *loader) loadAction(file string, n ast.Node) *Action {
 		return nil
 	}
 	l.cat.defs++
+	if c := child(n, "notify_first"); c != nil {
+		// The flag that announced a run before it started is announce:
+		// {before: true}; notify_first now names an auto: block's countdown.
+		name := ""
+		if c := child(n, "name"); c != nil {
+			name = strings.TrimSpace(c.String())
+		}
+		l.problem(at(file, n, "notify_first"), name, "notify_first belongs in an auto: block, as the countdown before an automatic run (auto: {notify_first: 2m, ...}); "+
+			"to announce a run before it starts as well as after, write announce: {before: true}")
+		l.markInvalid(name)
+		return nil
+	}
 	if err := decodeNode(n, &ra, yaml.DisallowUnknownField()); err != nil {
 		name := ""
 		if c := child(n, "name"); c != nil {
@@ -309,27 +327,31 @@ func (l *loader) loadAction(file string, n ast.Node) *Action {
 		l.markInvalid(name)
 		return nil
 	}
-	b := &actionBuilder{l: l, file: file, node: n, name: ra.Name}
+	b := &actionBuilder{l: l, file: file, node: n, name: ra.Name, appliesEnvs: ra.Applies.Envs}
 	before := len(l.problems)
 	a := &Action{
-		Name:        ra.Name,
-		Title:       ra.Title,
-		Explain:     strings.TrimSpace(ra.Explain),
-		Runner:      ra.Runner,
-		Risk:        ra.Risk,
-		NotifyFirst: ra.NotifyFirst,
-		Changes:     ra.Changes,
-		Source:      nodePos(file, n),
-		Announce:    Announce{PagerDuty: true},
+		Name:     ra.Name,
+		Title:    ra.Title,
+		Explain:  strings.TrimSpace(ra.Explain),
+		Runner:   ra.Runner,
+		Risk:     ra.Risk,
+		Changes:  ra.Changes,
+		Source:   nodePos(file, n),
+		Announce: Announce{PagerDuty: true},
 	}
 	if ra.Announce != nil {
 		if ra.Announce.PagerDuty != nil {
 			a.Announce.PagerDuty = *ra.Announce.PagerDuty
 		}
 		a.Announce.SlackWebhookEnv = ra.Announce.SlackWebhookEnv
+		a.Announce.Before = ra.Announce.Before
+	}
+	if ra.Guards.AllowAuto != nil {
+		b.fail(at(file, n, "guards", "allow_auto"), "allow_auto is an environment's guard, not an action's: write it under the top-level guards: for the environment (guards: {staging: {allow_auto: true}})")
 	}
 	a.Applies = b.applies(ra.Applies)
 	a.Params = b.params(ra.Params)
+	a.Auto = b.auto(ra.Auto)
 	if ra.Timeout != "" {
 		d, err := time.ParseDuration(ra.Timeout)
 		if err != nil || d <= 0 {
@@ -417,6 +439,9 @@ type actionBuilder struct {
 	// none of its own; fenceLine is that line, to find attributes on it.
 	pos       *Pos
 	fenceLine string
+	// appliesEnvs are the environments the action is offered in, which
+	// its auto: block must stay within.
+	appliesEnvs []string
 }
 
 func (b *actionBuilder) fail(p Pos, format string, args ...any) {
