@@ -37,6 +37,14 @@ type Input struct {
 	ChangeWindow time.Duration
 	// Related are other incidents worth a look (same service, same time).
 	Related []pagerduty.Incident
+	// History is the service's earlier incidents and what fixed them;
+	// nil when not asked for. Its Err says why it is unavailable.
+	History *History
+	// Upstream are the incidents on services this one depends on that
+	// were open when it started, and started first: likely causes.
+	// UpstreamErr says why they could not be looked up.
+	Upstream    []pagerduty.Upstream
+	UpstreamErr string
 	// Generated is when the export was made.
 	Generated time.Time
 	// Audit says which part of the journal the export rests on.
@@ -586,7 +594,27 @@ func (f *facts) contributing(b *strings.Builder) {
 		}
 	}
 	b.WriteByte('\n')
+	f.upstream(b)
 	para(b, "What contributed, and how: "+toFill)
+}
+
+// upstream lists the incidents upstream that were open when this one
+// started, earliest first, as likely causes.
+func (f *facts) upstream(b *strings.Builder) {
+	switch {
+	case len(f.in.Upstream) > 0:
+		para(b, "Incidents on services this one depends on, open when it started and started first (likely causes):")
+		b.WriteByte('\n')
+		for _, u := range f.in.Upstream {
+			text := inline(pagerduty.FormatUpstream(u))
+			text += " (" + strings.Join(dedupe([]string{inline(u.Incident.ID), inline(u.Incident.Title), utc(u.Incident.CreatedAt), inline(u.Incident.Status)}), ", ") + ")"
+			item(b, "", text)
+		}
+		b.WriteByte('\n')
+	case f.in.UpstreamErr != "":
+		para(b, "Upstream incidents unknown: "+inline(f.in.UpstreamErr)+".")
+		b.WriteByte('\n')
+	}
 }
 
 func (f *facts) resolution(b *strings.Builder) {
@@ -632,6 +660,9 @@ func (f *facts) actionItems(b *strings.Builder) {
 
 func (f *facts) related(b *strings.Builder) {
 	heading(b, "## Related incidents")
+	if f.history(b) {
+		return
+	}
 	if len(f.in.Related) == 0 {
 		para(b, "None found.")
 		return

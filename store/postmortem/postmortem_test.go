@@ -34,6 +34,8 @@ func scenarios(t testing.TB) map[string]Input {
 		"hostile":         hostile(t),
 		"quiet":           quiet(),
 		"empty":           {},
+		"history":         withHistory(t),
+		"history_unknown": historyUnavailable(),
 	}
 }
 

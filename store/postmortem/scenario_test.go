@@ -156,6 +156,8 @@ func hostile(t testing.TB) Input {
 	in.Changes[0].URL = "https://evil.example/a b<script>"
 	in.Related[0].Title = "#### heading? " + evil
 	in.Related[0].HTMLURL = "https://ok.example/x>y"
+	in.History = hostileHistory(t, evil)
+	in.Upstream = []pagerduty.Upstream{{Incident: pagerduty.Incident{ID: "Q0DB7", Number: 7, Title: evil, Service: pagerduty.Ref{Name: "- [ ] " + evil}, CreatedAt: at(-16, 0)}, Earlier: 16 * time.Minute}}
 	return in
 }
 
