@@ -182,6 +182,8 @@ const (
 	PDPriority     = "priority"
 	PDAddResponder = "add_responder"
 	PDStatusUpdate = "status_update"
+	// PDRoute reassigns the incident to an escalation policy and notes why.
+	PDRoute = "route"
 )
 
 var pdOps = map[string][]string{
@@ -193,6 +195,7 @@ var pdOps = map[string][]string{
 	PDPriority:     {"priority_id"},
 	PDAddResponder: {"user_id", "message"},
 	PDStatusUpdate: {"message"},
+	PDRoute:        {"escalation_policy_id", "message"},
 }
 
 // PagerDutySpec is one write to the incident.

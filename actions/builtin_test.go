@@ -16,12 +16,12 @@ func TestBuiltInsOfferedWithoutYAML(t *testing.T) {
 	if len(probs) > 0 {
 		t.Fatalf("an empty catalogue has problems: %v", probs)
 	}
-	want := "add_responder,escalate,merge,reassign,set_priority,set_urgency,snooze,status_update"
+	want := "add_responder,escalate,merge,reassign,route,set_priority,set_urgency,snooze,status_update"
 	if got := strings.Join(c.Names(), ","); got != want {
 		t.Fatalf("names = %s, want %s", got, want)
 	}
-	if got := len(c.ForIncident(prodIncident)); got != 8 {
-		t.Errorf("a prod incident is offered %d actions, want the 8 built-ins", got)
+	if got := len(c.ForIncident(prodIncident)); got != 9 {
+		t.Errorf("a prod incident is offered %d actions, want the 9 built-ins", got)
 	}
 	for _, a := range c.Actions() {
 		if !a.BuiltIn || a.Runner != RunnerPagerDuty || a.Explain == "" || a.Source.File != BuiltInSource {

@@ -54,9 +54,9 @@ func TestComplete(t *testing.T) {
 		line string
 		want string
 	}{
-		{"", "run,runbook,add_responder,block_ip,echo_any,escalate,merge,reassign,restart_service,set_priority,set_urgency,slow,snooze,status_update,touch_canary"},
+		{"", "run,runbook,add_responder,block_ip,echo_any,escalate,merge,reassign,restart_service,route,set_priority,set_urgency,slow,snooze,status_update,touch_canary"},
 		{"ru", "run,runbook"},
-		{"runbook ", "add_responder,block_ip,echo_any,escalate,merge,reassign,restart_service,set_priority,set_urgency,slow,snooze,status_update,touch_canary"},
+		{"runbook ", "add_responder,block_ip,echo_any,escalate,merge,reassign,restart_service,route,set_priority,set_urgency,slow,snooze,status_update,touch_canary"},
 		{"runbook re", "reassign,restart_service"},
 		{"runbook set_u", "set_urgency"},
 		{"runbook snooze ", "--duration="},

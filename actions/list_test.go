@@ -14,8 +14,8 @@ func TestWriteList(t *testing.T) {
 	var whole bytes.Buffer
 	WriteList(&whole, c, 0)
 	lines := strings.Split(strings.TrimSuffix(whole.String(), "\n"), "\n")
-	if len(lines) != 1+1+8 {
-		t.Fatalf("%d lines, want a header, pool_stats and the 8 built-ins:\n%s", len(lines), whole.String())
+	if len(lines) != 1+1+9 {
+		t.Fatalf("%d lines, want a header, pool_stats and the 9 built-ins:\n%s", len(lines), whole.String())
 	}
 	// Every column starts where its header's does.
 	for _, col := range []string{"RISK", "RUNNER", "OFFERED FOR", "TITLE"} {

@@ -23,6 +23,13 @@ type PagerDutyWriter interface {
 	AddNote(ctx context.Context, incidentID, content string) error
 }
 
+// PolicyRouter reassigns an incident to an escalation policy, whose first
+// level is then paged. sources/pagerduty's client implements it; a writer
+// without it cannot route.
+type PolicyRouter interface {
+	ReassignToPolicy(ctx context.Context, incidentID, policyID string) error
+}
+
 // PDRequest is the REST request a PagerDuty operation makes, for previews.
 type PDRequest struct {
 	Method string
@@ -124,6 +131,30 @@ func pdBuild(op, id string, a map[string]string) (pdCall, error) {
 			req: PDRequest{"POST", path + "/responder_requests", pdBody(map[string]any{"message": m,
 				"responder_request_targets": []any{map[string]any{"responder_request_target": ref("user_reference", u)}}})},
 			do: func(ctx context.Context, w PagerDutyWriter) error { return w.AddResponder(ctx, id, u, m) },
+		}, nil
+	case PDRoute:
+		p, m := a["escalation_policy_id"], a["message"]
+		if p == "" || m == "" {
+			return pdCall{}, fmt.Errorf("route: needs escalation_policy_id and the message that says why")
+		}
+		return pdCall{
+			req: PDRequest{"PUT", path, pdBody(map[string]any{"incident": map[string]any{"type": "incident_reference",
+				"escalation_policy": ref("escalation_policy_reference", p)}})},
+			do: func(ctx context.Context, w PagerDutyWriter) error {
+				r, ok := w.(PolicyRouter)
+				if !ok {
+					return fmt.Errorf("route: this PagerDuty connection cannot reassign to an escalation policy")
+				}
+				if err := r.ReassignToPolicy(ctx, id, p); err != nil {
+					return err
+				}
+				// The note says why; it follows the reassignment, so a
+				// failed reassignment leaves no note claiming it.
+				if err := w.AddNote(ctx, id, m); err != nil {
+					return fmt.Errorf("reassigned %s to escalation policy %s, but the note saying why failed: %w", id, p, err)
+				}
+				return nil
+			},
 		}, nil
 	case PDStatusUpdate:
 		m := a["message"]

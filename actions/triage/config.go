@@ -27,10 +27,16 @@ import (
 //	        - change: {within: 30m, summary: '(?i)deploy'}
 //	        - metric: {query: 5xx rate, op: '>', value: 0.05}
 //
-// A rule with the name of a built-in rule replaces it.
+// A rule with the name of a built-in rule replaces it. classes and
+// storm_window are described in routes.go.
 type Config struct {
 	Defaults *bool        `yaml:"defaults"`
 	Rules    []RuleConfig `yaml:"rules"`
+	// StormWindow is how close related incidents' starts must be to make
+	// a storm ("10m").
+	StormWindow string `yaml:"storm_window"`
+	// Classes holds what each class of incident comes with, by class.
+	Classes map[string]ClassConfig `yaml:"classes"`
 }
 
 // RuleConfig is one rule as written.
@@ -159,7 +165,9 @@ func Load(cfg Config, file string, data []byte) (*Classifier, error) {
 		}
 	}
 	rules = append(rules, own...)
-	return New(rules), errors.Join(c.problems...)
+	cl := New(rules)
+	c.classes(cfg, cl)
+	return cl, errors.Join(c.problems...)
 }
 
 // Problems unpacks the error Load returns.

@@ -149,6 +149,10 @@ func (r *Rule) match(e *Evidence) (Classification, bool) {
 // Classifier holds the rules in force.
 type Classifier struct {
 	rules []Rule
+	// routes and stormWindow come from the classes and storm_window
+	// settings (routes.go).
+	routes      map[string]Route
+	stormWindow time.Duration
 }
 
 // New returns a classifier of rules, in the order given.

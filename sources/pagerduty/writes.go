@@ -27,6 +27,16 @@ func (c *Client) SetPriority(ctx context.Context, id, priorityID string) error {
 	return c.manage(ctx, "set priority of "+id, pd.ManageIncidentsOptions{ID: id, Priority: &pd.APIReference{ID: priorityID, Type: "priority_reference"}})
 }
 
+// ReassignToPolicy hands an incident to another escalation policy: PagerDuty
+// assigns it to that policy's first level and pages them.
+func (c *Client) ReassignToPolicy(ctx context.Context, id, policyID string) error {
+	if policyID == "" {
+		return fmt.Errorf("reassign %s to an escalation policy: no policy ID", id)
+	}
+	return c.manage(ctx, "reassign "+id+" to escalation policy "+policyID,
+		pd.ManageIncidentsOptions{ID: id, EscalationPolicy: &pd.APIReference{ID: policyID, Type: "escalation_policy_reference"}})
+}
+
 // AddResponder asks a user to join the incident.
 func (c *Client) AddResponder(ctx context.Context, id, userID, message string) error {
 	me, err := c.Me(ctx)
