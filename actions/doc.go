@@ -45,6 +45,7 @@
 //	      - {days: mon-fri, from: "08:00", to: "18:00", zone: Europe/Paris}   # days: mon..sun, ranges, lists or daily; zone default UTC
 //	    require_dry_run: true       # a run needs a dry run that passed; default false
 //	    refuse_resolved: true       # the default
+//	    approval: {required: true, approvers: [PTEAM01, PUSER02], expires: 15m}   # a second PagerDuty user, a member of one of these teams or one of these users, approves each run; default none; expires default 15m, at most 24h
 //	    allow_auto: true            # auto: actions may run here; default true, but false in production (prod, production, live)
 //	actions:
 //	  - name: restart_service       # required: lower case letters, digits and _
@@ -101,7 +102,18 @@
 //	      max_runs_per_hour: 3      # on every incident together; the default; 1 to 60
 //	    changes: nothing            # a read-only diagnostic; only http GET/HEAD may say so
 //
-// # Built-in PagerDuty operations
+// # Two-person approval
+//
+// An approval guard holds a run until another PagerDuty user approves
+// it. The preview then offers "request approval" instead of "run": the
+// typed confirmation is the request, which sitrep posts as a note on the
+// incident (package approval: the human-readable account, then a fenced
+// sitrep-approval block with the request ID, the action, its parameters,
+// the SHA-256 of the rendered plan and the expiry). An approver's sitrep
+// prepares the same plan from its own catalogue and compares the hash; the
+// decision is another note, whose PagerDuty author is the approver. The
+// requester's sitrep reads it, refuses one written by the requester, and
+// runs the plan through every other guard again.
 //
 // Every catalogue, even an empty one, offers these for every incident
 // (runner pagerduty, the incident's ID as target, no announcement note:

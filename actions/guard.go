@@ -2,6 +2,7 @@ package actions
 
 import (
 	"fmt"
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -31,7 +32,33 @@ const (
 	// RuleApplies refuses an action on a service or environment its
 	// applies: does not offer it for.
 	RuleApplies = "applies"
+	// RuleApproval holds a run until a second person has approved it
+	// (actions/approval carries the request and the decision).
+	RuleApproval = "approval"
 )
+
+// DefaultApprovalExpiry is how long an approval request stays open when
+// the guard does not say.
+const DefaultApprovalExpiry = 15 * time.Minute
+
+// ApprovalRule is the approval guard: a run needs the approval of another
+// PagerDuty user, one of Approvers (user or team IDs), given before the
+// request expires.
+type ApprovalRule struct {
+	Required  bool
+	Approvers []string
+	Expires   time.Duration
+}
+
+// ApprovalGrant is an approval a second person gave, as the requester's
+// sitrep read it from PagerDuty: who (the note's author), when, and for
+// which request.
+type ApprovalGrant struct {
+	RequestID string
+	By        string // the approver's name, as PagerDuty gives it
+	ByID      string // the approver's PagerDuty user ID
+	At        time.Time
+}
 
 // GuardConfig is the guards for an environment or an action. Unset fields
 // inherit: the "*" environment, then the named environment, then the
@@ -44,6 +71,7 @@ type GuardConfig struct {
 	Windows        []TimeWindow
 	RequireDryRun  *bool
 	RefuseResolved *bool
+	Approval       *ApprovalRule
 }
 
 // RateLimit allows at most Max runs of an action per service per Window.
@@ -97,6 +125,9 @@ func (g GuardConfig) Merge(over GuardConfig) GuardConfig {
 	if over.RefuseResolved != nil {
 		g.RefuseResolved = over.RefuseResolved
 	}
+	if over.Approval != nil {
+		g.Approval = over.Approval
+	}
 	return g
 }
 
@@ -132,6 +163,9 @@ type GuardInput struct {
 	// what Config.Confirm says (none by default), never raised to typed
 	// by production or risk.
 	ChangesNothing bool
+	// Approved is the second person's approval, when one was given; the
+	// approval guard blocks without it.
+	Approved *ApprovalGrant
 }
 
 // RuleResult is one guard rule's judgement, in words.
@@ -149,6 +183,23 @@ type Verdict struct {
 	Rules     []RuleResult
 	// FreeAt is when a rate limit frees up again (zero if none blocks).
 	FreeAt time.Time
+	// NeedsApproval is set when the approval guard is required and no
+	// approval has been given yet.
+	NeedsApproval bool
+}
+
+// AwaitsOnlyApproval reports whether the approval guard is the only rule
+// that blocks: the run may be requested for approval now.
+func (v Verdict) AwaitsOnlyApproval() bool {
+	if v.Allowed || !v.NeedsApproval {
+		return false
+	}
+	for _, r := range v.Rules {
+		if !r.OK && r.Rule != RuleApproval {
+			return false
+		}
+	}
+	return true
 }
 
 // String is the one-line verdict: "allowed (confirm: typed)" or
@@ -303,6 +354,21 @@ func Evaluate(in GuardInput) Verdict {
 		add(RuleDryRun, true, "the dry run succeeded")
 	}
 
+	// The approval rule is listed only where it is configured: most
+	// actions never need one, and a line saying so on every preview is
+	// noise.
+	switch ap := in.Config.Approval; {
+	case ap == nil:
+	case !ap.Required:
+		add(RuleApproval, true, "no approval required")
+	case in.Approved != nil:
+		add(RuleApproval, true, "approved by %s at %s (request %s)", in.Approved.By, in.Approved.At.UTC().Format("15:04 MST"), in.Approved.RequestID)
+	default:
+		v.NeedsApproval = true
+		add(RuleApproval, false, "needs approval by one of %s (another PagerDuty user; the request expires after %s)",
+			strings.Join(ap.Approvers, ", "), fmtDuration(approvalExpiry(ap)))
+	}
+
 	switch {
 	case in.ChangesNothing && v.Confirm == ConfirmNone:
 		add(RuleConfirm, true, "no confirmation needed: it changes nothing")
@@ -316,6 +382,28 @@ func Evaluate(in GuardInput) Verdict {
 	v.Allowed = v.BlockedBy == ""
 	return v
 }
+
+func approvalExpiry(ap *ApprovalRule) time.Duration {
+	if ap.Expires > 0 {
+		return ap.Expires
+	}
+	return DefaultApprovalExpiry
+}
+
+// ApprovalExpiry is how long a request for g's approval stays open.
+func (g GuardConfig) ApprovalExpiry() time.Duration {
+	if g.Approval == nil {
+		return DefaultApprovalExpiry
+	}
+	return approvalExpiry(g.Approval)
+}
+
+// pdID is a PagerDuty user or team ID.
+var pdID = regexp.MustCompile(`\A[A-Z0-9]{2,32}\z`)
+
+// maxApprovalExpiry bounds expires: an approval is for this incident,
+// not for next week.
+const maxApprovalExpiry = 24 * time.Hour
 
 func limitText(g GuardConfig) string {
 	var parts []string
@@ -423,6 +511,25 @@ func (l *loader) guards(file, action string, n ast.Node, r rawGuards) (GuardConf
 		} else {
 			g.RateLimit = &RateLimit{Max: r.RateLimit.Max, Window: d}
 		}
+	}
+	if r.Approval != nil {
+		ap := &ApprovalRule{Required: r.Approval.Required, Approvers: r.Approval.Approvers}
+		if r.Approval.Expires != "" {
+			d, err := time.ParseDuration(r.Approval.Expires)
+			if err != nil || d <= 0 || d > maxApprovalExpiry {
+				l.problem(p("approval", "expires"), action, "approval.expires %q: want a positive duration of at most 24h, such as 15m", r.Approval.Expires)
+			}
+			ap.Expires = d
+		}
+		if ap.Required && len(ap.Approvers) == 0 {
+			l.problem(p("approval", "approvers"), action, "approval.required needs approvers: the PagerDuty user or team IDs that may approve (e.g. approvers: [PTEAM01])")
+		}
+		for _, id := range ap.Approvers {
+			if !pdID.MatchString(id) {
+				l.problem(p("approval", "approvers"), action, "approval.approvers: %q is not a PagerDuty user or team ID (capital letters and digits, e.g. PXXXXXX)", id)
+			}
+		}
+		g.Approval = ap
 	}
 	if r.Windows != nil {
 		g.Windows = []TimeWindow{}

@@ -149,7 +149,10 @@ type Plan struct {
 	dryRunOK    *bool
 	dryRunText  string
 	confirmedBy string
-	ran         bool
+	// approval is the second person's approval, once the requester's
+	// sitrep has read it from PagerDuty (see GrantApproval).
+	approval *ApprovalGrant
+	ran      bool
 	// previewJournaled is set once the preview's entry is written: a
 	// preview is journaled once, with the verdict it settled on.
 	previewJournaled bool
@@ -408,7 +411,31 @@ func (p *Plan) evaluate() Verdict {
 		Config: p.Guards, Hosts: len(p.BlastRadius), Fleet: p.Fleet, Now: e.now(), History: e.History,
 		HasDryRun: p.runner.HasDryRun(), DryRunOK: p.dryRunOK, IncidentStatus: p.Target.Status,
 		ReadOnly: e.ReadOnly, DryRunExempt: p.Action.DryRunExempt(), ChangesNothing: p.Action.ReadOnly(),
+		Approved: p.approval,
 	})
+}
+
+// GrantApproval records the approval a second person gave to run this
+// plan, as read from PagerDuty by the caller (actions/approval checks the
+// note's author, the plan's hash and the expiry), and judges the guards
+// again. Run still judges every other rule.
+func (p *Plan) GrantApproval(g ApprovalGrant) Verdict {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.approval = &g
+	p.Verdict = p.evaluate()
+	return p.Verdict
+}
+
+// Approval is the approval granted to this plan, or nil.
+func (p *Plan) Approval() *ApprovalGrant {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.approval == nil {
+		return nil
+	}
+	g := *p.approval
+	return &g
 }
 
 // Evaluate judges the guards again (time passes, the dry run may have
@@ -437,6 +464,11 @@ func (p *Plan) record(step string) Record {
 		if !p.Verdict.Allowed {
 			r.BlockedBy = p.Verdict.BlockedBy
 		}
+	}
+	if g := p.approval; g != nil {
+		r.ApprovedBy, r.ApprovalRequest = g.By, g.RequestID
+		at := g.At
+		r.ApprovedAt = &at
 	}
 	return r
 }
@@ -501,7 +533,10 @@ func (p *Plan) Confirm(typed string) error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.Verdict = p.evaluate()
-	if !p.Verdict.Allowed {
+	// A run that waits only for a second person's approval is confirmed
+	// now, as the request for it: the approval lets it run, and Run
+	// judges every rule again then.
+	if !p.Verdict.Allowed && !p.Verdict.AwaitsOnlyApproval() {
 		p.engine.emit(p.red, p.record(StepBlocked))
 		return &BlockedError{p.Verdict}
 	}

@@ -32,6 +32,12 @@ type Record struct {
 	BlockedBy string `json:"blocked_by,omitempty"` // the guard rule that blocked
 
 	ConfirmedBy string `json:"confirmed_by,omitempty"`
+	// ApprovedBy is the second person whose approval the run needed (the
+	// author of the approval note in PagerDuty), ApprovedAt when, and
+	// ApprovalRequest the request's ID.
+	ApprovedBy      string     `json:"approved_by,omitempty"`
+	ApprovedAt      *time.Time `json:"approved_at,omitempty"`
+	ApprovalRequest string     `json:"approval_request,omitempty"`
 
 	Result     string `json:"result,omitempty"` // exit 0, HTTP 200, timed out, cancelled
 	ExitCode   *int   `json:"exit_code,omitempty"`

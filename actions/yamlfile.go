@@ -88,14 +88,21 @@ type rawRate struct {
 	Window string `yaml:"window"`
 }
 
+type rawApproval struct {
+	Required  bool     `yaml:"required"`
+	Approvers []string `yaml:"approvers"`
+	Expires   string   `yaml:"expires"`
+}
+
 type rawGuards struct {
-	Confirm        string      `yaml:"confirm"`
-	MaxHosts       *int        `yaml:"max_hosts"`
-	MaxPercent     *float64    `yaml:"max_percent"`
-	RateLimit      *rawRate    `yaml:"rate_limit"`
-	Windows        []rawWindow `yaml:"windows"`
-	RequireDryRun  *bool       `yaml:"require_dry_run"`
-	RefuseResolved *bool       `yaml:"refuse_resolved"`
+	Confirm        string       `yaml:"confirm"`
+	MaxHosts       *int         `yaml:"max_hosts"`
+	MaxPercent     *float64     `yaml:"max_percent"`
+	RateLimit      *rawRate     `yaml:"rate_limit"`
+	Windows        []rawWindow  `yaml:"windows"`
+	RequireDryRun  *bool        `yaml:"require_dry_run"`
+	RefuseResolved *bool        `yaml:"refuse_resolved"`
+	Approval       *rawApproval `yaml:"approval"`
 	// AllowAuto is read for an environment only (loadEnvGuards).
 	AllowAuto *bool `yaml:"allow_auto"`
 }
