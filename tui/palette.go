@@ -128,8 +128,13 @@ func (d *paletteDialog) keys() help.KeyMap {
 		b.SetEnabled(letters)
 	}
 	k.Erase.SetEnabled(!letters)
+	up, down := k.Up, k.Down
+	if letters {
+		// One entry per direction: "↑/k up", not "↑ up" and "k up".
+		up, down = withHelp(up, "↑/k", "up"), withHelp(down, "↓/j", "down")
+	}
 	return keyGroups{
-		{k.Up, k.Down, k.LetterUp, k.LetterDown},
+		{up, down},
 		{k.Choose, k.Filter, withHelp(k.Erase, "backspace", "erase a letter of the filter"), k.Close},
 		{k.Help},
 	}
