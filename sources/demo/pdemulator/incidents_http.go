@@ -616,9 +616,17 @@ func (s *Server) applyUpdate(in *incident, u incidentUpdate, by agent, now time.
 		}
 	}
 	switch {
-	case u.EscalationPolicy != nil:
+	case u.EscalationPolicy != nil && u.EscalationPolicy.ID != in.policyID:
 		// A new policy starts over at the level asked for, or its first.
-		in.policyID = u.EscalationPolicy.ID
+		level := 1
+		if u.EscalationLevel != nil {
+			level = *u.EscalationLevel
+		}
+		if err := wd.reroute(in, u.EscalationPolicy.ID, by, level, now, channelAPI); err != nil {
+			return err
+		}
+	case u.EscalationPolicy != nil:
+		// The policy it has: PagerDuty starts it over there all the same.
 		level := 1
 		if u.EscalationLevel != nil {
 			level = *u.EscalationLevel
