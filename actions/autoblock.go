@@ -1,14 +1,19 @@
 package actions
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"time"
 
 	"github.com/goccy/go-yaml"
 	"github.com/goccy/go-yaml/ast"
+
+	"sitrep/sources/sanitize"
 )
 
 // Auto is an action's auto: block: when sitrep, once an engineer has armed
@@ -35,9 +40,9 @@ type AutoWhen struct {
 	// Classes are triage classes (actions/triage), one of which the
 	// incident must have.
 	Classes []string
-	// Alert maps an alert field (summary, severity, source, component,
-	// class, group, or details.NAME) to an unanchored regexp its value
-	// must match, in at least one of the incident's alerts.
+	// Alert maps an alert field (summary, severity or source) to an
+	// unanchored regexp its value must match, in one of the incident's
+	// alerts: every field in the same alert.
 	Alert map[string]*regexp.Regexp
 	// MaxAge is the oldest an incident may be when sitrep first sees it;
 	// zero means any age.
@@ -83,7 +88,8 @@ type rawAuto struct {
 	MaxRunsPerHour     *int        `yaml:"max_runs_per_hour"`
 }
 
-var alertFieldName = regexp.MustCompile(`\A(summary|severity|source|component|class|group|details\.[A-Za-z0-9_.-]+)\z`)
+// AlertFields are the alert fields auto.when.alert may test.
+var AlertFields = []string{"summary", "severity", "source"}
 
 // auto reads an action's auto: block, or nil when there is none.
 func (b *actionBuilder) auto(n ast.Node) *Auto {
@@ -137,8 +143,8 @@ func (b *actionBuilder) auto(n ast.Node) *Auto {
 	}
 	sort.Strings(fields)
 	for _, k := range fields {
-		if !alertFieldName.MatchString(k) {
-			b.fail(pos("when", "alert"), "auto.when.alert: unknown alert field %q (want summary, severity, source, component, class, group or details.NAME)", k)
+		if !slices.Contains(AlertFields, k) {
+			b.fail(pos("when", "alert"), "auto.when.alert: unknown alert field %q (want %s)", k, strings.Join(AlertFields, ", "))
 			continue
 		}
 		re, err := regexp.Compile(r.When.Alert[k])
@@ -175,6 +181,12 @@ func (l *loader) checkAuto() {
 		if a.Auto == nil {
 			continue
 		}
+		for _, p := range a.Params {
+			if !p.HasDef && p.From == "" {
+				refused[a.Name] = true
+				l.problem(a.Auto.Source, a.Name, "auto: nobody is there to give parameter %s when sitrep runs %s by itself: give it a default, or take it from the incident (from: service, env, incident_id or incident_number)", p.Name, a.Name)
+			}
+		}
 		for _, env := range a.Auto.When.Envs {
 			if l.cat.AutoAllowed(env) {
 				continue
@@ -202,4 +214,40 @@ func (l *loader) checkAuto() {
 		kept = append(kept, a)
 	}
 	l.cat.actions = kept
+}
+
+// AnnounceFor tells the team about a's run on an incident before there is
+// a plan (an automatic run's announcement, its veto or cancellation): a
+// PagerDuty note, always, since the team's veto is a reply to it on the
+// incident, and the action's Slack webhook when it names one. It returns
+// the other announcers' failures and the PagerDuty note's apart, redacted.
+func (e *Engine) AnnounceFor(ctx context.Context, a *Action, incidentID, text string) (others []error, noteErr error) {
+	red := &Redactor{}
+	red.Inherit(e.Secrets)
+	text = red.Redact(text)
+	clean := func(err error) error { return errors.New(red.Redact(sanitize.Line(err.Error()))) }
+	switch {
+	case e.PagerDuty == nil:
+		noteErr = errors.New("no PagerDuty access to post the note")
+	case incidentID == "":
+		noteErr = errors.New("no incident to post the note on")
+	default:
+		if err := (PagerDutyNote{Writer: e.PagerDuty}).Announce(ctx, incidentID, text); err != nil {
+			noteErr = clean(err)
+		}
+	}
+	var targets []Announcer
+	if env := a.Announce.SlackWebhookEnv; env != "" {
+		if u, ok := e.lookupEnv(env); ok && u != "" {
+			red.Root().Add(u) // a webhook URL is a credential
+			targets = append(targets, SlackWebhook{URL: u})
+		}
+	}
+	targets = append(targets, e.Announcers...)
+	for _, t := range targets {
+		if err := t.Announce(ctx, incidentID, text); err != nil {
+			others = append(others, clean(err))
+		}
+	}
+	return others, noteErr
 }

@@ -32,7 +32,7 @@ const autoAction = `
         envs: [%s]
         services: [search-*]
         classes: [capacity]
-        alert: {component: "^indexer", details.queue: reindex}
+        alert: {source: "^indexer", summary: reindex}
         max_age: 10m
         urgency: low
       notify_first: 20s
@@ -54,7 +54,7 @@ func TestAutoBlockLoads(t *testing.T) {
 	}
 	w := au.When
 	if strings.Join(w.Envs, ",") != "staging" || strings.Join(w.Services, ",") != "search-*" || strings.Join(w.Classes, ",") != "capacity" ||
-		w.MaxAge != 10*time.Minute || w.Urgency != "low" || len(w.Alert) != 2 || !w.Alert["details.queue"].MatchString("a reindex b") {
+		w.MaxAge != 10*time.Minute || w.Urgency != "low" || len(w.Alert) != 2 || !w.Alert["summary"].MatchString("a reindex b") {
 		t.Errorf("when = %+v", w)
 	}
 	if au.Source.Line != 9 {

@@ -94,7 +94,7 @@
 //	        envs: [staging]         # required; production needs allow_auto: true in its guards
 //	        services: [search-*]    # names or globs; default the action's
 //	        classes: [capacity]     # triage classes, one of which the incident has; default any
-//	        alert: {component: indexer, details.queue: "^reindex$"}   # alert field → unanchored regexp, in one alert; default any
+//	        alert: {source: "^indexer-", severity: warning}   # summary | severity | source → an unanchored regexp; all in one alert; default any
 //	        max_age: 10m            # the incident is at most this old when first seen; default any age
 //	        urgency: high           # high | low; default either
 //	      notify_first: 2m          # required, 10s to 1h: the countdown between the announcement and the run
