@@ -93,6 +93,10 @@ func (r *Recorder) ExportEntriesTo(ctx context.Context, w io.Writer, incidentID 
 		// without them is still a post-mortem draft.
 		changes, _ = r.changes.Around(ctx, detail.Incident)
 	}
+	// The service's history and the incidents upstream are welcome too;
+	// when they cannot be read, the export says why.
+	history := r.exportHistory(ctx, detail.Incident)
+	upstream, upstreamErr := r.exportUpstream(ctx, detail.Incident)
 	// Rendered whole, then redacted: entries journaled before a secret
 	// was known, and PagerDuty's own text, may still hold one.
 	var doc bytes.Buffer
@@ -101,6 +105,9 @@ func (r *Recorder) ExportEntriesTo(ctx context.Context, w io.Writer, incidentID 
 		Entries:      entries,
 		Changes:      changes,
 		ChangeWindow: ChangeWindow,
+		History:      history,
+		Upstream:     upstream,
+		UpstreamErr:  upstreamErr,
 		Generated:    r.now().UTC(),
 		Audit:        audit,
 	}); err != nil {

@@ -43,6 +43,7 @@ type Recorder struct {
 	feed      Feed
 	obs       *observe.Observer
 	changes   Changes
+	past      pastSources // history.go
 	exportDir string
 	now       func() time.Time
 	secrets   *sanitize.Secrets
