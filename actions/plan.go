@@ -624,6 +624,25 @@ func (p *Plan) Run(ctx context.Context, out func(Chunk)) (Result, error) {
 	return res, nil
 }
 
+// AnnounceSlack posts text to the action's Slack webhook when it names
+// one and the variable holding its URL is set; without one it does
+// nothing. An approval request is announced this way beside its note.
+func (p *Plan) AnnounceSlack(ctx context.Context, text string) error {
+	env := p.Action.Announce.SlackWebhookEnv
+	if env == "" {
+		return nil
+	}
+	u, ok := p.engine.lookupEnv(env)
+	if !ok || u == "" {
+		return nil
+	}
+	p.red.Root().Add(u) // a webhook URL is a credential
+	if err := (SlackWebhook{URL: u}).Announce(ctx, p.Target.IncidentID, p.red.Redact(text)); err != nil {
+		return errors.New(p.red.Redact(sanitize.Line(err.Error())))
+	}
+	return nil
+}
+
 // RecordOutcome records whether the run helped, and the metrics before
 // and after, once the caller knows.
 func (p *Plan) RecordOutcome(outcome string, effect []MetricChange) {

@@ -114,6 +114,19 @@ type Triage interface {
 	Classify(e triage.Evidence) []triage.Classification
 }
 
+// Approvals is the PagerDuty side of two-person approval: requests and
+// decisions are notes on the incident, and a note's author is the identity
+// that counts. cmd/sitrep hands in the PagerDuty client when the catalogue
+// has an approval guard; nil turns approvals off (a run that needs one
+// cannot be requested, and P says so).
+type Approvals interface {
+	Me(ctx context.Context) (pagerduty.User, error)
+	Notes(ctx context.Context, incidentID string) ([]pagerduty.Note, error)
+	// UserTeams are the IDs of a user's teams: an approval guard may
+	// name teams.
+	UserTeams(ctx context.Context, userID string) ([]string, error)
+}
+
 // EffectProbe measures metrics in a window before a run and, once the run
 // is done, the same window after it.
 type EffectProbe interface {

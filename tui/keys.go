@@ -27,6 +27,7 @@ type keyMap struct {
 	Note, Browser, Copy   key.Binding
 	Journal, Pin, Export  key.Binding
 	Help, Quit            key.Binding
+	Approvals             key.Binding
 }
 
 // newKeyMap is the list's keys; readOnly disables the keys that write.
@@ -56,6 +57,7 @@ func newKeyMap(readOnly bool) keyMap {
 		Journal:    key.NewBinding(key.WithKeys("J"), key.WithHelp("J", "journal")),
 		Pin:        key.NewBinding(key.WithKeys("p"), key.WithHelp("p", "pin as evidence")),
 		Export:     key.NewBinding(key.WithKeys("x"), key.WithHelp("x", "export post-mortem")),
+		Approvals:  key.NewBinding(key.WithKeys("P"), key.WithHelp("P", "pending approvals")),
 		Help:       helpKey,
 		Quit:       key.NewBinding(key.WithKeys("q", "ctrl+c"), key.WithHelp("q", "quit")),
 	}
@@ -99,7 +101,7 @@ func (k keyMap) FullHelp() [][]key.Binding {
 		{k.Filter, k.Scope, k.Urgent, k.Refresh},
 		{k.Ack, k.Resolve, k.Note, k.Browser, k.Copy},
 		{k.Journal, k.Pin, k.Export, k.EnrichNote},
-		{k.Palette, k.Command, k.Runbook},
+		{k.Palette, k.Command, k.Runbook, k.Approvals},
 		{k.Help, k.Quit},
 	}
 }

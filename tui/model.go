@@ -68,6 +68,9 @@ type Options struct {
 	Dependencies Dependencies
 	// Triage classifies incidents (triage.go); nil shows no class.
 	Triage Triage
+	// Approvals carries two-person approvals through PagerDuty notes
+	// (awaiting.go, approvals.go); nil turns them off.
+	Approvals Approvals
 }
 
 // Model is the cockpit.
@@ -159,6 +162,10 @@ type Model struct {
 
 	// triage is each incident's classification (triage.go).
 	triage map[string]triageState
+
+	// approvals are the pending approvals found for the engineer
+	// (approvals.go).
+	approvals approvalsState
 }
 
 // detailState is what is known of one incident's detail.
@@ -239,7 +246,7 @@ func New(feed Feed, opts Options) Model {
 
 // Init starts the first refresh and the clock.
 func (m Model) Init() tea.Cmd {
-	return tea.Batch(m.loadCached(), m.loadIncidents(), m.tickClock(), tea.RequestBackgroundColor, m.selectionChanged(), m.startupCheck(),
+	return tea.Batch(m.loadCached(), m.loadIncidents(), m.tickClock(), tea.RequestBackgroundColor, m.selectionChanged(), m.startupCheck(), m.scanApprovalsSoon(),
 		waitOutbox(m.opts.Outbox))
 }
 
@@ -281,6 +288,8 @@ func (m Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, nil
 	case clockTicked:
 		return m.clockTicked(msg)
+	case approvalMsg:
+		return m.approvalUpdate(msg)
 	case writeSubmitted:
 		return m.writeSubmitted(msg)
 	case outboxChanged:
@@ -630,6 +639,8 @@ func (m Model) key(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 	}
 
 	switch {
+	case key.Matches(msg, k.Approvals):
+		return m, m.openApprovals()
 	case key.Matches(msg, k.Filter):
 		return m, m.filter.Focus()
 	case key.Matches(msg, k.Scope):

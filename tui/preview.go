@@ -108,7 +108,7 @@ func (p *previewScreen) canConfirm() (bool, string) {
 	switch {
 	case p.readOnly:
 		return false, "read-only: sitrep runs nothing"
-	case !p.verdict.Allowed:
+	case !p.verdict.Allowed && !p.verdict.AwaitsOnlyApproval():
 		return false, "blocked by " + p.verdict.BlockedBy + ": this action cannot run now"
 	case p.dryRunning:
 		return false, "waiting for the dry run…"
@@ -272,13 +272,17 @@ func (p *previewScreen) keys() help.KeyMap {
 		b.SetEnabled(!typing)
 	}
 	var answer []key.Binding
+	run := "run "
+	if p.verdict.AwaitsOnlyApproval() {
+		run = "request approval to run "
+	}
 	switch p.verdict.Confirm {
 	case actions.ConfirmNone:
-		answer = []key.Binding{withHelp(k.Run, "enter", "run "+p.plan.Action.Name)}
+		answer = []key.Binding{withHelp(k.Run, "enter", run+p.plan.Action.Name)}
 	case actions.ConfirmYesNo:
-		answer = []key.Binding{withHelp(k.Yes, "y", "run "+p.plan.Action.Name), k.No}
+		answer = []key.Binding{withHelp(k.Yes, "y", run+p.plan.Action.Name), k.No}
 	case actions.ConfirmTyped:
-		answer = []key.Binding{withHelp(k.Run, "enter", "run, once the service's name is typed")}
+		answer = []key.Binding{withHelp(k.Run, "enter", strings.TrimSpace(run)+", once the service's name is typed")}
 	}
 	for i := range answer {
 		if !ok {
@@ -460,9 +464,16 @@ func (p *previewScreen) body(s Styles, width int) []string {
 func (p *previewScreen) footer(s Styles, width int) []string {
 	v := p.verdict
 	var verdict string
-	if v.Allowed {
+	// run is what confirming does: a run, or a request for another
+	// person's approval when that is all the guards wait for.
+	run := "run "
+	switch {
+	case v.Allowed:
 		verdict = s.OK.Render(truncate("✓ "+v.String(), width))
-	} else {
+	case v.AwaitsOnlyApproval():
+		run = "request approval to run "
+		verdict = s.Warn.Render(truncate("⚑ "+strings.TrimPrefix(v.String(), "blocked: "), width))
+	default:
 		verdict = s.Error.Render(truncate("✗ "+v.String(), width))
 	}
 	lines := []string{verdict}
@@ -475,7 +486,7 @@ func (p *previewScreen) footer(s Styles, width int) []string {
 		lines = append(lines, s.Warn.Render(truncate(why, width))+"",
 			s.Dim.Render(truncate("esc back (nothing runs)", width)))
 	case v.Confirm == actions.ConfirmTyped:
-		ask := fmt.Sprintf("Type %s to run %s", p.plan.Target.Service, p.plan.Action.Name)
+		ask := fmt.Sprintf("Type %s to %s%s", p.plan.Target.Service, run, p.plan.Action.Name)
 		if p.plan.Target.Env != "" {
 			ask += " in " + p.plan.Target.Env
 		}
@@ -485,10 +496,10 @@ func (p *previewScreen) footer(s Styles, width int) []string {
 			truncate(ti.View(), width),
 			s.Dim.Render(truncate("esc cancel (nothing runs)", width)))
 	case v.Confirm == actions.ConfirmYesNo:
-		lines = append(lines, truncate("Run "+p.plan.Action.Name+"? "+s.Key.Render("y")+" yes   "+s.Key.Render("N")+" no (default)", width),
+		lines = append(lines, truncate(strings.ToUpper(run[:1])+run[1:]+p.plan.Action.Name+"? "+s.Key.Render("y")+" yes   "+s.Key.Render("N")+" no (default)", width),
 			s.Dim.Render(truncate("esc cancel · j/k scroll", width)))
 	default:
-		lines = append(lines, truncate(s.Key.Render("enter")+" run "+p.plan.Action.Name, width),
+		lines = append(lines, truncate(s.Key.Render("enter")+" "+run+p.plan.Action.Name, width),
 			s.Dim.Render(truncate("esc cancel · j/k scroll", width)))
 	}
 	return lines

@@ -359,6 +359,11 @@ func (m *Model) startRun(msg actionConfirmed) tea.Cmd {
 		m.status = msg.plan.Action.Name + " not run: its preview was closed"
 		return nil
 	}
+	if msg.plan.Verdict.AwaitsOnlyApproval() {
+		// Confirmed as a request: it waits for another person's
+		// approval (awaiting.go) before it runs.
+		return m.requestApproval(p, msg)
+	}
 	p.cancel() // its dry run is over; release its context
 	var probe EffectProbe
 	if m.opts.Actions != nil {

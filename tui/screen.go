@@ -76,7 +76,11 @@ func (m *Model) openScreen(sc screen) {
 // ? shows the screen's keys, and on the journal the journal's own keys
 // (note, pin, export) work as on the list.
 func (m Model) screenKey(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
-	if _, running := m.screen.(*runScreen); !running && key.Matches(msg, typeAheadKeys.Quit) {
+	_, running := m.screen.(*runScreen)
+	if a, ok := m.screen.(*awaitingScreen); ok && a.open() {
+		running = true // ctrl+c withdraws the request, as esc does
+	}
+	if !running && key.Matches(msg, typeAheadKeys.Quit) {
 		// Nothing runs from a preview or a runbook until it is confirmed,
 		// so ctrl+c quits there as everywhere; the run view keeps it to
 		// cancel the run.

@@ -99,6 +99,7 @@ func (m *Model) header(width int) string {
 		left += " " + s.Warn.Render("[read-only]")
 	}
 	left += m.outboxBadges()
+	left += m.approvalBadges()
 	var right string
 	switch {
 	case m.lastRefresh.IsZero() && m.loadingCache:

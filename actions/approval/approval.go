@@ -20,6 +20,10 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
+	"os"
+	"sort"
+	"strings"
 	"time"
 
 	"sitrep/actions"
@@ -96,16 +100,20 @@ func Short(id string) string {
 }
 
 // NewRequest makes the request for plan, expiring after the guard's
-// approval expiry from now.
-func NewRequest(p *actions.Plan, now time.Time) Request {
+// approval expiry from now. It hashes the plan (see PlanHash).
+func NewRequest(p *actions.Plan, now time.Time) (Request, error) {
+	hash, err := PlanHash(p)
+	if err != nil {
+		return Request{}, err
+	}
 	r := Request{
 		ID: NewID(), Incident: p.Target.IncidentID, Action: p.Action.Name,
-		Params: GivenParams(p), PlanHash: PlanHash(p), Expires: now.Add(p.Guards.ApprovalExpiry()).UTC().Truncate(time.Second),
+		Params: GivenParams(p), PlanHash: hash, Expires: now.Add(p.Guards.ApprovalExpiry()).UTC().Truncate(time.Second),
 	}
 	if p.Guards.Approval != nil {
 		r.Approvers = append([]string(nil), p.Guards.Approval.Approvers...)
 	}
-	return r
+	return r, nil
 }
 
 // GivenParams are the plan's values of the parameters a person may set:
@@ -122,7 +130,8 @@ func GivenParams(p *actions.Plan) map[string]string {
 
 // planText is what the hash covers: everything the preview shows that
 // decides what the run does, and nothing that changes from one look to
-// the next (the dry run's output, the time).
+// the next (the dry run's output, the time) or from one machine to the
+// next (see PlanHash).
 type planText struct {
 	Action      string   `json:"action"`
 	Risk        string   `json:"risk"`
@@ -140,15 +149,49 @@ type planText struct {
 // PlanHash is the SHA-256 of the rendered plan, in hex: the action, its
 // risk and runner, the incident, service and environment, the exact argv
 // or request (method, URL and body), the names of the variables passed,
-// the dry run's command and the blast radius.
-func PlanHash(p *actions.Plan) string {
+// the dry run's command and the blast radius. Two sitreps on two machines
+// render the same plan with different local values, so those are written
+// as placeholders before hashing: a value sitrep supplies itself (from:
+// caller, such as its own binary's path) as <caller:name>, and an ansible
+// playbook's path as <playbook sha256:…> of its content, so that a changed
+// playbook is a different plan wherever it lives. It reads the playbook,
+// so it runs in a Cmd, not in Update or View.
+func PlanHash(p *actions.Plan) (string, error) {
+	var pairs []string
+	if a := p.Action.Ansible; p.Action.Runner == actions.RunnerAnsible && a != nil && a.Playbook != "" {
+		data, err := os.ReadFile(a.Playbook)
+		if err != nil {
+			return "", fmt.Errorf("plan hash: read the playbook: %w", err)
+		}
+		sum := sha256.Sum256(data)
+		pairs = append(pairs, a.Playbook, "<playbook sha256:"+hex.EncodeToString(sum[:])+">")
+	}
+	var callers []actions.Param
+	for _, prm := range p.Action.Params {
+		if prm.From == actions.FromCaller && len(p.Params[prm.Name]) >= 4 {
+			callers = append(callers, prm)
+		}
+	}
+	// Longest first: one caller value may hold another.
+	sort.Slice(callers, func(i, j int) bool { return len(p.Params[callers[i].Name]) > len(p.Params[callers[j].Name]) })
+	for _, prm := range callers {
+		pairs = append(pairs, p.Params[prm.Name], "<caller:"+prm.Name+">")
+	}
+	r := strings.NewReplacer(pairs...)
+	all := func(in []string) []string {
+		out := make([]string, len(in))
+		for i, v := range in {
+			out[i] = r.Replace(v)
+		}
+		return out
+	}
 	t := planText{
 		Action: p.Action.Name, Risk: p.Action.Risk, Runner: p.Action.Runner,
 		Incident: p.Target.IncidentID, Service: p.Target.Service, Env: p.Target.Env,
-		Command: p.Preview.Command, Body: p.Preview.Body, EnvNames: p.Preview.Env,
-		DryRun: p.Preview.DryRun, BlastRadius: p.BlastRadius,
+		Command: all(p.Preview.Command), Body: r.Replace(p.Preview.Body), EnvNames: p.Preview.Env,
+		DryRun: all(p.Preview.DryRun), BlastRadius: p.BlastRadius,
 	}
 	b, _ := json.Marshal(t) // strings and lists of strings always marshal
 	sum := sha256.Sum256(b)
-	return hex.EncodeToString(sum[:])
+	return hex.EncodeToString(sum[:]), nil
 }

@@ -53,6 +53,24 @@ func plan(t *testing.T, e *actions.Engine, params map[string]string) *actions.Pl
 	return p
 }
 
+func mustRequest(t *testing.T, p *actions.Plan) Request {
+	t.Helper()
+	r, err := NewRequest(p, t0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+func hash(t *testing.T, p *actions.Plan) string {
+	t.Helper()
+	h, err := PlanHash(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return h
+}
+
 func note(id, content, author string, at time.Time) pagerduty.Note {
 	return pagerduty.Note{ID: id, Content: content, User: pagerduty.Ref{ID: author, Name: author}, At: at}
 }
@@ -113,7 +131,7 @@ func TestApprovalYAMLProblems(t *testing.T) {
 
 func TestRoundTrip(t *testing.T) {
 	p := plan(t, engine(t, catalogueYAML), map[string]string{"release": "v41"})
-	r := NewRequest(p, t0)
+	r := mustRequest(t, p)
 	if r.Params["release"] != "v41" || r.Params["service"] != "payment-gateway" {
 		t.Fatalf("params %v", r.Params)
 	}
@@ -150,22 +168,31 @@ func TestRoundTrip(t *testing.T) {
 func TestPlanHash(t *testing.T) {
 	e := engine(t, catalogueYAML)
 	a, b := plan(t, e, map[string]string{"release": "v41"}), plan(t, e, map[string]string{"release": "v41"})
-	if PlanHash(a) != PlanHash(b) {
+	if hash(t, a) != hash(t, b) {
 		t.Fatal("the same plan prepared twice hashes differently")
 	}
-	if PlanHash(a) == PlanHash(plan(t, e, map[string]string{"release": "v40"})) {
+	if hash(t, a) == hash(t, plan(t, e, map[string]string{"release": "v40"})) {
 		t.Fatal("a different release hashes the same")
+	}
+	// A value sitrep supplies itself differs between machines (its own
+	// binary's path): the same plan on both.
+	withCaller := strings.Replace(catalogueYAML, "      release:", "      tool: {pattern: '/[a-z/]+', from: caller}\n      release:", 1)
+	withCaller = strings.Replace(withCaller, "argv: [echo, rollback,", "argv: [\"{{.tool}}\", rollback,", 1)
+	alice, bob := engine(t, withCaller), engine(t, withCaller)
+	alice.Caller, bob.Caller = map[string]string{"tool": "/home/alice/bin/echo"}, map[string]string{"tool": "/usr/local/bin/echo"}
+	if hash(t, plan(t, alice, nil)) != hash(t, plan(t, bob, nil)) {
+		t.Fatal("a caller value that differs between machines makes another plan")
 	}
 	// The approver's catalogue renders another command: another plan.
 	other := engine(t, strings.Replace(catalogueYAML, "argv: [echo, rollback,", "argv: [echo, rollback, --force,", 1))
-	if PlanHash(a) == PlanHash(plan(t, other, map[string]string{"release": "v41"})) {
+	if hash(t, a) == hash(t, plan(t, other, map[string]string{"release": "v41"})) {
 		t.Fatal("a changed argv hashes the same")
 	}
 }
 
 func TestParseRefuses(t *testing.T) {
 	p := plan(t, engine(t, catalogueYAML), nil)
-	good := RequestNote(NewRequest(p, t0), p, RequestInfo{Requester: "Alice"})
+	good := RequestNote(mustRequest(t, p), p, RequestInfo{Requester: "Alice"})
 	block := func(json string) string { return "hello\n```sitrep-approval\n" + json + "\n```\n" }
 	for _, tc := range []struct{ name, content, want string }{
 		{"oversize", block(`{"v":1,"kind":"request","reason":"` + strings.Repeat("x", MaxBlock) + `"}`), "over the limit"},
@@ -190,7 +217,7 @@ func TestParseRefuses(t *testing.T) {
 
 func TestReadDecisionRules(t *testing.T) {
 	p := plan(t, engine(t, catalogueYAML), nil)
-	r := NewRequest(p, t0)
+	r := mustRequest(t, p)
 	req := note("N1", RequestNote(r, p, RequestInfo{Requester: "Alice"}), "PALICE1", t0)
 	approve := func(hash string) string {
 		return DecisionNote(Decision{RequestID: r.ID, Decision: Approve, PlanHash: hash}, r, "someone")

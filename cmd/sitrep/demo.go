@@ -20,6 +20,7 @@ func newDemoCmd(g *globalFlags) *cobra.Command {
 		tick       time.Duration
 		escalateIn time.Duration
 		stateFile  string
+		as         string
 	)
 	cmd := &cobra.Command{
 		Use:   "demo",
@@ -52,6 +53,10 @@ sitrep on it. Nothing leaves the machine.`,
 			stateFile, err := filepath.Abs(stateFile)
 			if err != nil {
 				return fmt.Errorf("--state-file: %w", err)
+			}
+			if as != "" {
+				// A second person joins the running demo world.
+				return runDemoAs(cmd.OutOrStdout(), g, as, stateFile, scope, refresh)
 			}
 			w, err := world.Start(world.Options{Seed: seed, Tick: tick, EscalateIn: escalateIn})
 			if err != nil {
@@ -91,6 +96,7 @@ sitrep on it. Nothing leaves the machine.`,
 	cmd.Flags().DurationVar(&escalateIn, "escalate-in", 0, "how soon checkout-api's unacknowledged incident escalates (default 4m)")
 	// Hidden: tests see checkout-api's incident escalate in seconds.
 	_ = cmd.Flags().MarkHidden("escalate-in")
+	cmd.Flags().StringVar(&as, "as", "", "join the running demo world as another of its people (bob, carmen, dev, erin), with a journal of your own: a second terminal for two-person approvals")
 	cmd.Flags().StringVar(&stateFile, "state-file", world.DefaultStatePath(), "write the demo servers' addresses here, for demo-ctl and the demo's actions")
 	return cmd
 }

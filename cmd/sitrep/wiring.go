@@ -144,6 +144,11 @@ func (e *environment) tuiOptions(scope pagerduty.Scope, readOnly bool) tui.Optio
 		// The countdown to each incident's next escalation reads its
 		// policy's rules, kept a while: they change rarely mid-incident.
 		opts.EscalationPolicies = pagerduty.NewPolicies(e.feed, 0)
+		// Two-person approvals travel as notes on the incident; the
+		// pending ones are looked for only when a guard can ask for one.
+		if e.remediation != nil && usesApproval(e.remediation.engine.Catalogue) {
+			opts.Approvals = e.feed
+		}
 		// Overview flags an open incident upstream that started first
 		// as a likely cause; the service graph changes rarely.
 		opts.Dependencies = pagerduty.NewDependencyReader(e.feed, 0)

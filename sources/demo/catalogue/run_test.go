@@ -118,6 +118,21 @@ func TestDemoRollbackDeploy(t *testing.T) {
 	if err := p.Confirm("payment-gateway"); err != nil {
 		t.Fatal(err)
 	}
+	// A rollback needs a second person's approval before it runs.
+	if _, err := p.Run(ctx, nil); err == nil || !strings.Contains(err.Error(), "needs approval by one of PPAYMTS") {
+		t.Fatalf("a rollback ran without approval: %v", err)
+	}
+	p, err = e.Prepare(ctx, "rollback_deploy", nil, incident)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if dr := p.DryRun(ctx, nil); !dr.OK {
+		t.Fatalf("second dry run = %s", dr.Text)
+	}
+	if err := p.Confirm("payment-gateway"); err != nil {
+		t.Fatal(err)
+	}
+	p.GrantApproval(actions.ApprovalGrant{RequestID: "0123456789abcdef", By: "Bob Okafor", ByID: "PBOB", At: time.Now()})
 	res, err := p.Run(ctx, nil)
 	if err != nil || !res.OK {
 		t.Fatalf("run = %s %v\n%s", res.Text, err, res.Output)

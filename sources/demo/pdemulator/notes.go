@@ -103,6 +103,10 @@ func (s *Server) handleCreateNote(w http.ResponseWriter, r *http.Request, id str
 
 // fromAgent resolves the From header to a user. Callers hold s.mu.
 func (s *Server) fromAgent(r *http.Request) (agent, error) {
+	if id := requestUser(r); id != "" {
+		// A user token writes as its owner, whatever From says.
+		return agent{userID: id}, nil
+	}
 	from := strings.TrimSpace(r.Header.Get("From"))
 	if from == "" {
 		return agent{}, invalid("the From header is required: the email address of a valid user making the request")

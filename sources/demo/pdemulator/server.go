@@ -84,6 +84,8 @@ type Server struct {
 	requests []*Request
 	rlStart  time.Time
 	rlCount  int
+	// userTokens are the users' own tokens (usertokens.go): token → user ID.
+	userTokens map[string]string
 
 	httpSrv *http.Server
 }
@@ -245,7 +247,9 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 
 // serveAPI runs authentication, the rate limit and the router.
 func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
-	if !s.authorized(r.Header.Get("Authorization")) {
+	user := s.tokenUser(r.Header.Get("Authorization"))
+	r = withTokenUser(r, user)
+	if user == "" && !s.authorized(r.Header.Get("Authorization")) {
 		writeError(w, http.StatusUnauthorized, codeAuth, "Invalid Credentials",
 			"the Authorization header must be \"Token token=<api token>\" or \"Bearer <oauth token>\" with this emulator's token")
 		return

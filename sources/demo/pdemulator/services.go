@@ -181,6 +181,9 @@ func (s *Server) handleCurrentUser(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	u := s.world.userByID[s.world.currentUser]
+	if id := requestUser(r); id != "" {
+		u = s.world.userByID[id] // a user token's owner
+	}
 	if u == nil {
 		// PagerDuty answers /users/me this way for account-level tokens,
 		// which have no owner.

@@ -7,6 +7,10 @@ import (
 	"sitrep/sources/demo/pdemulator"
 )
 
+// PaymentsTeamID is the Payments team's PagerDuty ID, fixed so that the
+// demo catalogue's approval guard can name it.
+const PaymentsTeamID = "PPAYMTS"
+
 // cast is the demo's people, teams and services, by short name.
 type cast struct {
 	users      map[string]string // short name -> user ID
@@ -32,7 +36,10 @@ var (
 		{"dev", "Dev Patel", "dev@sitrep-demo.example", "Network engineer", []string{"edge"}},
 		{"erin", "Erin Walsh", "erin@sitrep-demo.example", "Platform engineer", []string{"platform"}},
 	}
-	teamNames = map[string]string{
+	// fixedTeamIDs are the teams whose ID the demo catalogue names: its
+	// prod rollback needs the approval of a member of Payments.
+	fixedTeamIDs = map[string]string{"payments": PaymentsTeamID}
+	teamNames    = map[string]string{
 		"payments": "Payments", "checkout": "Checkout", "edge": "Edge", "platform": "Platform",
 	}
 	// Who is on call when the world starts: level 1 and level 2 of each
@@ -79,7 +86,7 @@ var (
 func buildCast(pd *pdemulator.Server, handoff time.Time) (cast, error) {
 	c := cast{users: map[string]string{}, teams: map[string]string{}, services: map[string]string{}, priorities: map[string]string{}}
 	for _, key := range []string{"payments", "checkout", "edge", "platform"} {
-		id, err := pd.AddTeam(pdemulator.Team{Name: teamNames[key]})
+		id, err := pd.AddTeam(pdemulator.Team{ID: fixedTeamIDs[key], Name: teamNames[key]})
 		if err != nil {
 			return c, err
 		}

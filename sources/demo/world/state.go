@@ -22,6 +22,25 @@ type State struct {
 	MetricsURL    string `json:"metrics_url,omitempty"`
 	EdgeURL       string `json:"edge_url,omitempty"`
 	ReleaseConfig string `json:"release_config,omitempty"`
+	// Users are the demo people's own tokens by short name, for
+	// `sitrep demo --as bob`.
+	Users map[string]string `json:"users,omitempty"`
+}
+
+// ReadState reads a running demo's state file.
+func ReadState(path string) (State, error) {
+	b, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return State{}, fmt.Errorf("%w: %s does not exist; start one with: sitrep demo", ErrNoDemo, path)
+	}
+	if err != nil {
+		return State{}, fmt.Errorf("read the demo's state file: %w", err)
+	}
+	var st State
+	if err := json.Unmarshal(b, &st); err != nil {
+		return State{}, fmt.Errorf("the demo's state file %s is not valid JSON: %w", path, err)
+	}
+	return st, nil
 }
 
 // ErrNoDemo is the error of every call made on a running demo when none
@@ -52,6 +71,7 @@ func (w *World) Publish(path string) (remove func(), err error) {
 	st := State{
 		PagerDutyURL: w.PagerDutyURL, Token: w.Token, PID: os.Getpid(),
 		ControlURL: w.ControlURL, MetricsURL: w.MetricsURL, EdgeURL: w.EdgeURL, ReleaseConfig: w.ReleaseConfigPath,
+		Users: w.UserTokens,
 	}
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return nil, fmt.Errorf("write demo state: %w", err)

@@ -54,6 +54,9 @@ type World struct {
 	Token        string
 	// Me is the demo user sitrep acts as.
 	Me string
+	// UserTokens are each demo person's own API token, by short name
+	// (alice, bob, …): `sitrep demo --as bob` joins the world as Bob.
+	UserTokens map[string]string
 
 	// Metrics answers MetricsURL's queries; MetricsURL is both the
 	// Prometheus base URL and the Loki base URL of the world.
@@ -112,6 +115,14 @@ func Start(opts Options) (*World, error) {
 		return nil, fmt.Errorf("demo world: %w", err)
 	}
 	w.cast, w.Me = c, c.users["alice"]
+	w.UserTokens = map[string]string{}
+	for short, id := range c.users {
+		tok, err := pd.AddUserToken(id)
+		if err != nil {
+			return nil, fmt.Errorf("demo world: %w", err)
+		}
+		w.UserTokens[short] = tok
+	}
 	w.story = newStory(pd, clock, c, opts.Seed)
 	w.story.upstreamAgo = upstream
 	if err := w.story.history(now); err != nil {
