@@ -26,6 +26,8 @@ type keyMap struct {
 	Refresh, Ack, Resolve key.Binding
 	Note, Browser, Copy   key.Binding
 	Journal, Pin, Export  key.Binding
+	Select, SelectAll     key.Binding
+	Snooze, Reassign      key.Binding
 	Help, Quit            key.Binding
 	Approvals             key.Binding
 }
@@ -57,6 +59,10 @@ func newKeyMap(readOnly bool) keyMap {
 		Journal:    key.NewBinding(key.WithKeys("J"), key.WithHelp("J", "journal")),
 		Pin:        key.NewBinding(key.WithKeys("p"), key.WithHelp("p", "pin as evidence")),
 		Export:     key.NewBinding(key.WithKeys("x"), key.WithHelp("x", "export post-mortem")),
+		Select:     key.NewBinding(key.WithKeys("space", " "), key.WithHelp("space", "select")),
+		SelectAll:  key.NewBinding(key.WithKeys("V"), key.WithHelp("V", "select all shown / none")),
+		Snooze:     key.NewBinding(key.WithKeys("z"), key.WithHelp("z", "snooze")),
+		Reassign:   key.NewBinding(key.WithKeys("A"), key.WithHelp("A", "reassign")),
 		Approvals:  key.NewBinding(key.WithKeys("P"), key.WithHelp("P", "pending approvals")),
 		Help:       helpKey,
 		Quit:       key.NewBinding(key.WithKeys("q", "ctrl+c"), key.WithHelp("q", "quit")),
@@ -65,13 +71,16 @@ func newKeyMap(readOnly bool) keyMap {
 		for _, b := range k.writes() {
 			b.SetEnabled(false)
 		}
+		// A selection is only for a bulk run, which read-only refuses.
+		k.Select.SetEnabled(false)
+		k.SelectAll.SetEnabled(false)
 	}
 	return k
 }
 
 // writes are the keys that change PagerDuty or the journal.
 func (k *keyMap) writes() []*key.Binding {
-	return []*key.Binding{&k.Ack, &k.Resolve, &k.Note, &k.EnrichNote, &k.Pin}
+	return []*key.Binding{&k.Ack, &k.Resolve, &k.Note, &k.EnrichNote, &k.Pin, &k.Snooze, &k.Reassign}
 }
 
 // readOnlyRefused says whether msg is a write key that --read-only turned
@@ -99,7 +108,8 @@ func (k keyMap) FullHelp() [][]key.Binding {
 	return [][]key.Binding{
 		{k.Up, k.Down, k.Top, k.Bottom, k.Open, k.Back, k.Tab, k.PrevTab},
 		{k.Filter, k.Scope, k.Urgent, k.Refresh},
-		{k.Ack, k.Resolve, k.Note, k.Browser, k.Copy},
+		{k.Ack, k.Resolve, k.Snooze, k.Reassign, k.Note, k.Browser, k.Copy},
+		{k.Select, k.SelectAll},
 		{k.Journal, k.Pin, k.Export, k.EnrichNote},
 		{k.Palette, k.Command, k.Runbook, k.Approvals},
 		{k.Help, k.Quit},

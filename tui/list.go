@@ -28,6 +28,8 @@ type listView struct {
 	// badges are the incidents' triage classes as the list shows them,
 	// by incident ID (triage.go).
 	badges map[string]string
+	// marks are the incidents selected for a bulk run (selection.go).
+	marks map[string]bool
 }
 
 // setIncidents replaces the list after a refresh, keeping the cursor on
@@ -219,7 +221,11 @@ func (l *listView) row(s Styles, c columns, in *pagerduty.Incident, now time.Tim
 	var b strings.Builder
 	b.WriteString(marker)
 	b.WriteString(st.Render(glyph))
-	b.WriteString(" ")
+	if l.marks[in.ID] {
+		b.WriteString(s.Key.Render("✓"))
+	} else {
+		b.WriteString(" ")
+	}
 	b.WriteString(s.urgency(in.Urgency).Render(urg))
 	b.WriteString(" ")
 	b.WriteString(fit(fmt.Sprintf("#%d", in.Number), 6))

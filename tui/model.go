@@ -5,6 +5,7 @@ package tui
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"time"
 
@@ -163,6 +164,12 @@ type Model struct {
 	// triage is each incident's classification (triage.go).
 	triage map[string]triageState
 
+	// picked are the incidents selected for a bulk run (selection.go);
+	// bulk is the last bulk run confirmed, followed as the outbox
+	// delivers it (bulk.go).
+	picked *selection
+	bulk   *bulkScreen
+
 	// approvals are the pending approvals found for the engineer
 	// (approvals.go).
 	approvals approvalsState
@@ -228,12 +235,14 @@ func New(feed Feed, opts Options) Model {
 		resolvedHere: map[string]pagerduty.Incident{},
 		enrichment:   map[string]*enrichState{},
 		triage:       map[string]triageState{},
+		picked:       newSelection(),
 		width:        80,
 		height:       24,
 	}
 	if opts.EscalationPolicies != nil {
 		m.list.next = map[string]pagerduty.Escalation{}
 	}
+	m.list.marks = m.picked.ids
 	m.refreshing = true // Init's first refresh
 	m.loadingCache = opts.LoadCached != nil
 	if len(opts.Cached) > 0 {
@@ -382,6 +391,13 @@ func (m Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, m.prepareAction(msg)
 	case actionConfirmed:
 		return m, m.startRun(msg)
+	case bulkConfirmed:
+		return m.bulkConfirmed(msg)
+	case bulkQueued:
+		for _, err := range msg.errs {
+			m.lastErr = m.errText(err)
+		}
+		return m, nil
 	case noteRecorded:
 		return m.noteRecorded(msg)
 	case journalFailed:
@@ -441,6 +457,9 @@ func (m Model) incidentsLoaded(msg incidentsLoaded) (tea.Model, tea.Cmd) {
 	before, hadSelection := m.list.selected()
 	m.list.setIncidents(m.withResolvedHere(msg.incidents, msg.at), m.matcher())
 	m.list.clamp(m.listHeight())
+	if n := m.picked.keepListed(&m.list); n > 0 {
+		m.status = fmt.Sprintf("%d selected incident(s) left the list (resolved or merged elsewhere) and are no longer selected", n)
+	}
 	m.refreshGen++
 	cmds := []tea.Cmd{scheduleRefresh(m.opts.RefreshInterval, m.refreshGen)}
 	if after, ok := m.list.selected(); hadSelection && (!ok || after.ID != before.ID) {
@@ -585,6 +604,9 @@ func (m Model) key(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 			m.logs.setFilter("") // like the list's filter: esc clears it
 		case m.detail.focused:
 			m.detail.focused = false
+		case m.picked.len() > 0:
+			m.status = fmt.Sprintf("selection of %d cleared", m.picked.len())
+			m.picked.clear()
 		case m.filter.Value() != "":
 			m.filter.SetValue("")
 			m.applyFilter()
@@ -669,6 +691,10 @@ func (m Model) key(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 			cmds = append(cmds, m.fetchDetail(in, lookFresh), m.fetchEnrichment(in, true), m.wantStream())
 		}
 		return m, tea.Batch(cmds...)
+	}
+
+	if m.selectionKey(msg) || m.bulkKey(msg) {
+		return m, nil
 	}
 
 	in, ok := m.list.selected()

@@ -80,6 +80,7 @@ func (m Model) writeSubmitted(msg writeSubmitted) (tea.Model, tea.Cmd) {
 // outboxChanged shows what waits, and says once what settled.
 func (m Model) outboxChanged(msg outboxChanged) (tea.Model, tea.Cmd) {
 	cmds := []tea.Cmd{waitOutbox(m.opts.Outbox)}
+	m.bulkProgress(msg.snap)
 	before := m.pendingWrites
 	m.pendingWrites = msg.snap.Pending
 	for _, p := range m.pendingWrites {
@@ -90,6 +91,10 @@ func (m Model) outboxChanged(msg outboxChanged) (tea.Model, tea.Cmd) {
 	refresh := false
 	for _, s := range msg.snap.Settled {
 		it := s.Item
+		if it.Args["run"] != "" {
+			refresh = true // a bulk run's: bulkProgress said where it got to
+			continue
+		}
 		if !s.Delivered {
 			// Kept in the footer until the engineer presses a key: a
 			// refresh does not wipe it.

@@ -99,6 +99,7 @@ func (m *Model) header(width int) string {
 		left += " " + s.Warn.Render("[read-only]")
 	}
 	left += m.outboxBadges()
+	left += m.selectionBadge()
 	left += m.approvalBadges()
 	var right string
 	switch {

@@ -53,6 +53,10 @@ func (r *remediation) env(in pagerduty.Incident) string {
 	return env
 }
 
+// Env is the incident's service environment, for the guards of a bulk
+// run over several incidents (tui/bulk.go).
+func (r *remediation) Env(in pagerduty.Incident) string { return r.env(in) }
+
 func (r *remediation) target(in pagerduty.Incident) actions.Target {
 	return actions.TargetFromIncident(in, r.env(in), "")
 }
