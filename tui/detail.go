@@ -18,7 +18,7 @@ type detailView struct {
 	scroll  int
 }
 
-var detailTabs = []string{"Overview", "Alerts", "Timeline", "Notes", "Metrics", "Logs", "Deploys"}
+var detailTabs = []string{"Overview", "Alerts", "Timeline", "Notes", "Metrics", "Logs", "Deploys", historyTab}
 
 func (d *detailView) nextTab() {
 	d.tab = (d.tab + 1) % len(detailTabs)
@@ -52,6 +52,10 @@ func (d *detailView) lines(s Styles, in pagerduty.Incident, st detailState, widt
 	switch {
 	case detailTabs[d.tab] == "Overview":
 		lines = withTriage(overview(s, in, det, have, width, now, st.next, st.upstream), triageLines(s, st.triage, width))
+	case detailTabs[d.tab] == historyTab:
+		// The service's past, not this incident's detail: it shows
+		// whether or not the detail has arrived.
+		return historyLines(s, in, st.history, width, now)
 	case !have && detailTabs[d.tab] == "Notes" && len(st.pendingNotes) > 0:
 		// What the engineer wrote shows even while PagerDuty cannot be
 		// read: that is when notes wait.
@@ -112,6 +116,9 @@ func (d *detailView) tabBar(s Styles, in pagerduty.Incident, st detailState, pen
 			if name == "Notes" && pendingNotes > 0 {
 				label += fmt.Sprintf("+%d", pendingNotes)
 			}
+		}
+		if name == historyTab {
+			label += historyCount(st.history)
 		}
 		if !have && name == "Notes" && pendingNotes > 0 {
 			label += fmt.Sprintf(" +%d", pendingNotes)

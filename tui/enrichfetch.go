@@ -157,7 +157,7 @@ func (m *Model) tabChanged() tea.Cmd {
 	}
 	parts := m.fetchShownParts()
 	if !m.enrichTabVisible() {
-		return tea.Batch(parts, m.wantStream())
+		return tea.Batch(parts, m.wantStream(), m.fetchHistory(in, false))
 	}
 	return tea.Batch(parts, m.fetchEnrichment(in, false), m.schedulePaneRefresh(), m.wantStream())
 }

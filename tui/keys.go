@@ -152,6 +152,11 @@ func (m *Model) mainKeys() help.KeyMap {
 		k.Bottom.SetEnabled(false)
 		k.Open.SetEnabled(false)
 		k.Back.SetHelp("esc", "back to the list")
+		if detailTabs[m.detail.tab] == historyTab {
+			// j/k move between the past incidents (historypane.go).
+			k.Down.SetHelp(historyKeys.Down.Help().Key, historyKeys.Down.Help().Desc)
+			k.Up.SetHelp(historyKeys.Up.Help().Key, historyKeys.Up.Help().Desc)
+		}
 	}
 	if !m.filter.Focused() && detailTabs[m.detail.tab] == "Logs" {
 		lk := newLogsKeyMap(m.detail.focused)

@@ -69,6 +69,9 @@ type Options struct {
 	Dependencies Dependencies
 	// Triage classifies incidents (triage.go); nil shows no class.
 	Triage Triage
+	// History reads what happened last time on a service (the History
+	// tab, historypane.go); nil shows why there is none.
+	History PastIncidents
 	// Approvals carries two-person approvals through PagerDuty notes
 	// (awaiting.go, approvals.go); nil turns them off.
 	Approvals Approvals
@@ -198,6 +201,8 @@ type detailState struct {
 	// triage is the incident's classification, filled in when the
 	// detail is drawn.
 	triage []triage.Classification
+	// history is the History tab's (historypane.go).
+	history historyView
 }
 
 // New builds the cockpit.
@@ -328,7 +333,7 @@ func (m Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, scheduleRefresh(m.opts.RefreshInterval, m.refreshGen)
 	case detailDue:
 		if in, ok := m.list.selected(); ok && in.ID == msg.id {
-			return m, tea.Batch(m.fetchDetail(in, lookSettled), m.fetchEnrichment(in, false), m.wantStream())
+			return m, tea.Batch(m.fetchDetail(in, lookSettled), m.fetchEnrichment(in, false), m.wantStream(), m.fetchHistory(in, false))
 		}
 		return m, nil
 	case enrichStarted:
@@ -381,6 +386,8 @@ func (m Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case depsLoaded:
 		m.depsLoaded(msg)
 		return m, nil
+	case historyLoaded, pastNotesLoaded:
+		return m, m.historyUpdate(msg)
 	case operationDone:
 		return m.operationDone(msg)
 	case actionPrepared:
@@ -626,6 +633,9 @@ func (m Model) key(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 	if cmd, handled := m.paneKey(msg); handled {
 		return m, cmd
 	}
+	if cmd, handled := m.historyKey(msg); handled {
+		return m, cmd
+	}
 
 	if m.detail.focused {
 		switch {
@@ -688,7 +698,7 @@ func (m Model) key(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 		cmds := []tea.Cmd{m.loadIncidents()}
 		if in, ok := m.list.selected(); ok {
 			m.takeLogs = true
-			cmds = append(cmds, m.fetchDetail(in, lookFresh), m.fetchEnrichment(in, true), m.wantStream())
+			cmds = append(cmds, m.fetchDetail(in, lookFresh), m.fetchEnrichment(in, true), m.wantStream(), m.fetchHistory(in, true))
 		}
 		return m, tea.Batch(cmds...)
 	}
