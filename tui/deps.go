@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"sitrep/actions"
+	"sitrep/actions/auto"
 	"sitrep/actions/triage"
 	"sitrep/sources/enrich"
 	"sitrep/sources/logs"
@@ -134,4 +135,27 @@ type EffectProbe interface {
 	After(ctx context.Context, done time.Time) ([]actions.MetricChange, error)
 	// ReadyAt is when the after-window closes for a run done at done.
 	ReadyAt(done time.Time) time.Time
+}
+
+// Automation is notify-first automation's outside world: cmd/sitrep's
+// wiring over actions/auto.Effects, the action engine, PagerDuty and the
+// journal. The cockpit keeps the auto.Machine and decides in Update;
+// these calls, but NewMachine and Brief, do I/O and run in Cmds.
+type Automation interface {
+	// NewMachine is a disarmed machine over the catalogue's auto: actions.
+	NewMachine() *auto.Machine
+	// Brief is the decision's view of an incident from the list (its
+	// environment from the config); Detail adds its alerts and triage
+	// classes, read from PagerDuty.
+	Brief(in pagerduty.Incident) auto.Incident
+	Detail(ctx context.Context, in pagerduty.Incident) (auto.Incident, error)
+	// Me is the engineer's PagerDuty name: who armed the session.
+	Me(ctx context.Context) (string, error)
+	Announce(ctx context.Context, c auto.Countdown) (auto.Event, error)
+	AnnounceEnd(ctx context.Context, c auto.Countdown) auto.Event
+	FindVeto(ctx context.Context, c auto.Countdown) (auto.Note, bool, error)
+	PostVeto(ctx context.Context, incidentID, by string) error
+	Run(ctx context.Context, c auto.Countdown, out func(actions.Chunk)) (auto.State, string)
+	// Record journals what the automation did.
+	Record(ctx context.Context, ev auto.Event) error
 }

@@ -26,6 +26,7 @@ type keyMap struct {
 	Refresh, Ack, Resolve key.Binding
 	Note, Browser, Copy   key.Binding
 	Journal, Pin, Export  key.Binding
+	Arm, Veto             key.Binding
 	Select, SelectAll     key.Binding
 	Snooze, Reassign      key.Binding
 	Help, Quit            key.Binding
@@ -59,6 +60,8 @@ func newKeyMap(readOnly bool) keyMap {
 		Journal:    key.NewBinding(key.WithKeys("J"), key.WithHelp("J", "journal")),
 		Pin:        key.NewBinding(key.WithKeys("p"), key.WithHelp("p", "pin as evidence")),
 		Export:     key.NewBinding(key.WithKeys("x"), key.WithHelp("x", "export post-mortem")),
+		Arm:        key.NewBinding(key.WithKeys("ctrl+a"), key.WithHelp("ctrl+a", "arm / disarm automation")),
+		Veto:       key.NewBinding(key.WithKeys("v"), key.WithHelp("v", "veto the automatic run")),
 		Select:     key.NewBinding(key.WithKeys("space", " "), key.WithHelp("space", "select")),
 		SelectAll:  key.NewBinding(key.WithKeys("V"), key.WithHelp("V", "select all shown / none")),
 		Snooze:     key.NewBinding(key.WithKeys("z"), key.WithHelp("z", "snooze")),
@@ -80,7 +83,7 @@ func newKeyMap(readOnly bool) keyMap {
 
 // writes are the keys that change PagerDuty or the journal.
 func (k *keyMap) writes() []*key.Binding {
-	return []*key.Binding{&k.Ack, &k.Resolve, &k.Note, &k.EnrichNote, &k.Pin, &k.Snooze, &k.Reassign}
+	return []*key.Binding{&k.Ack, &k.Resolve, &k.Note, &k.EnrichNote, &k.Pin, &k.Arm, &k.Veto, &k.Snooze, &k.Reassign}
 }
 
 // readOnlyRefused says whether msg is a write key that --read-only turned
@@ -111,6 +114,7 @@ func (k keyMap) FullHelp() [][]key.Binding {
 		{k.Ack, k.Resolve, k.Snooze, k.Reassign, k.Note, k.Browser, k.Copy},
 		{k.Select, k.SelectAll},
 		{k.Journal, k.Pin, k.Export, k.EnrichNote},
+		{k.Arm, k.Veto},
 		{k.Palette, k.Command, k.Runbook, k.Approvals},
 		{k.Help, k.Quit},
 	}

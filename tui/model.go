@@ -69,6 +69,11 @@ type Options struct {
 	Dependencies Dependencies
 	// Triage classifies incidents (triage.go); nil shows no class.
 	Triage Triage
+	// Automation is notify-first automation (autobanner.go): the auto:
+	// actions, and their announcements, vetoes and runs; nil turns it
+	// off. Arm arms the session at start (--arm).
+	Automation Automation
+	Arm        bool
 	// History reads what happened last time on a service (the History
 	// tab, historypane.go); nil shows why there is none.
 	History PastIncidents
@@ -167,6 +172,9 @@ type Model struct {
 	// triage is each incident's classification (triage.go).
 	triage map[string]triageState
 
+	// auto is notify-first automation (autobanner.go); nil without it.
+	auto *autoState
+
 	// picked are the incidents selected for a bulk run (selection.go);
 	// bulk is the last bulk run confirmed, followed as the outbox
 	// delivers it (bulk.go).
@@ -247,6 +255,12 @@ func New(feed Feed, opts Options) Model {
 	if opts.EscalationPolicies != nil {
 		m.list.next = map[string]pagerduty.Escalation{}
 	}
+	m.auto = newAutoState(opts)
+	if m.auto == nil {
+		// Without automation they would do nothing: hidden.
+		m.keys.Arm.SetEnabled(false)
+		m.keys.Veto.SetEnabled(false)
+	}
 	m.list.marks = m.picked.ids
 	m.refreshing = true // Init's first refresh
 	m.loadingCache = opts.LoadCached != nil
@@ -260,7 +274,7 @@ func New(feed Feed, opts Options) Model {
 
 // Init starts the first refresh and the clock.
 func (m Model) Init() tea.Cmd {
-	return tea.Batch(m.loadCached(), m.loadIncidents(), m.tickClock(), tea.RequestBackgroundColor, m.selectionChanged(), m.startupCheck(), m.scanApprovalsSoon(),
+	return tea.Batch(m.loadCached(), m.loadIncidents(), m.tickClock(), m.autoInit(), tea.RequestBackgroundColor, m.selectionChanged(), m.startupCheck(), m.scanApprovalsSoon(),
 		waitOutbox(m.opts.Outbox))
 }
 
@@ -283,10 +297,13 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	// engineer sees: whatever this message changed (a screen, J, a
 	// refresh, quitting), stop a stream nobody is watching, and start it
 	// again when the detail is back.
-	return nm, tea.Batch(cmd, nm.syncFollow(), nm.triageAfter(msg))
+	return nm, tea.Batch(cmd, nm.syncFollow(), nm.triageAfter(msg), nm.autoAfter(msg))
 }
 
 func (m Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	if am, cmd, ok := m.autoMsg(msg); ok {
+		return am, cmd
+	}
 	switch msg := msg.(type) {
 	case tea.WindowSizeMsg:
 		m.width, m.height = msg.Width, msg.Height
@@ -604,6 +621,9 @@ func (m Model) key(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 	case m.opts.ReadOnly && readOnlyRefused(msg):
 		m.status = "read-only: sitrep changes nothing"
 		return m, nil
+	case key.Matches(msg, k.Arm, k.Veto):
+		cmd, _ := m.autoKey(msg)
+		return m, cmd
 	case key.Matches(msg, k.Back):
 		switch {
 		case m.abandonPreparation():

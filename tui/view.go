@@ -20,6 +20,9 @@ func (m *Model) showFilterLine() bool {
 
 func (m *Model) bodyHeight() int {
 	h := m.height - 2 // header and help bar
+	if m.autoBannerShown() {
+		h--
+	}
 	if m.showFilterLine() {
 		h--
 	}
@@ -48,6 +51,9 @@ func (m Model) render() string {
 	parts := []string{m.header(width)}
 	if m.showFilterLine() {
 		parts = append(parts, fit(m.filter.View(), width))
+	}
+	if m.autoBannerShown() {
+		parts = append(parts, m.autoBanner(width))
 	}
 	body := m.bodyHeight()
 	if m.screen != nil {
@@ -98,6 +104,7 @@ func (m *Model) header(width int) string {
 	if m.opts.ReadOnly {
 		left += " " + s.Warn.Render("[read-only]")
 	}
+	left += m.autoBadge()
 	left += m.outboxBadges()
 	left += m.selectionBadge()
 	left += m.approvalBadges()

@@ -26,6 +26,7 @@ import (
 	"time"
 
 	"sitrep/actions"
+	"sitrep/sources/pagerduty"
 )
 
 // Incident is what the decision needs of an incident.
@@ -416,12 +417,7 @@ func (m *Machine) Finished(id string, state State, result string, now time.Time)
 	}
 	if state == Blocked {
 		// A guard refused it: it did not run, so the limits do not count it.
-		for i := len(m.runs) - 1; i >= 0; i-- {
-			if r := m.runs[i]; r.Action == c.Action && r.Incident == c.Incident.ID {
-				m.runs = slices.Delete(m.runs, i, i+1)
-				break
-			}
-		}
+		m.unrun(c)
 	}
 	m.end(c, state, "", "", result, now)
 	return *c, true
@@ -436,6 +432,29 @@ func (m *Machine) Veto(id, by, via string, now time.Time) (Countdown, bool) {
 	}
 	m.end(c, Vetoed, by, via, "", now)
 	return *c, true
+}
+
+// LateVeto ends a countdown that reached zero but whose action has not
+// started: a veto note read in the last look before the run. The limits
+// do not count it.
+func (m *Machine) LateVeto(id, by, via string, now time.Time) (Countdown, bool) {
+	c := m.find(id)
+	if c == nil || c.State != Running {
+		return Countdown{}, false
+	}
+	m.unrun(c)
+	m.end(c, Vetoed, by, via, "", now)
+	return *c, true
+}
+
+// unrun takes c's run back out of what the limits count.
+func (m *Machine) unrun(c *Countdown) {
+	for i := len(m.runs) - 1; i >= 0; i-- {
+		if r := m.runs[i]; r.Action == c.Action && r.Incident == c.Incident.ID {
+			m.runs = slices.Delete(m.runs, i, i+1)
+			return
+		}
+	}
 }
 
 // VetoIncident vetoes the countdown pending on an incident, if any.
@@ -538,4 +557,27 @@ func orWord(s, def string) string {
 		return def
 	}
 	return s
+}
+
+// FromIncident is the decision's view of a feed incident in env (its
+// service's environment); Detailed ones add alerts and classes.
+func FromIncident(in pagerduty.Incident, env string) Incident {
+	out := Incident{ID: in.ID, Number: in.Number, Title: in.Title, Status: in.Status, Service: in.Service.Name, Env: env,
+		Urgency: in.Urgency, CreatedAt: in.CreatedAt}
+	if in.Status == pagerduty.StatusTriggered {
+		out.TriggeredAt = in.LastChangeAt
+		if out.TriggeredAt.IsZero() {
+			out.TriggeredAt = in.CreatedAt
+		}
+	}
+	return out
+}
+
+// AlertsOf are an incident's alerts by the fields auto.when.alert tests.
+func AlertsOf(alerts []pagerduty.Alert) []Alert {
+	out := make([]Alert, 0, len(alerts))
+	for _, a := range alerts {
+		out = append(out, Alert{"summary": a.Summary, "severity": a.Severity, "source": a.Source})
+	}
+	return out
 }

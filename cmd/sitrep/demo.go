@@ -22,6 +22,9 @@ func newDemoCmd(g *globalFlags) *cobra.Command {
 		stateFile  string
 		as         string
 	)
+	// autoNotifyFirst shortens the demo's auto: countdowns, and stuckIn
+	// brings the stuck indexer workers forward (both hidden, for tests).
+	var autoNotifyFirst, stuckIn time.Duration
 	cmd := &cobra.Command{
 		Use:   "demo",
 		Short: "Run sitrep on the demo world: a scripted on-call night on loopback, no account needed",
@@ -58,7 +61,7 @@ sitrep on it. Nothing leaves the machine.`,
 				// A second person joins the running demo world.
 				return runDemoAs(cmd.OutOrStdout(), g, as, stateFile, scope, refresh)
 			}
-			w, err := world.Start(world.Options{Seed: seed, Tick: tick, EscalateIn: escalateIn})
+			w, err := world.Start(world.Options{Seed: seed, Tick: tick, EscalateIn: escalateIn, StuckIn: stuckIn})
 			if err != nil {
 				return err
 			}
@@ -79,6 +82,7 @@ sitrep on it. Nothing leaves the machine.`,
 			defer env.Close()
 			opts := env.tuiOptions(scope, g.readOnly)
 			opts.RefreshInterval = refresh
+			opts.Automation, opts.Arm = env.tuiAutomation(autoNotifyFirst), g.arm
 			// As the cockpit does: a shell beside the demo runs through it.
 			d, doorErr := openDoor(env, opts.ReadOnly)
 			opts.StartupCheck = joinChecks(opts.StartupCheck, doorNotice(doorErr, opts.ReadOnly))
@@ -92,6 +96,12 @@ sitrep on it. Nothing leaves the machine.`,
 		},
 	}
 	cmd.Flags().Uint64Var(&seed, "seed", 1, "storyline seed: the same seed tells the same story")
+	cmd.Flags().BoolVar(&g.arm, "arm", false, "arm notify-first automation: the demo's restart_stuck_worker runs by itself on a new stuck search-indexer incident after a countdown (ctrl+a toggles)")
+	cmd.Flags().DurationVar(&autoNotifyFirst, "auto-notify-first", 0, "replace the countdown of the demo's auto: actions")
+	cmd.Flags().DurationVar(&stuckIn, "stuck-in", 0, "how soon search-indexer's staging workers get stuck (default 3m)")
+	// Hidden: tests see a countdown end in seconds.
+	_ = cmd.Flags().MarkHidden("auto-notify-first")
+	_ = cmd.Flags().MarkHidden("stuck-in")
 	cmd.Flags().DurationVar(&tick, "tick", 20*time.Second, "how often the storyline moves on")
 	cmd.Flags().DurationVar(&escalateIn, "escalate-in", 0, "how soon checkout-api's unacknowledged incident escalates (default 4m)")
 	// Hidden: tests see checkout-api's incident escalate in seconds.

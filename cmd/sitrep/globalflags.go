@@ -19,6 +19,7 @@ var globalFlagUse = map[string][]string{
 	"sitrep doctor":         {"config", "api-url", "journal"},
 	"sitrep services":       {"config", "api-url"},
 	"sitrep oncall":         {"config", "api-url"},
+	"sitrep watch":          {"config", "api-url", "scope", "journal"},
 	"sitrep init":           {"config"},
 	"sitrep actions check":  {"config"},
 	"sitrep actions ls":     {"config"},

@@ -33,6 +33,8 @@ type globalFlags struct {
 	refresh    time.Duration
 	journal    string
 	readOnly   bool
+	// arm arms notify-first automation at start (sitrep, sitrep demo).
+	arm bool
 }
 
 func newRootCmd() *cobra.Command {
@@ -52,9 +54,10 @@ Try it without an account: sitrep demo`,
 			return runLive(cmd.Context(), cmd, g)
 		},
 	}
-	root.AddCommand(newDemoCtlCmd(), newDemoCmd(&g), newJournalCmd(&g), newExportCmd(&g), newActionsCmd(&g), newRunCmd(&g), newDoctorCmd(&g), newServicesCmd(&g), newOnCallCmd(&g), newInitCmd(&g))
+	root.AddCommand(newDemoCtlCmd(), newDemoCmd(&g), newJournalCmd(&g), newExportCmd(&g), newActionsCmd(&g), newRunCmd(&g), newDoctorCmd(&g), newServicesCmd(&g), newOnCallCmd(&g), newInitCmd(&g), newWatchCmd(&g))
 	addVersion(root)
 	addGlobalFlags(root, &g)
+	root.Flags().BoolVar(&g.arm, "arm", false, "arm notify-first automation for this session: an auto: action may run by itself on a new incident, announced on it first with a countdown anyone can veto (ctrl+a toggles)")
 	shellConventions(root)
 	return root
 }
@@ -103,6 +106,7 @@ func runLive(ctx context.Context, cmd *cobra.Command, g globalFlags) error {
 	scope, _ := pagerduty.ParseScope(env.cfg.Scope)
 	opts := env.tuiOptions(scope, g.readOnly)
 	opts.OpenURL = openBrowser
+	opts.Automation, opts.Arm = env.tuiAutomation(0), g.arm
 	opts.StartupCheck = joinChecks(opts.StartupCheck, serviceKeyCheck(env.cfg, env.feed))
 	// The door lets `sitrep run` in another shell run through this
 	// sitrep, which holds the journal (door.go).

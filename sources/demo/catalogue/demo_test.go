@@ -27,7 +27,7 @@ func TestDemoCatalogueLoadsClean(t *testing.T) {
 	}
 	// The demo's own actions; the built-in operations it does not replace
 	// are offered besides.
-	want := []string{"block_ip", "check_health", "escalate", "reassign", "restart_service", "rollback_deploy", "scale_up", "snooze"}
+	want := []string{"block_ip", "check_health", "escalate", "reassign", "restart_service", "restart_stuck_worker", "rollback_deploy", "scale_up", "snooze"}
 	var got []string
 	for _, a := range c.Actions() {
 		if !a.BuiltIn {

@@ -43,6 +43,11 @@ type Options struct {
 	// unacknowledged incident escalates to Checkout's second level; zero
 	// means 4 minutes. Tests shorten it to see the escalation happen.
 	EscalateIn time.Duration
+	// StuckIn is how long after the start search-indexer's staging
+	// workers get stuck, opening an incident (and a second one after as
+	// long again) for the demo's armed restart_stuck_worker; zero means 3
+	// minutes. Tests shorten it.
+	StuckIn time.Duration
 }
 
 // World is a running demo world.
@@ -138,6 +143,8 @@ func Start(opts Options) (*World, error) {
 
 	w.done.Add(2)
 	go w.run(opts.Tick)
+	w.done.Add(1)
+	go w.stuckWorkers(opts.StuckIn)
 	go w.watchRelease(500 * time.Millisecond)
 	return w, nil
 }
