@@ -42,6 +42,15 @@ type EscalationPolicies interface {
 	Get(ctx context.Context, id string, fresh bool) (pagerduty.EscalationPolicy, error)
 }
 
+// OnCall reads who is on call for the policies of the engineer's teams
+// and the engineer's own next shifts (the on-call screen, oncall.go), and
+// who the engineer is (the ring, ring.go). cmd/sitrep hands in the
+// PagerDuty client; nil turns both off.
+type OnCall interface {
+	Me(ctx context.Context) (pagerduty.User, error)
+	OnCallReport(ctx context.Context, now time.Time, ahead time.Duration) (pagerduty.OnCallReport, error)
+}
+
 // Enricher gathers what the enrichment panes show for an incident: its
 // service's metrics, recent logs and changes. cmd/sitrep builds it from the
 // config; nil means no enrichment configured.

@@ -26,6 +26,7 @@ type keyMap struct {
 	Refresh, Ack, Resolve key.Binding
 	Note, Browser, Copy   key.Binding
 	Journal, Pin, Export  key.Binding
+	OnCall                key.Binding
 	Arm, Veto             key.Binding
 	Select, SelectAll     key.Binding
 	Snooze, Reassign      key.Binding
@@ -60,6 +61,7 @@ func newKeyMap(readOnly bool) keyMap {
 		Journal:    key.NewBinding(key.WithKeys("J"), key.WithHelp("J", "journal")),
 		Pin:        key.NewBinding(key.WithKeys("p"), key.WithHelp("p", "pin as evidence")),
 		Export:     key.NewBinding(key.WithKeys("x"), key.WithHelp("x", "export post-mortem")),
+		OnCall:     key.NewBinding(key.WithKeys("O"), key.WithHelp("O", "who is on call")),
 		Arm:        key.NewBinding(key.WithKeys("ctrl+a"), key.WithHelp("ctrl+a", "arm / disarm automation")),
 		Veto:       key.NewBinding(key.WithKeys("v"), key.WithHelp("v", "veto the automatic run")),
 		Select:     key.NewBinding(key.WithKeys("space", " "), key.WithHelp("space", "select")),
@@ -110,7 +112,7 @@ func (k keyMap) ShortHelp() []key.Binding {
 func (k keyMap) FullHelp() [][]key.Binding {
 	return [][]key.Binding{
 		{k.Up, k.Down, k.Top, k.Bottom, k.Open, k.Back, k.Tab, k.PrevTab},
-		{k.Filter, k.Scope, k.Urgent, k.Refresh},
+		{k.Filter, k.Scope, k.Urgent, k.Refresh, k.OnCall},
 		{k.Ack, k.Resolve, k.Snooze, k.Reassign, k.Note, k.Browser, k.Copy},
 		{k.Select, k.SelectAll},
 		{k.Journal, k.Pin, k.Export, k.EnrichNote},

@@ -69,6 +69,12 @@ type Options struct {
 	Dependencies Dependencies
 	// Triage classifies incidents (triage.go); nil shows no class.
 	Triage Triage
+	// OnCall shows who is on call (O, oncall.go) and tells the ring who
+	// the engineer is; nil turns both off.
+	OnCall OnCall
+	// Ring rings for a new high-urgency incident assigned to the
+	// engineer (ring.go); the zero value is silent.
+	Ring Ring
 	// Automation is notify-first automation (autobanner.go): the auto:
 	// actions, and their announcements, vetoes and runs; nil turns it
 	// off. Arm arms the session at start (--arm).
@@ -172,6 +178,9 @@ type Model struct {
 	// triage is each incident's classification (triage.go).
 	triage map[string]triageState
 
+	// ring remembers what rang and what was there at start (ring.go).
+	ring ringer
+
 	// auto is notify-first automation (autobanner.go); nil without it.
 	auto *autoState
 
@@ -255,6 +264,7 @@ func New(feed Feed, opts Options) Model {
 	if opts.EscalationPolicies != nil {
 		m.list.next = map[string]pagerduty.Escalation{}
 	}
+	m.ring = newRinger(opts)
 	m.auto = newAutoState(opts)
 	if m.auto == nil {
 		// Without automation they would do nothing: hidden.
@@ -275,7 +285,7 @@ func New(feed Feed, opts Options) Model {
 // Init starts the first refresh and the clock.
 func (m Model) Init() tea.Cmd {
 	return tea.Batch(m.loadCached(), m.loadIncidents(), m.tickClock(), m.autoInit(), tea.RequestBackgroundColor, m.selectionChanged(), m.startupCheck(), m.scanApprovalsSoon(),
-		waitOutbox(m.opts.Outbox))
+		waitOutbox(m.opts.Outbox), m.askMeAtStart())
 }
 
 // Update handles one message. It returns at once: anything slow is a Cmd.
@@ -318,7 +328,12 @@ func (m Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.help.Styles = help.DefaultStyles(msg.IsDark())
 		return m, nil
 	case clockTicked:
+		if o, ok := m.screen.(*onCallScreen); ok {
+			o.tick(m.opts.Now())
+		}
 		return m.clockTicked(msg)
+	case meKnown:
+		return m.meKnown(msg)
 	case approvalMsg:
 		return m.approvalUpdate(msg)
 	case writeSubmitted:
@@ -331,6 +346,7 @@ func (m Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case startupChecked:
 		return m.startupChecked(msg), nil
 	case cachedLoaded:
+		m.ring.knowAll(msg.incidents)
 		return m.cachedLoaded(msg)
 	case refreshDue:
 		if msg.gen != m.refreshGen || m.refreshing {
@@ -485,7 +501,7 @@ func (m Model) incidentsLoaded(msg incidentsLoaded) (tea.Model, tea.Cmd) {
 		m.status = fmt.Sprintf("%d selected incident(s) left the list (resolved or merged elsewhere) and are no longer selected", n)
 	}
 	m.refreshGen++
-	cmds := []tea.Cmd{scheduleRefresh(m.opts.RefreshInterval, m.refreshGen)}
+	cmds := []tea.Cmd{scheduleRefresh(m.opts.RefreshInterval, m.refreshGen), m.ringFor(msg.incidents), m.whoAmI()}
 	if after, ok := m.list.selected(); hadSelection && (!ok || after.ID != before.ID) {
 		// The incident under the cursor left the list (resolved or merged
 		// elsewhere). The cursor now rests on one the engineer did not
@@ -712,6 +728,8 @@ func (m Model) key(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 		}
 		m.applyFilter()
 		return m, m.selectionChanged()
+	case key.Matches(msg, k.OnCall):
+		return m, m.openOnCall()
 	case key.Matches(msg, k.Refresh):
 		m.refreshGen++
 		m.refreshing = true

@@ -43,12 +43,25 @@ type config struct {
 	Services   map[string]serviceConfig `yaml:"services"`
 	// Triage holds the rules that classify incidents (actions/triage).
 	Triage triage.Config `yaml:"triage"`
+	// Ring is how sitrep rings for a new high-urgency incident assigned
+	// to the engineer while it is open.
+	Ring ringConfig `yaml:"ring"`
 	// classifier is Triage compiled, with the built-in rules.
 	classifier *triage.Classifier
 
 	path string
 	data []byte // the file, to point errors at a line and column
 }
+
+// ringConfig is ring: the bell and the desktop notification, each on
+// unless set to false.
+type ringConfig struct {
+	Bell    *bool `yaml:"bell"`
+	Desktop *bool `yaml:"desktop"`
+}
+
+func (r ringConfig) bell() bool    { return r.Bell == nil || *r.Bell }
+func (r ringConfig) desktop() bool { return r.Desktop == nil || *r.Desktop }
 
 const (
 	defaultRefresh = 30 * time.Second
@@ -91,7 +104,7 @@ func loadConfig(path string, named bool) (config, error) {
 	return cfg, cfg.validate()
 }
 
-var topLevelFields = []string{"api_url", "token_cmd", "token", "refresh_interval", "scope", "prometheus", "loki", "enrichment", "actions", "services", "triage"}
+var topLevelFields = []string{"api_url", "token_cmd", "token", "refresh_interval", "scope", "prometheus", "loki", "enrichment", "actions", "services", "triage", "ring"}
 
 // configError turns a YAML error into "file:line:column: what is wrong".
 func configError(path string, err error) error {

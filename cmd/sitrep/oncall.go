@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"sort"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -70,7 +69,7 @@ With --demo it asks the running demo world.`,
 			}
 			ctx, cancel := context.WithTimeout(cmd.Context(), onCallDeadline)
 			defer cancel()
-			r, err := readOnCall(ctx, feed, time.Now(), time.Duration(days)*24*time.Hour)
+			r, err := feed.OnCallReport(ctx, time.Now(), time.Duration(days)*24*time.Hour)
 			if err != nil {
 				return err
 			}
@@ -87,73 +86,7 @@ With --demo it asks the running demo world.`,
 	return cmd
 }
 
-// onCallReport is everything the command shows.
-type onCallReport struct {
-	Me       pagerduty.User    `json:"user"`
-	Since    time.Time         `json:"since"`
-	Until    time.Time         `json:"until"`
-	Policies []policyOnCall    `json:"policies"`
-	MyShifts []pagerduty.Shift `json:"my_shifts"`
-}
-
-// policyOnCall is one policy of the engineer's teams with who is on call
-// for it now; Levels is how many levels its rules have, so that a level
-// nobody covers shows.
-type policyOnCall struct {
-	pagerduty.Ref
-	Levels int               `json:"levels"`
-	OnCall []pagerduty.Shift `json:"on_call"`
-}
-
-// readOnCall asks PagerDuty: the token's owner and teams, the teams'
-// policies, who is on call for them now, and the owner's shifts from now
-// to now+ahead.
-func readOnCall(ctx context.Context, feed *pagerduty.Client, now time.Time, ahead time.Duration) (onCallReport, error) {
-	now = now.UTC().Truncate(time.Second)
-	r := onCallReport{Since: now, Until: now.Add(ahead), Policies: []policyOnCall{}, MyShifts: []pagerduty.Shift{}}
-	me, err := feed.Me(ctx)
-	if err != nil {
-		return r, err
-	}
-	r.Me = me
-	teamIDs := make([]string, 0, len(me.Teams))
-	for _, t := range me.Teams {
-		teamIDs = append(teamIDs, t.ID)
-	}
-	policies, err := feed.PoliciesOfTeams(ctx, teamIDs)
-	if err != nil {
-		return r, err
-	}
-	sort.SliceStable(policies, func(i, j int) bool { return policies[i].Name < policies[j].Name })
-	if len(policies) > 0 {
-		ids := make([]string, len(policies))
-		for i, p := range policies {
-			ids[i] = p.ID
-		}
-		shifts, err := feed.Shifts(ctx, pagerduty.ShiftQuery{PolicyIDs: ids})
-		if err != nil {
-			return r, err
-		}
-		for _, p := range policies {
-			po := policyOnCall{Ref: p.Ref, Levels: len(p.Rules), OnCall: []pagerduty.Shift{}}
-			for _, s := range shifts {
-				if s.Policy.ID == p.ID {
-					po.OnCall = append(po.OnCall, s)
-				}
-			}
-			r.Policies = append(r.Policies, po)
-		}
-	}
-	mine, err := feed.Shifts(ctx, pagerduty.ShiftQuery{UserIDs: []string{me.ID}, Since: r.Since, Until: r.Until})
-	if err != nil {
-		return r, err
-	}
-	sort.SliceStable(mine, func(i, j int) bool { return mine[i].Start.Before(mine[j].Start) })
-	r.MyShifts = append(r.MyShifts, mine...)
-	return r, nil
-}
-
-func writeOnCall(w io.Writer, r onCallReport, now time.Time) error {
+func writeOnCall(w io.Writer, r pagerduty.OnCallReport, now time.Time) error {
 	teams := make([]string, len(r.Me.Teams))
 	for i, t := range r.Me.Teams {
 		teams[i] = cell(t.Name)
@@ -168,15 +101,11 @@ func writeOnCall(w io.Writer, r onCallReport, now time.Time) error {
 		fmt.Fprintf(tw, "On call now for the teams of %s (%s):\n", cell(r.Me.Name), strings.Join(teams, ", "))
 		fmt.Fprintln(tw, "POLICY\tLEVEL\tWHO\tUNTIL")
 		for _, p := range r.Policies {
-			covered := map[int]bool{}
 			for _, s := range p.OnCall {
-				covered[s.Level] = true
-				fmt.Fprintf(tw, "%s\tL%d\t%s\t%s\n", cell(p.Name), s.Level, cell(s.User.Name), cell(shiftEnd(s.End, now)))
+				fmt.Fprintf(tw, "%s\tL%d\t%s\t%s\n", cell(p.Name), s.Level, cell(s.User.Name), cell(pagerduty.ShiftEnd(s.End, now, time.Local)))
 			}
-			for level := 1; level <= p.Levels; level++ {
-				if !covered[level] {
-					fmt.Fprintf(tw, "%s\tL%d\t%s\t%s\n", cell(p.Name), level, "nobody on call", "—")
-				}
+			for _, level := range p.Uncovered() {
+				fmt.Fprintf(tw, "%s\tL%d\t%s\t%s\n", cell(p.Name), level, "nobody on call", "—")
 			}
 		}
 	}
@@ -189,34 +118,13 @@ func writeOnCall(w io.Writer, r onCallReport, now time.Time) error {
 	fmt.Fprintf(tw, "Shifts of %s in the next %d days:\n", cell(r.Me.Name), days)
 	fmt.Fprintln(tw, "POLICY\tLEVEL\tFROM\tUNTIL")
 	for _, s := range r.MyShifts {
-		from := "now"
-		if s.Start.After(now) {
-			from = shiftTime(s.Start, now)
-		}
-		fmt.Fprintf(tw, "%s\tL%d\t%s\t%s\n", cell(s.Policy.Name), s.Level, cell(from), cell(shiftEnd(s.End, now)))
+		from := pagerduty.ShiftStart(s.Start, now, time.Local)
+		fmt.Fprintf(tw, "%s\tL%d\t%s\t%s\n", cell(s.Policy.Name), s.Level, cell(from), cell(pagerduty.ShiftEnd(s.End, now, time.Local)))
 	}
 	return tw.Flush()
 }
 
-// shiftEnd is when a shift ends; an open-ended one never does.
-func shiftEnd(end, now time.Time) string {
-	if end.IsZero() {
-		return "no end"
-	}
-	return shiftTime(end, now)
-}
-
-// shiftTime is a time in the local zone with how far off it is:
-// "Mon 30 Nov 09:00 (in 14h05m)".
-func shiftTime(t, now time.Time) string {
-	s := t.Local().Format("Mon 02 Jan 15:04")
-	if d := t.Sub(now); d > 0 {
-		return s + " (in " + pagerduty.Countdown(d.Truncate(time.Minute)) + ")"
-	}
-	return s
-}
-
-func writeOnCallJSON(w io.Writer, r onCallReport) error {
+func writeOnCallJSON(w io.Writer, r pagerduty.OnCallReport) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	return enc.Encode(r)

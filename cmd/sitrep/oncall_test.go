@@ -17,6 +17,7 @@ import (
 
 	"sitrep/sources/demo/pdemulator"
 	"sitrep/sources/demo/world"
+	"sitrep/sources/pagerduty"
 )
 
 // runOnCall runs the real binary's `sitrep oncall` with a clean home and
@@ -115,7 +116,7 @@ func TestOnCallThroughTheBinary(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("--json: exit %d: %s", code, errOut)
 	}
-	var got onCallReport
+	var got pagerduty.OnCallReport
 	if err := json.Unmarshal([]byte(out), &got); err != nil {
 		t.Fatalf("--json: %v\n%s", err, out)
 	}

@@ -139,8 +139,13 @@ func (e *environment) tuiOptions(scope pagerduty.Scope, readOnly bool) tui.Optio
 		// Triage classifies incidents by the config's rules and the
 		// built-in ones.
 		Triage: e.cfg.triageClassifier(),
+		// A new high-urgency incident assigned to the engineer rings
+		// the terminal (ring in the config, both on by default).
+		Ring: tui.Ring{Bell: e.cfg.Ring.bell(), Desktop: e.cfg.Ring.desktop(), Terminal: tui.TerminalFrom(os.Getenv)},
 	}
 	if e.feed != nil {
+		// O shows who is on call; the ring asks who the engineer is.
+		opts.OnCall = e.feed
 		// The countdown to each incident's next escalation reads its
 		// policy's rules, kept a while: they change rarely mid-incident.
 		opts.EscalationPolicies = pagerduty.NewPolicies(e.feed, 0)

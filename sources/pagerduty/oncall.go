@@ -107,3 +107,113 @@ func (c *Client) PoliciesOfTeams(ctx context.Context, teamIDs []string) ([]Escal
 	}
 	return out, nil
 }
+
+// OnCallReport is what `sitrep oncall` and the cockpit's on-call screen
+// show: who is on call now for the escalation policies of the token
+// owner's teams, and the owner's own shifts from Since to Until.
+type OnCallReport struct {
+	Me       User           `json:"user"`
+	Since    time.Time      `json:"since"`
+	Until    time.Time      `json:"until"`
+	Policies []PolicyOnCall `json:"policies"`
+	MyShifts []Shift        `json:"my_shifts"`
+}
+
+// PolicyOnCall is one policy of the owner's teams with who is on call for
+// it now; Levels is how many levels its rules have, so that a level
+// nobody covers shows.
+type PolicyOnCall struct {
+	Ref
+	Levels int     `json:"levels"`
+	OnCall []Shift `json:"on_call"`
+}
+
+// Uncovered are the levels of the policy that nobody is on call for now.
+func (p PolicyOnCall) Uncovered() []int {
+	covered := map[int]bool{}
+	for _, s := range p.OnCall {
+		covered[s.Level] = true
+	}
+	var out []int
+	for level := 1; level <= p.Levels; level++ {
+		if !covered[level] {
+			out = append(out, level)
+		}
+	}
+	return out
+}
+
+// OnCallReport asks PagerDuty: the token's owner and teams, the teams'
+// policies, who is on call for them now, and the owner's shifts from now
+// to now+ahead. Policies come by name, the owner's shifts by start.
+func (c *Client) OnCallReport(ctx context.Context, now time.Time, ahead time.Duration) (OnCallReport, error) {
+	now = now.UTC().Truncate(time.Second)
+	r := OnCallReport{Since: now, Until: now.Add(ahead), Policies: []PolicyOnCall{}, MyShifts: []Shift{}}
+	me, err := c.Me(ctx)
+	if err != nil {
+		return r, err
+	}
+	r.Me = me
+	teamIDs := make([]string, 0, len(me.Teams))
+	for _, t := range me.Teams {
+		teamIDs = append(teamIDs, t.ID)
+	}
+	policies, err := c.PoliciesOfTeams(ctx, teamIDs)
+	if err != nil {
+		return r, err
+	}
+	sort.SliceStable(policies, func(i, j int) bool { return policies[i].Name < policies[j].Name })
+	if len(policies) > 0 {
+		ids := make([]string, len(policies))
+		for i, p := range policies {
+			ids[i] = p.ID
+		}
+		shifts, err := c.Shifts(ctx, ShiftQuery{PolicyIDs: ids})
+		if err != nil {
+			return r, err
+		}
+		for _, p := range policies {
+			po := PolicyOnCall{Ref: p.Ref, Levels: len(p.Rules), OnCall: []Shift{}}
+			for _, s := range shifts {
+				if s.Policy.ID == p.ID {
+					po.OnCall = append(po.OnCall, s)
+				}
+			}
+			r.Policies = append(r.Policies, po)
+		}
+	}
+	mine, err := c.Shifts(ctx, ShiftQuery{UserIDs: []string{me.ID}, Since: r.Since, Until: r.Until})
+	if err != nil {
+		return r, err
+	}
+	sort.SliceStable(mine, func(i, j int) bool { return mine[i].Start.Before(mine[j].Start) })
+	r.MyShifts = append(r.MyShifts, mine...)
+	return r, nil
+}
+
+// ShiftTime is a shift's start or end in loc with how far off it is:
+// "Mon 30 Nov 09:00 (in 14h05m)"; a time past is the time alone.
+func ShiftTime(t, now time.Time, loc *time.Location) string {
+	s := t.In(loc).Format("Mon 02 Jan 15:04")
+	if d := t.Sub(now); d > 0 {
+		return s + " (in " + Countdown(d.Truncate(time.Minute)) + ")"
+	}
+	return s
+}
+
+// ShiftStart is when a shift starts: "now" for one under way.
+func ShiftStart(start, now time.Time, loc *time.Location) string {
+	if !start.After(now) {
+		return "now"
+	}
+	return ShiftTime(start, now, loc)
+}
+
+// ShiftEnd is when a shift ends; an open-ended one (a user a level names
+// directly) never does.
+func ShiftEnd(end, now time.Time, loc *time.Location) string {
+	if end.IsZero() {
+		return "no end"
+	}
+	return ShiftTime(end, now, loc)
+}
