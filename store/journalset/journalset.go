@@ -62,6 +62,8 @@ type Source struct {
 	// Snapshot reports a journal a running sitrep holds: it was read as
 	// it was when the set was opened.
 	Snapshot bool
+
+	readable bool // its entries can be read, verified or not
 }
 
 // Status is one line for people about the source.
@@ -147,9 +149,12 @@ func Open(ctx context.Context, paths []string, opts Options) (*Set, error) {
 		}
 	}
 	if included == 0 {
-		hint := "; add --include-unverified to read them anyway"
-		if opts.IncludeUnverified {
-			hint = ""
+		hint := ""
+		for _, src := range s.sources {
+			// Damaged files cannot be read even when asked.
+			if src.readable && !opts.IncludeUnverified {
+				hint = "; add --include-unverified to read them anyway"
+			}
 		}
 		return fail(fmt.Errorf("%w: %s%s", ErrNoneUsable, strings.Join(why, "; "), hint))
 	}
@@ -199,6 +204,7 @@ func openJournal(ctx context.Context, p string, opts Options) (Source, *journal.
 	src.Snapshot = j.Snapshot()
 	rep, err := j.Verify(ctx)
 	src.Head, src.Checked = rep.Head, rep.Entries
+	src.readable = rep.Problem != journal.ProblemDamaged
 	switch {
 	case err == nil:
 		src.Verified, src.Included = true, true
@@ -227,7 +233,7 @@ func openPack(p string, opts Options) (Source, *Pack, error) {
 		}
 		return src, nil, err
 	}
-	src.Origin, src.Incident = pk.Journal, pk.Incident
+	src.Origin, src.Incident, src.readable = pk.Journal, pk.Incident, true
 	src.Head, src.Checked = pk.Head, uint64(len(pk.Entries))
 	if err := pk.Verify(); err != nil {
 		src.Problem = err.Error()

@@ -369,6 +369,10 @@ func TestBadPaths(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), text) {
 		t.Errorf("a text file as a journal: %v; want it named", err)
 	}
+	_, err = journalset.Open(context.Background(), []string{text}, journalset.Options{})
+	if err == nil || strings.Contains(err.Error(), "--include-unverified") {
+		t.Errorf("a damaged file: %v; want no offer to read what cannot be read", err)
+	}
 	if os.Getuid() != 0 { // root reads anything
 		locked := filepath.Join(dir, "locked.db")
 		b, _ := os.ReadFile(tm.b)
