@@ -19,6 +19,7 @@ func newExportCmd(g *globalFlags) *cobra.Command {
 	var (
 		out   string
 		force bool
+		js    *journalSetFlags
 	)
 	cmd := &cobra.Command{
 		Use:   "export INCIDENT",
@@ -28,9 +29,18 @@ post-mortem draft: the facts filled in, the rest marked for the team.
 
 The incident is named by its number (#9 or 9) or its PagerDuty ID
 (Q000009). It reads PagerDuty when a token is configured and reachable, and
-otherwise works from what the journal kept of the incident.`,
+otherwise works from what the journal kept of the incident.
+
+With --journal repeated, it reads several engineers' journals, or packs
+(sitrep journal pack), together: each verified first, a broken one named
+and left out (--include-unverified reads it, marked), entries merged by
+time, each PagerDuty event once. The Audit section lists each with its
+head. Nothing is journaled then.`,
 		Args: oneIncident,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if js.several() {
+				return exportSet(cmd, g, js, args[0], out, force)
+			}
 			j, err := g.openJournal(false)
 			held := errors.Is(err, journal.ErrLocked)
 			if held {
@@ -50,19 +60,7 @@ otherwise works from what the journal kept of the incident.`,
 				fmt.Fprintf(cmd.ErrOrStderr(), "sitrep: %s\n", sanitize.Line(n))
 			}
 
-			var feed recorder.Feed // nil: journal only
-			var finder incidentFinder
-			secrets := &sanitize.Secrets{}
-			if cfg, err := g.settings(cmd); err == nil {
-				token, err := cfg.token(cmd.Context())
-				if err == nil {
-					pd := pagerduty.New(pagerduty.Config{APIURL: cfg.APIURL, Token: token})
-					feed, finder = pd, pd
-				}
-				// The export hides the secrets the cockpit hides.
-				cat, _ := actions.Load(catalogueDirs(cfg.actionsDir())...)
-				secrets = knownSecrets(&cfg, token, cat)
-			}
+			feed, finder, secrets := exportFeed(cmd, g)
 			id, err := resolveIncident(cmd.Context(), args[0], j, finder)
 			if err != nil {
 				return err
@@ -73,17 +71,9 @@ otherwise works from what the journal kept of the incident.`,
 			if err := rec.ExportTo(cmd.Context(), &buf, id); err != nil {
 				return err
 			}
-			where := "stdout"
-			if out == "" || out == "-" {
-				if _, err := cmd.OutOrStdout().Write(buf.Bytes()); err != nil {
-					return err
-				}
-			} else {
-				if err := recorder.WriteExport(out, buf.Bytes(), force); err != nil {
-					return exportWriteError(out, err)
-				}
-				where, _ = filepath.Abs(out)
-				fmt.Fprintf(cmd.ErrOrStderr(), "wrote %s\n", where)
+			where, err := writeExportOut(cmd, out, force, buf.Bytes())
+			if err != nil {
+				return err
 			}
 			if held {
 				// Through the holder's door (door.go); the export is done
@@ -98,7 +88,42 @@ otherwise works from what the journal kept of the incident.`,
 	}
 	cmd.Flags().StringVarP(&out, "output", "o", "", "write to FILE (created 0600; never through a symbolic link) instead of stdout")
 	cmd.Flags().BoolVar(&force, "force", false, "replace FILE if it exists")
+	js = addJournalSetFlags(cmd, g)
 	return withIncidentArg(cmd, g)
+}
+
+// exportFeed is PagerDuty for an export, when a token is configured (nil
+// otherwise: the journal alone), and the secrets the cockpit hides.
+func exportFeed(cmd *cobra.Command, g *globalFlags) (recorder.Feed, incidentFinder, *sanitize.Secrets) {
+	var feed recorder.Feed // nil: journal only
+	var finder incidentFinder
+	secrets := &sanitize.Secrets{}
+	if cfg, err := g.settings(cmd); err == nil {
+		token, err := cfg.token(cmd.Context())
+		if err == nil {
+			pd := pagerduty.New(pagerduty.Config{APIURL: cfg.APIURL, Token: token})
+			feed, finder = pd, pd
+		}
+		// The export hides the secrets the cockpit hides.
+		cat, _ := actions.Load(catalogueDirs(cfg.actionsDir())...)
+		secrets = knownSecrets(&cfg, token, cat)
+	}
+	return feed, finder, secrets
+}
+
+// writeExportOut writes the export to stdout, or to FILE; where is
+// "stdout" or the file's absolute path.
+func writeExportOut(cmd *cobra.Command, out string, force bool, data []byte) (where string, err error) {
+	if out == "" || out == "-" {
+		_, err := cmd.OutOrStdout().Write(data)
+		return "stdout", err
+	}
+	if err := recorder.WriteExport(out, data, force); err != nil {
+		return "", exportWriteError(out, err)
+	}
+	where, _ = filepath.Abs(out)
+	fmt.Fprintf(cmd.ErrOrStderr(), "wrote %s\n", where)
+	return where, nil
 }
 
 // exportWriteError says why the export could not be written to file and

@@ -26,6 +26,7 @@ var globalFlagUse = map[string][]string{
 	"sitrep journal ls":     {"journal"},
 	"sitrep journal show":   {"journal"},
 	"sitrep journal verify": {"journal"},
+	"sitrep journal pack":   {"journal"},
 	"sitrep version":        nil,
 }
 
@@ -56,6 +57,11 @@ func addGlobalFlags(root *cobra.Command, g *globalFlags) {
 
 func defineGlobalFlag(c *cobra.Command, g *globalFlags, name string) {
 	f := c.Flags()
+	if f.Lookup(name) != nil {
+		// The command's own form of it: export's --journal repeats
+		// (journalpack.go).
+		return
+	}
 	switch name {
 	case "config":
 		f.StringVar(&g.configPath, "config", "", "config file (default $XDG_CONFIG_HOME/sitrep/config.yaml)")

@@ -41,7 +41,7 @@ func newJournalCmd(g *globalFlags) *cobra.Command {
 		Use:   "journal",
 		Short: "Read and verify the journal",
 	}
-	cmd.AddCommand(newJournalLsCmd(g), withIncidentArg(newJournalShowCmd(g), g))
+	cmd.AddCommand(newJournalLsCmd(g), withIncidentArg(newJournalShowCmd(g), g), newJournalPackCmd(g))
 	cmd.AddCommand(&cobra.Command{
 		Use:   "verify",
 		Short: "Walk the hash chain; exit 0 when intact, else name the first bad entry",
