@@ -27,6 +27,8 @@ import (
 // running `sitrep watch` whose JSON lines arrive on lines.
 type watchWorld struct {
 	w       *world.World
+	bin     string
+	config  string
 	journal string
 	cmd     *exec.Cmd
 	lines   chan map[string]any
@@ -78,7 +80,7 @@ func startWatch(t *testing.T, stuckIn time.Duration) *watchWorld {
 	if err := os.WriteFile(cfg, []byte(body), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	ww := &watchWorld{w: w, journal: filepath.Join(home, "journal.db"), lines: make(chan map[string]any, 100), stderr: &strings.Builder{}, waited: make(chan error, 1)}
+	ww := &watchWorld{w: w, bin: bin, config: cfg, journal: filepath.Join(home, "journal.db"), lines: make(chan map[string]any, 100), stderr: &strings.Builder{}, waited: make(chan error, 1)}
 	ww.cmd = exec.Command(bin, "watch", "--config", cfg, "--journal", ww.journal, "--interval", "1s", "--scope", "all")
 	ww.cmd.Env = append(os.Environ(), "PATH="+filepath.Dir(bin)+string(os.PathListSeparator)+os.Getenv("PATH"))
 	ww.cmd.Stderr = ww.stderr
@@ -274,6 +276,26 @@ func TestWatchRunsAfterTheCountdownAndHonoursAVetoNote(t *testing.T) {
 	}
 	if !vetoEntry {
 		t.Errorf("no veto journaled as Bob on %s: %v", id2, kinds(es2))
+	}
+	j.Close()
+
+	// The post-mortem drafts show the announcement, the run and the veto.
+	export := func(id string) string {
+		out, err := exec.Command(ww.bin, "export", id, "--config", ww.config, "--journal", ww.journal).CombinedOutput()
+		if err != nil {
+			t.Fatalf("export %s: %v\n%s", id, err, out)
+		}
+		return string(out)
+	}
+	md := export(id)
+	// Markdown escapes the underscores.
+	for _, want := range []string{`sitrep will run restart\_stuck\_worker on search-indexer at`, "sitrep (armed by ", "| restart\\_stuck\\_worker"} {
+		if !strings.Contains(md, want) {
+			t.Errorf("the export of %s lacks %q:\n%s", id, want, md)
+		}
+	}
+	if md := export(id2); !strings.Contains(md, "vetoed by Bob") {
+		t.Errorf("the export of %s does not show the veto:\n%s", id2, md)
 	}
 }
 
