@@ -43,6 +43,8 @@ type config struct {
 	Services   map[string]serviceConfig `yaml:"services"`
 	// Triage holds the rules that classify incidents (actions/triage).
 	Triage triage.Config `yaml:"triage"`
+	// History is how far back past incidents are read (history.go).
+	History historyConfig `yaml:"history"`
 	// Ring is how sitrep rings for a new high-urgency incident assigned
 	// to the engineer while it is open.
 	Ring ringConfig `yaml:"ring"`
@@ -104,7 +106,7 @@ func loadConfig(path string, named bool) (config, error) {
 	return cfg, cfg.validate()
 }
 
-var topLevelFields = []string{"api_url", "token_cmd", "token", "refresh_interval", "scope", "prometheus", "loki", "enrichment", "actions", "services", "triage", "ring"}
+var topLevelFields = []string{"api_url", "token_cmd", "token", "refresh_interval", "scope", "prometheus", "loki", "enrichment", "actions", "services", "triage", "history", "ring"}
 
 // configError turns a YAML error into "file:line:column: what is wrong".
 func configError(path string, err error) error {
@@ -161,6 +163,9 @@ func (c *config) validate() error {
 	}
 	if len(c.TokenCmd) > 0 && c.TokenCmd[0] == "" {
 		return c.fieldError("token_cmd", "the first element must be a program")
+	}
+	if err := c.History.parse(); err != nil {
+		return c.fieldError("history.window", err.Error())
 	}
 	classifier, err := triage.Load(c.Triage, c.path, c.data)
 	if err != nil {

@@ -115,6 +115,10 @@ func assemble(cfg *config, token string, feed *pagerduty.Client, j *journal.Jour
 	env.recorder = recorder.New(j, feed, filepath.Join(filepath.Dir(j.Path()), "exports"))
 	env.recorder.SetChanges(enr)
 	env.recorder.SetSecrets(env.secrets)
+	if feed != nil {
+		// The History tab and the export read the past (history.go).
+		readPast(env.recorder, cfg, feed)
+	}
 	engine := newEngine(cat, env.recorder, feed, env.secrets, readOnly || j.ReadOnly())
 	engine.Caller = caller
 	env.remediation = &remediation{engine: engine, cfg: cfg, prom: enr.prom, feed: feed}
@@ -157,6 +161,9 @@ func (e *environment) tuiOptions(scope pagerduty.Scope, readOnly bool) tui.Optio
 		// Overview flags an open incident upstream that started first
 		// as a likely cause; the service graph changes rarely.
 		opts.Dependencies = pagerduty.NewDependencyReader(e.feed, 0)
+		// The History tab: the service's past incidents and what fixed
+		// them, read through the recorder, which knows the journal's side.
+		opts.History = e.recorder
 	}
 	if e.outbox != nil {
 		opts.Outbox = e.outbox
