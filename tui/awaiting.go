@@ -47,13 +47,18 @@ type (
 		req   approval.Request
 		err   error
 	}
-	// approvalPollDue is the next read of the incident's notes.
-	approvalPollDue struct{ runID string }
+	// approvalPollDue is the next read of the incident's notes; manual
+	// is r's, which schedules no further read.
+	approvalPollDue struct {
+		runID  string
+		manual bool
+	}
 	// approvalPolled is the incident's notes, read.
 	approvalPolled struct {
-		runID string
-		notes []pagerduty.Note
-		err   error
+		runID  string
+		manual bool
+		notes  []pagerduty.Note
+		err    error
 	}
 	// approverChecked says whether the decision's author is one of the
 	// request's approvers (a user named, or a member of a team named).
@@ -103,9 +108,10 @@ type awaitingScreen struct {
 }
 
 var awaitingKeys = struct {
-	Withdraw, Close, Help key.Binding
+	Withdraw, ReadNow, Close, Help key.Binding
 }{
 	Withdraw: key.NewBinding(key.WithKeys("esc", "ctrl+c"), key.WithHelp("esc", "withdraw the request (nothing runs)")),
+	ReadNow:  key.NewBinding(key.WithKeys("r"), key.WithHelp("r", "read the decision now")),
 	Close:    key.NewBinding(key.WithKeys("esc", "q", "enter"), key.WithHelp("esc", "close")),
 	Help:     helpKey,
 }
@@ -124,6 +130,12 @@ func (a *awaitingScreen) update(msg tea.Msg, now time.Time) (screen, tea.Cmd) {
 	case a.open() && key.Matches(k, awaitingKeys.Withdraw):
 		id := a.plan.RunID
 		return a, func() tea.Msg { return approvalWithdrawAsked{runID: id} }
+	case a.state == awaitWaiting && key.Matches(k, awaitingKeys.ReadNow):
+		// A poll now, beside the scheduled one: a poll that finds the
+		// request still pending schedules one more, and the extra reads
+		// stop when the request is decided.
+		id := a.plan.RunID
+		return a, func() tea.Msg { return approvalPollDue{runID: id, manual: true} }
 	case !a.open() && key.Matches(k, awaitingKeys.Close):
 		return nil, nil
 	}
@@ -132,7 +144,9 @@ func (a *awaitingScreen) update(msg tea.Msg, now time.Time) (screen, tea.Cmd) {
 
 func (a *awaitingScreen) keys() help.KeyMap {
 	if a.open() {
-		return drawnKeys{{awaitingKeys.Withdraw}, {awaitingKeys.Help}}
+		k := awaitingKeys.ReadNow
+		k.SetEnabled(a.state == awaitWaiting)
+		return drawnKeys{{awaitingKeys.Withdraw, k}, {awaitingKeys.Help}}
 	}
 	return drawnKeys{{awaitingKeys.Close}, {awaitingKeys.Help}}
 }
@@ -241,7 +255,7 @@ func (m Model) approvalUpdate(msg approvalMsg) (tea.Model, tea.Cmd) {
 		if a == nil || a.state != awaitWaiting {
 			return m, nil
 		}
-		return m, m.pollApproval(a)
+		return m, m.pollApproval(a, msg.manual)
 	case approvalPolled:
 		a := m.awaiting(msg.runID)
 		if a == nil || a.state != awaitWaiting {
@@ -352,13 +366,13 @@ func (m *Model) postApprovalNote(in pagerduty.Incident, text string, e journal.E
 	}
 }
 
-func (m *Model) pollApproval(a *awaitingScreen) tea.Cmd {
+func (m *Model) pollApproval(a *awaitingScreen, manual bool) tea.Cmd {
 	ap, id, inc := m.opts.Approvals, a.plan.RunID, a.incident.ID
 	ctx, cancel := m.callContext()
 	return func() tea.Msg {
 		defer cancel()
 		notes, err := ap.Notes(ctx, inc)
-		return approvalPolled{runID: id, notes: notes, err: err}
+		return approvalPolled{runID: id, manual: manual, notes: notes, err: err}
 	}
 }
 
@@ -366,13 +380,18 @@ func (m *Model) pollApproval(a *awaitingScreen) tea.Cmd {
 func (m *Model) approvalPolled(a *awaitingScreen, msg approvalPolled, now time.Time) tea.Cmd {
 	a.now, a.lastPoll = now, now
 	id := a.plan.RunID
+	// The scheduled reads are one chain; r's read adds none to it.
+	again := pollAfter(id, approvalPoll)
+	if msg.manual {
+		again = nil
+	}
 	expired := !now.Before(a.req.Expires)
 	if msg.err != nil {
 		a.pollErr = m.errText(msg.err)
 		if expired {
 			return m.requestEnded(a, awaitExpired, "request "+a.req.ID+" expired at "+a.req.Expires.UTC().Format("15:04:05 MST")+" without a decision that could be read", nil)
 		}
-		return pollAfter(id, approvalPoll)
+		return again
 	}
 	a.pollErr = ""
 	th := approval.Read(a.incident.ID, msg.notes, now)
@@ -407,7 +426,7 @@ func (m *Model) approvalPolled(a *awaitingScreen, msg approvalPolled, now time.T
 			return approverChecked{runID: id, entry: e, ok: err == nil && approval.InScope(e.Request.Approvers, e.DecidedBy.ID, teams), err: err}
 		}
 	}
-	return pollAfter(id, approvalPoll)
+	return again
 }
 
 // requestEnded shows a request that will not run, and journals why.

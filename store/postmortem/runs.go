@@ -86,6 +86,11 @@ func merge(dst *actions.Record, rec actions.Record) {
 	}
 	str(&dst.BlockedBy, rec.BlockedBy)
 	str(&dst.ConfirmedBy, rec.ConfirmedBy)
+	str(&dst.ApprovedBy, rec.ApprovedBy)
+	str(&dst.ApprovalRequest, rec.ApprovalRequest)
+	if rec.ApprovedAt != nil {
+		dst.ApprovedAt = rec.ApprovedAt
+	}
 	str(&dst.Result, rec.Result)
 	str(&dst.Outcome, rec.Outcome)
 	if rec.DryRunOK != nil {
@@ -238,7 +243,7 @@ func (f *facts) runsTable(b *strings.Builder, runs []run) {
 				cell(strings.Join(nonEmpty(rec.Target, rec.Env), " in ")),
 				cell(dryRun(rec)),
 				cell(verdict(rec)),
-				cell(rec.ConfirmedBy),
+				cell(confirmedBy(rec)),
 				cell(result(rec, r.steps)),
 				duration(rec.DurationMS),
 				cell(rec.Outcome),
@@ -247,6 +252,22 @@ func (f *facts) runsTable(b *strings.Builder, runs []run) {
 			tableRow(b, cells...)
 		}
 	})
+}
+
+// confirmedBy is who confirmed the run and, when it needed a second
+// person, who approved it and when (the approval note's PagerDuty author).
+func confirmedBy(r actions.Record) string {
+	if r.ApprovedBy == "" {
+		return r.ConfirmedBy
+	}
+	s := "approved by " + r.ApprovedBy
+	if r.ApprovedAt != nil {
+		s += " at " + r.ApprovedAt.UTC().Format(dayTime)
+	}
+	if r.ApprovalRequest != "" {
+		s += " (request " + r.ApprovalRequest + ")"
+	}
+	return strings.Join(nonEmpty(r.ConfirmedBy, s), "; ")
 }
 
 func nonEmpty(ss ...string) []string {
