@@ -32,10 +32,16 @@ type autoState struct {
 	lastCheck map[string]time.Time
 	// detailing are the incidents whose alerts and classes are being read.
 	detailing map[string]bool
-	// notice is the latest thing the automation did, for the banner when
-	// nothing counts down.
-	notice string
+	// notice is the latest thing the automation did, shown in the banner
+	// for noticeFor after noticeAt when nothing counts down.
+	notice   string
+	noticeAt time.Time
 }
+
+// noticeFor is how long the banner keeps the automation's latest word.
+const noticeFor = 30 * time.Second
+
+func (a *autoState) say(text string, at time.Time) { a.notice, a.noticeAt = text, at }
 
 func newAutoState(opts Options) *autoState {
 	if opts.Automation == nil {
@@ -215,7 +221,7 @@ func (m Model) autoMsg(msg tea.Msg) (Model, tea.Cmd, bool) {
 			ev := msg.ev
 			ev.Countdown = c
 			cmds = append(cmds, m.autoRecord(ev))
-			m.auto.notice = ev.Text
+			m.auto.say(ev.Text, now)
 			if len(ev.Errors) > 0 {
 				m.lastErr = "announcement: " + strings.Join(ev.Errors, "; ")
 			}
@@ -225,7 +231,7 @@ func (m Model) autoMsg(msg tea.Msg) (Model, tea.Cmd, bool) {
 		}
 		return m, tea.Batch(cmds...), true
 	case autoEnded:
-		m.auto.notice = msg.ev.Text
+		m.auto.say(msg.ev.Text, now)
 		if len(msg.ev.Errors) > 0 {
 			m.lastErr = "announcement: " + strings.Join(msg.ev.Errors, "; ")
 		}
@@ -263,7 +269,7 @@ func (m Model) autoMsg(msg tea.Msg) (Model, tea.Cmd, bool) {
 			return m, nil, true
 		}
 		ev := auto.EndEvent(c)
-		m.auto.notice = ev.Text
+		m.auto.say(ev.Text, now)
 		m.status = ev.Text
 		m.refreshGen++
 		m.refreshing = true
@@ -337,9 +343,10 @@ func (m Model) autoDecide(d auto.Decision) tea.Cmd {
 		})
 	}
 	for _, s := range d.Skipped {
-		m.auto.notice = fmt.Sprintf("not running %s on #%d: %s", s.Action, s.Incident.Number, s.Reason)
+		text := fmt.Sprintf("not running %s on #%d: %s", s.Action, s.Incident.Number, s.Reason)
+		m.auto.say(text, m.opts.Now())
 		cmds = append(cmds, m.autoRecord(auto.Event{Kind: auto.EventSkipped, At: m.opts.Now(),
-			Countdown: auto.Countdown{Action: s.Action, Incident: s.Incident}, Text: m.auto.notice}))
+			Countdown: auto.Countdown{Action: s.Action, Incident: s.Incident}, Text: text}))
 	}
 	for _, id := range d.NeedDetail {
 		in, ok := m.list.byID(id)
@@ -428,16 +435,20 @@ func (m *Model) autoBadge() string {
 }
 
 // autoBannerShown says whether the banner takes a line: while a countdown
-// is pending or running.
+// is pending or running, and for a while after the automation's latest
+// word.
 func (m *Model) autoBannerShown() bool {
-	return m.auto != nil && len(m.auto.machine.Pending()) > 0
+	if m.auto == nil {
+		return false
+	}
+	return len(m.auto.machine.Pending()) > 0 || m.auto.notice != "" && m.now.Sub(m.auto.noticeAt) < noticeFor
 }
 
 // autoBanner is the countdown line above the list.
 func (m *Model) autoBanner(width int) string {
 	pending := m.auto.machine.Pending()
 	if len(pending) == 0 {
-		return ""
+		return m.styles.Dim.Render(fit(sanitize.Line("automation: "+m.auto.notice), width))
 	}
 	c := pending[0]
 	var text string
