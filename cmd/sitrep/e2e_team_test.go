@@ -67,6 +67,10 @@ func TestTeamExportEndToEnd(t *testing.T) {
 		t.Errorf("packing through a symbolic link: %s", stderr)
 	}
 
+	if _, stderr := run(false, "journal", "pack", id, "-o", bobPath, "--force", "--journal", bobPath); !strings.Contains(stderr, "over the journal") {
+		t.Errorf("packing over the journal itself: %s", stderr)
+	}
+
 	alicePath := alice.Path()
 	md, stderr := run(true, "export", id, "--journal", alicePath, "--journal", pack)
 	for _, p := range []string{alicePath, pack} {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"path/filepath"
 	"strings"
 	"time"
@@ -186,6 +187,9 @@ A pack holds no other incident's entries: those stand in it as hashes.`,
 				_, err := cmd.OutOrStdout().Write(data)
 				return err
 			}
+			if sameFile(out, j.Path()) {
+				return fmt.Errorf("refusing to write the pack over the journal %s itself; give another path with -o", j.Path())
+			}
 			if err := recorder.WriteExport(out, data, force); err != nil {
 				return packWriteError(out, err)
 			}
@@ -198,6 +202,16 @@ A pack holds no other incident's entries: those stand in it as hashes.`,
 	cmd.Flags().StringVarP(&out, "output", "o", "", "write to FILE (created 0600; never through a symbolic link), or - for stdout")
 	cmd.Flags().BoolVar(&force, "force", false, "replace FILE if it exists")
 	return withIncidentArg(cmd, g)
+}
+
+// sameFile reports whether a and b name one existing file.
+func sameFile(a, b string) bool {
+	fa, err := os.Stat(a)
+	if err != nil {
+		return false
+	}
+	fb, err := os.Stat(b)
+	return err == nil && os.SameFile(fa, fb)
 }
 
 // packWriteError says why the pack could not be written and what to do.
