@@ -115,6 +115,8 @@
 // requester's sitrep reads it, refuses one written by the requester, and
 // runs the plan through every other guard again.
 //
+// # Built-in PagerDuty operations
+//
 // Every catalogue, even an empty one, offers these for every incident
 // (runner pagerduty, the incident's ID as target, no announcement note:
 // PagerDuty's own log records the change and its author). An action of
