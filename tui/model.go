@@ -497,9 +497,7 @@ func (m Model) incidentsLoaded(msg incidentsLoaded) (tea.Model, tea.Cmd) {
 	before, hadSelection := m.list.selected()
 	m.list.setIncidents(m.withResolvedHere(msg.incidents, msg.at), m.matcher())
 	m.list.clamp(m.listHeight())
-	if n := m.picked.keepListed(&m.list); n > 0 {
-		m.status = fmt.Sprintf("%d selected incident(s) left the list (resolved or merged elsewhere) and are no longer selected", n)
-	}
+	m.picked.keepListed(&m.list) // the header says how many left
 	m.refreshGen++
 	cmds := []tea.Cmd{scheduleRefresh(m.opts.RefreshInterval, m.refreshGen), m.ringFor(msg.incidents), m.whoAmI()}
 	if after, ok := m.list.selected(); hadSelection && (!ok || after.ID != before.ID) {
@@ -626,6 +624,7 @@ func (m *Model) selectionChanged() tea.Cmd {
 func (m Model) key(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 	k := m.keys
 	m.status = ""
+	m.picked.gone = 0 // said once, in the header
 	switch {
 	case key.Matches(msg, k.Quit):
 		m.quitting = true

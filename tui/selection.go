@@ -12,6 +12,9 @@ import (
 // the incidents that left the list. The list draws a mark beside each.
 type selection struct {
 	ids map[string]bool
+	// gone is how many the last refresh dropped, for the header until
+	// the next key.
+	gone int
 }
 
 func newSelection() *selection { return &selection{ids: map[string]bool{}} }
@@ -40,11 +43,11 @@ func (s *selection) clear() {
 	}
 }
 
-// keepListed drops the picked incidents that are no longer listed and
-// returns how many it dropped.
-func (s *selection) keepListed(l *listView) int {
+// keepListed drops the picked incidents that are no longer listed, and
+// keeps how many it dropped for the header.
+func (s *selection) keepListed(l *listView) {
 	if len(s.ids) == 0 {
-		return 0
+		return
 	}
 	listed := make(map[string]bool, len(l.all))
 	for i := range l.all {
@@ -57,7 +60,9 @@ func (s *selection) keepListed(l *listView) int {
 			n++
 		}
 	}
-	return n
+	if n > 0 {
+		s.gone = n
+	}
 }
 
 // selectionKey handles space and V on the list; handled says whether msg
@@ -101,8 +106,17 @@ func (m *Model) selectionKey(msg tea.KeyPressMsg) (handled bool) {
 
 // selectionBadge is the header's count of picked incidents.
 func (m *Model) selectionBadge() string {
-	if m.picked == nil || m.picked.len() == 0 {
+	if m.picked == nil {
 		return ""
 	}
-	return " " + m.styles.Key.Render(fmt.Sprintf("%d selected", m.picked.len()))
+	n, gone := m.picked.len(), m.picked.gone
+	switch {
+	case n == 0 && gone == 0:
+		return ""
+	case gone == 0:
+		return " " + m.styles.Key.Render(fmt.Sprintf("%d selected", n))
+	case n == 0:
+		return " " + m.styles.Warn.Render(fmt.Sprintf("%d selected left the list", gone))
+	}
+	return " " + m.styles.Key.Render(fmt.Sprintf("%d selected", n)) + " " + m.styles.Warn.Render(fmt.Sprintf("(%d left the list)", gone))
 }
