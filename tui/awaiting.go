@@ -2,6 +2,7 @@ package tui
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -350,6 +351,11 @@ func (m *Model) postApprovalNote(in pagerduty.Incident, text string, e journal.E
 		return m.submit(outbox.Write{Incident: in.ID, Label: number(in), Op: outbox.OpNote, Text: text}, e)
 	}
 	feed, r, now := m.feed, m.opts.Recorder, m.opts.Now
+	if feed == nil {
+		return func() tea.Msg {
+			return noteRecorded{incident: number(in), id: in.ID, pagerduty: true, err: errors.New("no PagerDuty client to post the approval note with")}
+		}
+	}
 	ctx, cancel := m.callContext()
 	return func() tea.Msg {
 		defer cancel()
