@@ -12,6 +12,7 @@ import (
 	"sitrep/sources/pagerduty"
 	"sitrep/store/journal"
 	"sitrep/store/outbox"
+	"sitrep/store/stats"
 )
 
 // These interfaces are everything the cockpit needs from outside it.
@@ -167,4 +168,11 @@ type Automation interface {
 	Run(ctx context.Context, c auto.Countdown, out func(actions.Chunk)) (auto.State, string)
 	// Record journals what the automation did.
 	Record(ctx context.Context, ev auto.Event) error
+}
+
+// Stats computes the automation review (store/stats) over the journal for
+// the Stats screen, S. cmd/sitrep hands in one over the cockpit's journal;
+// nil turns S off.
+type Stats interface {
+	Stats(ctx context.Context, opts stats.Options) (stats.Report, error)
 }

@@ -30,6 +30,7 @@ type keyMap struct {
 	Arm, Veto             key.Binding
 	Select, SelectAll     key.Binding
 	Snooze, Reassign      key.Binding
+	Stats                 key.Binding
 	Help, Quit            key.Binding
 	Approvals             key.Binding
 }
@@ -61,6 +62,7 @@ func newKeyMap(readOnly bool) keyMap {
 		Journal:    key.NewBinding(key.WithKeys("J"), key.WithHelp("J", "journal")),
 		Pin:        key.NewBinding(key.WithKeys("p"), key.WithHelp("p", "pin as evidence")),
 		Export:     key.NewBinding(key.WithKeys("x"), key.WithHelp("x", "export post-mortem")),
+		Stats:      key.NewBinding(key.WithKeys("S"), key.WithHelp("S", "stats")),
 		OnCall:     key.NewBinding(key.WithKeys("O"), key.WithHelp("O", "who is on call")),
 		Arm:        key.NewBinding(key.WithKeys("ctrl+a"), key.WithHelp("ctrl+a", "arm / disarm automation")),
 		Veto:       key.NewBinding(key.WithKeys("v"), key.WithHelp("v", "veto the automatic run")),
@@ -115,7 +117,7 @@ func (k keyMap) FullHelp() [][]key.Binding {
 		{k.Filter, k.Scope, k.Urgent, k.Refresh, k.OnCall},
 		{k.Ack, k.Resolve, k.Snooze, k.Reassign, k.Note, k.Browser, k.Copy},
 		{k.Select, k.SelectAll},
-		{k.Journal, k.Pin, k.Export, k.EnrichNote},
+		{k.Journal, k.Pin, k.Export, k.EnrichNote, k.Stats},
 		{k.Arm, k.Veto},
 		{k.Palette, k.Command, k.Runbook, k.Approvals},
 		{k.Help, k.Quit},

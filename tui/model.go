@@ -69,6 +69,9 @@ type Options struct {
 	Dependencies Dependencies
 	// Triage classifies incidents (triage.go); nil shows no class.
 	Triage Triage
+	// Stats reads the journal back across incidents for S (stats.go);
+	// nil turns S off.
+	Stats Stats
 	// OnCall shows who is on call (O, oncall.go) and tells the ring who
 	// the engineer is; nil turns both off.
 	OnCall OnCall
@@ -708,6 +711,8 @@ func (m Model) key(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 	switch {
 	case key.Matches(msg, k.Approvals):
 		return m, m.openApprovals()
+	case key.Matches(msg, k.Stats):
+		return m, m.openStats()
 	case key.Matches(msg, k.Filter):
 		return m, m.filter.Focus()
 	case key.Matches(msg, k.Scope):

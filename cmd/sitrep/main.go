@@ -54,7 +54,7 @@ Try it without an account: sitrep demo`,
 			return runLive(cmd.Context(), cmd, g)
 		},
 	}
-	root.AddCommand(newDemoCtlCmd(), newDemoCmd(&g), newJournalCmd(&g), newExportCmd(&g), newActionsCmd(&g), newRunCmd(&g), newDoctorCmd(&g), newServicesCmd(&g), newOnCallCmd(&g), newInitCmd(&g), newWatchCmd(&g))
+	root.AddCommand(newDemoCtlCmd(), newDemoCmd(&g), newJournalCmd(&g), newExportCmd(&g), newActionsCmd(&g), newRunCmd(&g), newDoctorCmd(&g), newServicesCmd(&g), newOnCallCmd(&g), newInitCmd(&g), newWatchCmd(&g), newStatsCmd(&g))
 	addVersion(root)
 	addGlobalFlags(root, &g)
 	root.Flags().BoolVar(&g.arm, "arm", false, "arm notify-first automation for this session: an auto: action may run by itself on a new incident, announced on it first with a countdown anyone can veto (ctrl+a toggles)")

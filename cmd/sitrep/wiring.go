@@ -168,6 +168,8 @@ func (e *environment) tuiOptions(scope pagerduty.Scope, readOnly bool) tui.Optio
 	if e.outbox != nil {
 		opts.Outbox = e.outbox
 	}
+	// S reads the journal back across incidents (stats.go).
+	opts.Stats = journalStats{j: e.journal}
 	// The cache is decoded while the program starts and draws its first
 	// frame, not before: the rows follow as soon as they are read.
 	var (

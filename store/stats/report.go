@@ -269,7 +269,7 @@ func (a *accumulator) services(helpedAt map[string]map[string]int) []Service {
 		if !in.inWindow {
 			continue
 		}
-		name := orText(in.service, "(unknown service)")
+		name := orText(in.service, orText(in.runService, "(unknown service)"))
 		s := by[name]
 		if s == nil {
 			s = &serviceAcc{Service: Service{Service: name, Classes: map[string]int{}, Helped: []ActionCount{}}}

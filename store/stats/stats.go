@@ -164,6 +164,7 @@ type run struct {
 // incident is what the window shows of one incident.
 type incident struct {
 	service        string
+	runService     string    // the service its runs targeted, when no sighting names one
 	created        time.Time // PagerDuty's created_at, or the trigger's time
 	ack, resolve   time.Time // the first of each
 	class          string    // the last triage class
@@ -323,6 +324,9 @@ func (a *accumulator) addAction(e journal.Entry) {
 	}
 	if inc := orText(d.Incident, e.Incident); inc != "" {
 		r.incident = inc
+		if d.Target != "" {
+			a.incident(inc).runService = d.Target
+		}
 	}
 	if d.Verdict != "" {
 		// A verdict comes with its blocking rule or with none: an allowed
