@@ -2,6 +2,7 @@ package main
 
 import (
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -12,7 +13,8 @@ import (
 // tonight's payment-gateway incident lists the two earlier ones read from
 // the emulator over HTTP, the newest (three days ago) with the last note
 // that says the restart fixed it; j in the focused tab reads the older
-// one's; and x's export lists both under Related incidents.
+// one's; and x's export, and sitrep export beside the cockpit, list both
+// under Related incidents.
 func TestHistoryEndToEnd(t *testing.T) {
 	if testing.Short() {
 		t.Skip("drives the real binary")
@@ -21,7 +23,7 @@ func TestHistoryEndToEnd(t *testing.T) {
 	dir := t.TempDir()
 	env, state := demoEnv(dir)
 	term := startTerminal(t, 140, 50, env, bin, "demo", "--seed", "7", "--refresh", "2s")
-	readDemoState(t, state)
+	st := readDemoState(t, state)
 	term.waitFor("the incident list", 15*time.Second, contains("payment-gateway 5xx"))
 
 	term.send("/", "payment-gateway 5xx", "Enter")
@@ -50,7 +52,9 @@ func TestHistoryEndToEnd(t *testing.T) {
 		return strings.Contains(s, "▸ #12 payment-gateway p99") && strings.Contains(s, "Acquirer recovered; p99 back to 300 ms.")
 	})
 
-	term.send("Escape", "x")
+	term.send("Escape")
+	term.waitFor("the list back", 10*time.Second, func(s string) bool { return !strings.Contains(s, "next past incident") })
+	term.send("x")
 	var md []byte
 	deadline := time.Now().Add(20 * time.Second)
 	for md == nil && time.Now().Before(deadline) {
@@ -64,15 +68,23 @@ func TestHistoryEndToEnd(t *testing.T) {
 	if md == nil {
 		t.Fatalf("no export written under %s:\n%s", filepath.Join(dir, "data"), term.screen())
 	}
-	doc := strings.Join(strings.Fields(string(md)), " ")
-	for _, want := range []string{
-		"Earlier incidents resolved on payment-gateway in the 30 days before the export",
-		"\\#13 \\[FIRING\\] payment-gateway HTTP 5xx ratio above 5% (24.6%)",
-		"restarted payment-gateway, 5xx back to 1% within 2 min",
-		"\\#12 payment-gateway p99 latency above 1.5 s (2.1 s)",
-	} {
-		if !strings.Contains(doc, want) {
-			t.Errorf("the export lacks %q:\n%s", want, md)
+	cli := exec.Command(bin, "export", "9", "--journal", filepath.Join(dir, "data", "sitrep", "demo-journal.db"), "--api-url", st.PagerDutyURL)
+	cli.Env = append(env, "PAGERDUTY_TOKEN="+st.Token)
+	out, err := cli.Output()
+	if err != nil {
+		t.Fatalf("sitrep export 9: %v\n%s", err, out)
+	}
+	for what, md := range map[string][]byte{"x": md, "sitrep export": out} {
+		doc := strings.Join(strings.Fields(string(md)), " ")
+		for _, want := range []string{
+			"Earlier incidents resolved on payment-gateway in the 30 days before the export",
+			"\\#13 \\[FIRING\\] payment-gateway HTTP 5xx ratio above 5% (24.6%)",
+			"restarted payment-gateway, 5xx back to 1% within 2 min",
+			"\\#12 payment-gateway p99 latency above 1.5 s (2.1 s)",
+		} {
+			if !strings.Contains(doc, want) {
+				t.Errorf("%s's export lacks %q:\n%s", what, want, md)
+			}
 		}
 	}
 }

@@ -67,6 +67,7 @@ head. Nothing is journaled then.`,
 			}
 			rec := recorder.New(j, feed, "")
 			rec.SetSecrets(secrets)
+			exportPast(cmd, g, rec, feed)
 			var buf bytes.Buffer
 			if err := rec.ExportTo(cmd.Context(), &buf, id); err != nil {
 				return err

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/spf13/cobra"
+
 	"sitrep/actions/triage"
 	"sitrep/sources/pagerduty"
 	"sitrep/store/recorder"
@@ -78,4 +80,19 @@ func classifyPast(c *triage.Classifier) func(pagerduty.Incident) string {
 func readPast(rec *recorder.Recorder, cfg *config, feed *pagerduty.Client) {
 	rec.SetHistory(pagerduty.NewHistoryReader(feed, pagerduty.HistoryConfig{Window: cfg.historyWindow()}), classifyPast(cfg.triageClassifier()))
 	rec.SetUpstream(feed)
+}
+
+// exportPast lets an export's recorder read the past when its feed is
+// PagerDuty's client: the Related incidents and the upstream likely cause.
+// A config that cannot be read leaves them out, as it leaves PagerDuty out.
+func exportPast(cmd *cobra.Command, g *globalFlags, rec *recorder.Recorder, feed recorder.Feed) {
+	pd, ok := feed.(*pagerduty.Client)
+	if !ok || pd == nil {
+		return
+	}
+	cfg, err := g.settings(cmd)
+	if err != nil {
+		return
+	}
+	readPast(rec, &cfg, pd)
 }

@@ -114,6 +114,7 @@ func exportSet(cmd *cobra.Command, g *globalFlags, js *journalSetFlags, arg, out
 	}
 	rec := recorder.New(nil, feed, "")
 	rec.SetSecrets(secrets)
+	exportPast(cmd, g, rec, feed)
 	var buf strings.Builder
 	if err := rec.ExportEntriesTo(ctx, &buf, id, journalset.Journal(es), set.Audit(es)); err != nil {
 		return err
