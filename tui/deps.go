@@ -125,6 +125,18 @@ type Triage interface {
 	Classify(e triage.Evidence) []triage.Classification
 }
 
+// Router says where a class of incidents belongs (route.go); the Triage
+// handed in may implement it (triage.Classifier does).
+type Router interface {
+	Route(class string) (triage.Route, bool)
+}
+
+// StormWindow says how close related incidents' starts must be to make a
+// storm (storm.go); the Triage handed in may implement it.
+type StormWindow interface {
+	StormWindow() time.Duration
+}
+
 // Approvals is the PagerDuty side of two-person approval: requests and
 // decisions are notes on the incident, and a note's author is the identity
 // that counts. cmd/sitrep hands in the PagerDuty client when the catalogue

@@ -51,7 +51,7 @@ func (d *detailView) lines(s Styles, in pagerduty.Incident, st detailState, widt
 	var lines []string
 	switch {
 	case detailTabs[d.tab] == "Overview":
-		lines = withTriage(overview(s, in, det, have, width, now, st.next, st.upstream), triageLines(s, st.triage, width))
+		lines = withTriage(overview(s, in, det, have, width, now, st.next, st.upstream), append(triageLines(s, st.triage, width), st.related...))
 	case detailTabs[d.tab] == historyTab:
 		// The service's past, not this incident's detail: it shows
 		// whether or not the detail has arrived.

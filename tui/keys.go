@@ -26,6 +26,7 @@ type keyMap struct {
 	Refresh, Ack, Resolve key.Binding
 	Note, Browser, Copy   key.Binding
 	Journal, Pin, Export  key.Binding
+	Merge, Route          key.Binding
 	OnCall                key.Binding
 	Arm, Veto             key.Binding
 	Select, SelectAll     key.Binding
@@ -62,6 +63,8 @@ func newKeyMap(readOnly bool) keyMap {
 		Journal:    key.NewBinding(key.WithKeys("J"), key.WithHelp("J", "journal")),
 		Pin:        key.NewBinding(key.WithKeys("p"), key.WithHelp("p", "pin as evidence")),
 		Export:     key.NewBinding(key.WithKeys("x"), key.WithHelp("x", "export post-mortem")),
+		Merge:      key.NewBinding(key.WithKeys("M"), key.WithHelp("M", "merge the storm")),
+		Route:      key.NewBinding(key.WithKeys("T"), key.WithHelp("T", "route by class")),
 		Stats:      key.NewBinding(key.WithKeys("S"), key.WithHelp("S", "stats")),
 		OnCall:     key.NewBinding(key.WithKeys("O"), key.WithHelp("O", "who is on call")),
 		Arm:        key.NewBinding(key.WithKeys("ctrl+a"), key.WithHelp("ctrl+a", "arm / disarm automation")),
@@ -87,7 +90,7 @@ func newKeyMap(readOnly bool) keyMap {
 
 // writes are the keys that change PagerDuty or the journal.
 func (k *keyMap) writes() []*key.Binding {
-	return []*key.Binding{&k.Ack, &k.Resolve, &k.Note, &k.EnrichNote, &k.Pin, &k.Arm, &k.Veto, &k.Snooze, &k.Reassign}
+	return []*key.Binding{&k.Ack, &k.Resolve, &k.Note, &k.EnrichNote, &k.Pin, &k.Arm, &k.Veto, &k.Snooze, &k.Reassign, &k.Merge, &k.Route}
 }
 
 // readOnlyRefused says whether msg is a write key that --read-only turned
@@ -119,6 +122,7 @@ func (k keyMap) FullHelp() [][]key.Binding {
 		{k.Select, k.SelectAll},
 		{k.Journal, k.Pin, k.Export, k.EnrichNote, k.Stats},
 		{k.Arm, k.Veto},
+		{k.Merge, k.Route},
 		{k.Palette, k.Command, k.Runbook, k.Approvals},
 		{k.Help, k.Quit},
 	}

@@ -25,6 +25,8 @@ type listView struct {
 	// next are the incidents' next escalations, by incident ID, for
 	// those looked at; nil hides the next column (escalation.go).
 	next map[string]pagerduty.Escalation
+	// storms are the storms among the listed incidents (storm.go).
+	storms stormIndex
 	// badges are the incidents' triage classes as the list shows them,
 	// by incident ID (triage.go).
 	badges map[string]string
@@ -162,7 +164,7 @@ func (l *listView) view(s Styles, width, height int, now time.Time, focused bool
 		}
 		return padLines(s.Dim.Render(fit(msg, width)), width, height)
 	}
-	cols := l.withNext(columnsFor(width), width)
+	cols := l.withStorms(l.withNext(columnsFor(width), width))
 	rows := make([]string, 0, height)
 	for r := l.offset; r < len(l.visible) && len(rows) < height; r++ {
 		in := &l.all[l.visible[r]]
@@ -175,6 +177,7 @@ type columns struct {
 	title, service, age, assignee int
 	badge                         int
 	next                          int
+	storm                         int
 }
 
 // columnsFor shares the width between the columns; the title gets what is
@@ -230,7 +233,7 @@ func (l *listView) row(s Styles, c columns, in *pagerduty.Incident, now time.Tim
 	b.WriteString(" ")
 	b.WriteString(fit(fmt.Sprintf("#%d", in.Number), 6))
 	b.WriteString(" ")
-	rest := fit(in.Title, c.title)
+	rest := l.stormCell(c, in) + fit(in.Title, c.title)
 	if c.badge > 0 {
 		rest += " " + fit(l.badges[in.ID], c.badge)
 	}

@@ -221,6 +221,9 @@ type detailState struct {
 	// triage is the incident's classification, filled in when the
 	// detail is drawn.
 	triage []triage.Classification
+	// related are Overview's Storm and Route lines, filled in when the
+	// detail is drawn (storm.go, route.go).
+	related []string
 	// history is the History tab's (historypane.go).
 	history historyView
 }
@@ -305,12 +308,13 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	pendingBefore := m.pending.id
 	next, cmd := m.update(msg)
 	nm := next.(Model)
+	nm.stormsAfter(msg)
 	nm.noteOpened(before, under, pendingBefore, held, now)
 	// A log stream runs only while its incident's detail is what the
 	// engineer sees: whatever this message changed (a screen, J, a
 	// refresh, quitting), stop a stream nobody is watching, and start it
 	// again when the detail is back.
-	return nm, tea.Batch(cmd, nm.syncFollow(), nm.triageAfter(msg), nm.autoAfter(msg))
+	return nm, tea.Batch(cmd, nm.syncFollow(), nm.triageAfter(msg), nm.routeAfter(), nm.autoAfter(msg))
 }
 
 func (m Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
@@ -533,7 +537,7 @@ func (m Model) incidentsLoaded(msg incidentsLoaded) (tea.Model, tea.Cmd) {
 // changesIncident says whether a key acts on the selected incident (or
 // starts something that will).
 func changesIncident(k keyMap, msg tea.KeyPressMsg) bool {
-	return key.Matches(msg, k.Ack, k.Resolve, k.Note, k.Pin, k.EnrichNote, k.Palette, k.Command, k.Runbook)
+	return key.Matches(msg, k.Ack, k.Resolve, k.Note, k.Pin, k.EnrichNote, k.Palette, k.Command, k.Runbook, k.Merge, k.Route)
 }
 
 // keepResolved is how long an incident resolved here stays listed.
@@ -758,6 +762,9 @@ func (m Model) key(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 		return m, nil
 	}
 	if cmd, handled := m.journalKeys(msg, in); handled {
+		return m, cmd
+	}
+	if cmd, handled := m.stormRouteKeys(msg, in); handled {
 		return m, cmd
 	}
 	switch {

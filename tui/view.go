@@ -89,6 +89,7 @@ func (m *Model) detailPane(width, height int) string {
 	st.next.on = m.opts.EscalationPolicies != nil
 	st.upstream = m.upstreamOf(in)
 	st.triage = m.triage[in.ID].result
+	st.related = m.relatedLines(in, width)
 	return m.detail.view(m.styles, in, st, width, height, m.now)
 }
 

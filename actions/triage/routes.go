@@ -83,7 +83,7 @@ func (c *compiler) classes(cfg Config, cl *Classifier) {
 		id := strings.TrimSpace(cc.Route.EscalationPolicy)
 		switch {
 		case id == "":
-			c.fail(at+".route.escalation_policy", "missing escalation_policy: the ID of the PagerDuty escalation policy this class belongs with, e.g. PDB1234 (sitrep services lists them)")
+			c.fail(at+".route.escalation_policy", "missing escalation_policy: the ID of the PagerDuty escalation policy this class belongs with, e.g. PDB1234 (the end of the policy's address in PagerDuty's web app)")
 		case !policyID.MatchString(id):
 			c.fail(at+".route.escalation_policy", "%s is not a PagerDuty ID: write the policy's ID (upper-case letters and digits, e.g. PDB1234), not its name", strconv.Quote(id))
 		default:

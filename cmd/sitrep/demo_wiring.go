@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"sitrep/actions"
+	"sitrep/actions/triage"
 	"sitrep/sources/demo/catalogue"
 	"sitrep/sources/demo/world"
 	"sitrep/sources/pagerduty"
@@ -56,8 +57,29 @@ func demoEnvironment(g *globalFlags, w *world.World, stateFile string) (*environ
 }
 
 // demoConfig is the demo world's own configuration: its metrics and Loki
-// endpoints, and per service the queries, log selector and environment.
-func demoConfig(w *world.World) *config { return demoConfigAt(w.MetricsURL) }
+// endpoints, per service the queries, log selector and environment, and
+// its triage settings. One class is routed, so that Overview shows a
+// suggestion: certificates belong with the Platform team, and the night's
+// TLS incident sits with Edge. The storm window is 3 minutes: the night is
+// compressed, and billing-worker's Kafka lag storm (three incidents within
+// a minute) is not the Stripe webhook failures that opened on the same
+// service minutes before it.
+func demoConfig(w *world.World) *config {
+	cfg := demoConfigAt(w.MetricsURL)
+	cfg.Triage.StormWindow = demoStormWindow
+	if id, ok := w.PagerDuty.EscalationPolicyID(demoRoutePolicy); ok {
+		cfg.Triage.Classes = map[string]triage.ClassConfig{demoRouteClass: {Route: &triage.RouteConfig{EscalationPolicy: id}}}
+	}
+	return cfg
+}
+
+// The demo's triage settings: its storm window, and the class it routes
+// with the policy that class belongs with.
+const (
+	demoStormWindow = "3m"
+	demoRouteClass  = "certificate"
+	demoRoutePolicy = "Platform on-call"
+)
 
 // demoConfigAt is demoConfig for the world whose metrics and Loki endpoint
 // is metricsURL, as a running demo's state file gives it.
