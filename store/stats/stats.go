@@ -298,6 +298,14 @@ func (a *accumulator) addAction(e journal.Entry) {
 		// with output has a started step too.
 		return
 	}
+	if step == actions.StepStarted {
+		// A started step repeats the preview's command and explanation:
+		// for a run already known, the step is all it says.
+		if r := a.runs[runIDOf(e.Data)]; r != nil {
+			r.flags |= ranStarted
+			return
+		}
+	}
 	d := &a.scratch
 	*d = actionData{}
 	if len(e.Data) == 0 || json.Unmarshal(e.Data, d) != nil {
@@ -369,6 +377,26 @@ func (a *accumulator) addAction(e journal.Entry) {
 	case stepVetoed:
 		r.flags |= ranVetoed
 	}
+}
+
+// runIDOf reads a step's run ID without decoding the rest: a record is
+// marshalled from actions.Record, whose first field is run_id. It returns
+// "" for anything else, which the caller then decodes.
+func runIDOf(data []byte) string {
+	const prefix = `{"run_id":"`
+	if len(data) < len(prefix) || string(data[:len(prefix)]) != prefix {
+		return ""
+	}
+	rest := data[len(prefix):]
+	for i, c := range rest {
+		switch c {
+		case '"':
+			return string(rest[:i])
+		case '\\':
+			return "" // an escaped ID: let the decoder read it
+		}
+	}
+	return ""
 }
 
 func (a *accumulator) addTick(e journal.Entry) {

@@ -289,3 +289,27 @@ func TestFromJournal(t *testing.T) {
 		}
 	}
 }
+
+// A run whose steps start at "started" (its preview in another journal)
+// is still read whole, and an escaped run ID is decoded, not cut.
+func TestComputeRunWithoutPreview(t *testing.T) {
+	s := &script{}
+	for _, id := range []string{"run-1", `run-"2"`} {
+		for _, step := range []string{actions.StepStarted, actions.StepFinished} {
+			s.step("X", t0, actions.Record{RunID: id, Step: step, Action: "restart_service", Target: "api", ConfirmedBy: "Alice", DurationMS: 10})
+		}
+	}
+	rep, err := Compute(s.seq(), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Actions) != 1 || rep.Actions[0].Runs != 2 || rep.Actions[0].ByHand != 2 {
+		t.Errorf("actions = %+v, want restart_service's 2 runs by hand", rep.Actions)
+	}
+	if got := runIDOf([]byte(`{"run_id":"abc","step":"started"}`)); got != "abc" {
+		t.Errorf("runIDOf = %q", got)
+	}
+	if got := runIDOf([]byte(`{"run_id":"a\"b"}`)); got != "" {
+		t.Errorf("runIDOf of an escaped ID = %q, want none", got)
+	}
+}
