@@ -223,8 +223,11 @@ func (m *Machine) Observe(incidents []Incident, now time.Time) Decision {
 	if !m.armed || len(m.rules) == 0 {
 		return d
 	}
+	// PagerDuty's times have whole seconds: an incident that triggered in
+	// the second the session was armed counts as after it.
+	since := m.armedAt.Truncate(time.Second)
 	for _, in := range incidents {
-		if in.Status != "triggered" || in.TriggeredAt.IsZero() || in.TriggeredAt.Before(m.armedAt) {
+		if in.Status != "triggered" || in.TriggeredAt.IsZero() || in.TriggeredAt.Before(since) {
 			continue
 		}
 		if t, ok := m.considered[in.ID]; ok && !in.TriggeredAt.After(t) {
