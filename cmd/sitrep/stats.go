@@ -69,6 +69,7 @@ func newStatsCmd(g *globalFlags) *cobra.Command {
 	var (
 		since              string
 		asJSON, asMarkdown bool
+		js                 *journalSetFlags
 	)
 	cmd := &cobra.Command{
 		Use:   "stats [--since 30d] [--markdown | --json]",
@@ -88,7 +89,7 @@ func newStatsCmd(g *globalFlags) *cobra.Command {
 			if window > 0 {
 				opts.Since = now.Add(-window)
 			}
-			rep, err := statsReport(cmd.Context(), g, opts)
+			rep, err := statsReport(cmd.Context(), g, js, cmd.ErrOrStderr(), opts)
 			if err != nil {
 				return err
 			}
@@ -108,6 +109,7 @@ func newStatsCmd(g *globalFlags) *cobra.Command {
 	cmd.Flags().StringVar(&since, "since", "30d", "the window: how far back, as 30d, 2w, 12h or 90m, or all")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "one JSON object (fields in --help)")
 	cmd.Flags().BoolVar(&asMarkdown, "markdown", false, "a markdown document for a review meeting")
+	js = addJournalSetFlags(cmd, g)
 	return cmd
 }
 
@@ -146,8 +148,8 @@ func parseSince(s string) (time.Duration, error) {
 }
 
 // statsReport computes the figures over the entries statsEntries gives.
-func statsReport(ctx context.Context, g *globalFlags, opts stats.Options) (stats.Report, error) {
-	entries, done, err := statsEntries(ctx, g)
+func statsReport(ctx context.Context, g *globalFlags, js *journalSetFlags, stderr io.Writer, opts stats.Options) (stats.Report, error) {
+	entries, done, err := statsEntries(ctx, g, js, stderr)
 	if err != nil {
 		return stats.Report{}, err
 	}
@@ -156,9 +158,17 @@ func statsReport(ctx context.Context, g *globalFlags, opts stats.Options) (stats
 }
 
 // statsEntries is where the figures come from: the one journal, read-only
-// (a snapshot while a cockpit writes it). It is the one place to change to
-// read several journals merged by time. done releases what it opened.
-func statsEntries(ctx context.Context, g *globalFlags) (entries iter.Seq2[journal.Entry, error], done func(), err error) {
+// (a snapshot while a cockpit writes it), or with --journal repeated
+// several journals and packs, each verified first and each PagerDuty
+// event once (journalpack.go). done releases what it opened.
+func statsEntries(ctx context.Context, g *globalFlags, js *journalSetFlags, stderr io.Writer) (entries iter.Seq2[journal.Entry, error], done func(), err error) {
+	if js != nil && js.several() {
+		set, err := js.open(ctx, g, stderr)
+		if err != nil {
+			return nil, nil, err
+		}
+		return set.Seq(ctx), func() { set.Close() }, nil
+	}
 	j, err := g.openJournal(true)
 	if err != nil {
 		return nil, nil, err
@@ -194,13 +204,16 @@ func statsTable(w io.Writer, rep stats.Report, width int) error {
 		line("  none previewed or run in the window")
 	} else {
 		tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
-		fmt.Fprintln(tw, "action\truns\tby hand\tfailed\ttimed out\tcancelled\thelped\tno effect\tworse\tunknown\tmedian\tblocked\t")
+		// The outcomes share a column, so that the table keeps the
+		// median and the blocks within 80 columns.
+		fmt.Fprintln(tw, "action\truns\tby hand\tfailed\ttimeout\tcancel\th/n/w/u\tmedian\tblocked")
 		for _, a := range rep.Actions {
 			o := a.Outcomes
-			fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%s\t%s\t\n", statsCell(a.Action), a.Runs, a.ByHand, a.Failures, a.Timeouts,
+			fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%d\t%d/%d/%d/%d\t%s\t%s\n", statsCell(a.Action), a.Runs, a.ByHand, a.Failures, a.Timeouts,
 				a.Cancels, o.Helped, o.NoEffect, o.Worse, o.Unknown, orDash(stats.DurationText(a.MedianDurationMS)), orDash(statsCell(stats.BlockedText(a.Blocked))))
 		}
 		tw.Flush()
+		line("  h/n/w/u: the outcomes given, helped / no effect / worse / unknown or not given")
 		for _, a := range rep.Actions {
 			for _, m := range a.Metrics {
 				line("  " + statsText(a.Action+": "+stats.MetricText(m)))

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"sort"
 	"strings"
@@ -217,6 +218,9 @@ func TestStatsCountsWhatTheScriptsDid(t *testing.T) {
 		if w := len([]rune(l)); w > 80 {
 			t.Errorf("table line is %d wide, want at most 80: %q", w, l)
 		}
+	}
+	if !regexp.MustCompile(`(?m)^fail +4 +4 +4 +0 +0 +0/0/0/4 +\S+ +rate_limit 1$`).MatchString(b.String()) {
+		t.Errorf("table lacks fail's row with its block:\n%s", b.String())
 	}
 	if !strings.Contains(b.String(), "runbook step: Check the connection pool dashboard") {
 		t.Errorf("table lacks the candidate step:\n%s", b.String())
