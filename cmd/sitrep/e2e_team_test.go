@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -100,6 +101,25 @@ func TestTeamExportEndToEnd(t *testing.T) {
 		t.Errorf("the Audit section does not list Alice's journal with its head and Bob's pack:\n%s", audit)
 	}
 
+	// The team's review: stats over both journals counts what both
+	// observed from PagerDuty once.
+	entries := func(args ...string) int {
+		t.Helper()
+		out, _ := run(true, append([]string{"stats", "--since", "all", "--json"}, args...)...)
+		var rep struct {
+			Entries int `json:"entries"`
+		}
+		if err := json.Unmarshal([]byte(out), &rep); err != nil {
+			t.Fatalf("stats --json: %v\n%s", err, out)
+		}
+		return rep.Entries
+	}
+	both, mine, his := entries("--journal", alicePath, "--journal", bobPath), entries("--journal", alicePath), entries("--journal", bobPath)
+	if shared := sharedObservations(t, alice, bobPath); shared == 0 || both != mine+his-shared {
+		t.Errorf("stats over both journals counts %d entries; Alice's has %d, Bob's %d, %d observed by both: want %d",
+			both, mine, his, shared, mine+his-shared)
+	}
+
 	// A copy of Bob's journal with one byte changed.
 	b, err := os.ReadFile(bobPath)
 	if err != nil {
@@ -128,6 +148,36 @@ func TestTeamExportEndToEnd(t *testing.T) {
 	if _, stderr := run(false, "export", id, "--journal", alicePath, "--journal", filepath.Join(dir, "nope.db")); !strings.Contains(stderr, "nope.db: no such file") {
 		t.Errorf("a missing journal: %s", stderr)
 	}
+}
+
+// sharedObservations counts the PagerDuty events both journals hold.
+func sharedObservations(t *testing.T, alice *journal.Journal, bobPath string) int {
+	t.Helper()
+	ids := func(j *journal.Journal) map[string]bool {
+		out := map[string]bool{}
+		if err := j.Each(context.Background(), 1, func(e journal.Entry) error {
+			if strings.HasPrefix(e.SourceID, "pd:") || strings.HasPrefix(e.SourceID, "seen:") {
+				out[e.SourceID] = true
+			}
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+		return out
+	}
+	bob, err := journal.Open(bobPath, journal.Options{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer bob.Close()
+	a, b := ids(alice), ids(bob)
+	n := 0
+	for id := range a {
+		if b[id] {
+			n++
+		}
+	}
+	return n
 }
 
 // teamJournals writes Alice's and Bob's journals; Alice's stays open, as
