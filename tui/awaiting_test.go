@@ -145,4 +145,32 @@ func TestAwaitingApprovalThroughPagerDuty(t *testing.T) {
 	if started.ApprovedBy != "Bob Okafor" || started.ApprovalRequest != req.ID || started.ApprovedAt == nil {
 		t.Errorf("the started record names no approval by Bob: %+v", started)
 	}
+
+	// A second request, withdrawn with esc: a note says so, and the
+	// request is no longer pending for anyone.
+	again, err := acts.Prepare(ctx, "rollback", nil, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hn.m.screen = newPreviewScreen(again, in)
+	if err := again.Confirm("search"); err != nil {
+		t.Fatal(err)
+	}
+	hn.deliver(actionConfirmed{plan: again, incident: in})
+	hn.until("the second request posted", func() bool {
+		w, ok := hn.m.screen.(*awaitingScreen)
+		return ok && w.state == awaitWaiting
+	})
+	second := hn.m.screen.(*awaitingScreen).req.ID
+	time.Sleep(gracePeriod)
+	hn.press("esc")
+	hn.until("the awaiting view closed", func() bool { return hn.m.screen == nil })
+	hn.until("the withdrawal in PagerDuty", func() bool {
+		notes, err := bob.Notes(ctx, in.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		e, ok := approval.Read(in.ID, notes, time.Now()).Find(second)
+		return ok && e.Status == approval.Withdrawn && e.DecidedBy.ID == ids[0]
+	})
 }
