@@ -44,8 +44,8 @@ const noticeFor = 30 * time.Second
 func (a *autoState) say(text string, at time.Time) { a.notice, a.noticeAt = text, at }
 
 func newAutoState(opts Options) *autoState {
-	if opts.Automation == nil {
-		return nil
+	if opts.Automation == nil || opts.ReadOnly {
+		return nil // --read-only changes nothing, and announces nothing
 	}
 	return &autoState{machine: opts.Automation.NewMachine(), checking: map[string]bool{}, lastCheck: map[string]time.Time{}, detailing: map[string]bool{}}
 }
@@ -466,4 +466,20 @@ func (m *Model) autoBanner(width int) string {
 		text += fmt.Sprintf(" (+%d more)", len(pending)-1)
 	}
 	return m.styles.Warn.Render(fit(sanitize.Line(text), width))
+}
+
+// StopAutomation cancels the countdowns still pending when the cockpit
+// has quit, and announces and journals each cancellation: an incident
+// must not keep a promise of a run that will not come. It runs after the
+// program has ended, so it may do I/O, bounded by the call timeout each.
+func (m Model) StopAutomation() {
+	if m.auto == nil {
+		return
+	}
+	for _, c := range m.auto.machine.CancelAll("the cockpit that counted down quit", auto.ViaShutdown, m.opts.Now()) {
+		ctx, cancel := context.WithTimeout(context.Background(), m.opts.CallTimeout)
+		ev := m.opts.Automation.AnnounceEnd(ctx, c)
+		_ = m.opts.Automation.Record(ctx, ev)
+		cancel()
+	}
 }

@@ -350,3 +350,23 @@ func TestAutoKeysHiddenWithoutAutomation(t *testing.T) {
 		t.Error("v did something without automation")
 	}
 }
+
+func TestQuitCancelsAndAnnouncesTheCountdown(t *testing.T) {
+	w, m := newAutoWorld(t)
+	m = autoSettle(t, m, tea.KeyPressMsg{Code: 'a', Mod: tea.ModCtrl})
+	loaded := w.trigger(t, "one")
+	m = autoSettle(t, m, loaded)
+	if len(m.auto.machine.Pending()) != 1 {
+		t.Fatalf("pending: %+v", m.auto.machine.Pending())
+	}
+	m.StopAutomation()
+	id := loaded.incidents[0].ID
+	ns := w.notes(t, id)
+	if !strings.Contains(ns[len(ns)-1], "sitrep will not run restart_worker on search-indexer: cancelled, the cockpit that counted down quit") {
+		t.Errorf("quitting did not announce the cancellation: %q", ns)
+	}
+	es, _ := w.journal.Entries(id)
+	if k := es[len(es)-1].Kind; k != auto.EventCancelled {
+		t.Errorf("last journal entry is %s", k)
+	}
+}

@@ -130,7 +130,13 @@ const rendererFPS = 30
 // runTUI runs the cockpit until the engineer quits.
 func runTUI(feed tui.Feed, opts tui.Options) error {
 	p := tea.NewProgram(tui.New(feed, opts), tea.WithFPS(rendererFPS))
-	if _, err := p.Run(); err != nil && !errors.Is(err, tea.ErrProgramKilled) {
+	final, err := p.Run()
+	if m, ok := final.(tui.Model); ok {
+		// A countdown announced on an incident is cancelled and the
+		// cancellation announced, not left to look as if it will run.
+		m.StopAutomation()
+	}
+	if err != nil && !errors.Is(err, tea.ErrProgramKilled) {
 		return fmt.Errorf("terminal: %w", err)
 	}
 	return nil
