@@ -2,6 +2,9 @@ package approval
 
 import (
 	"context"
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -273,5 +276,36 @@ func TestInScope(t *testing.T) {
 	}
 	if InScope([]string{"PTEAM01"}, "PBOB001", []string{"PTEAM02"}) {
 		t.Fatal("a user of another team is not in scope")
+	}
+}
+
+// A request is announced to the action's Slack webhook too, when it has
+// one; the URL is a credential and never appears in an error.
+func TestRequestAnnouncedToSlack(t *testing.T) {
+	got := make(chan string, 1)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		got <- string(b)
+	}))
+	defer srv.Close()
+	yaml := strings.Replace(catalogueYAML, "    runner: exec\n", "    runner: exec\n    announce: {slack_webhook_env: SLACK_URL}\n", 1)
+	e := engine(t, yaml)
+	e.LookupEnv = func(k string) (string, bool) {
+		if k == "SLACK_URL" {
+			return srv.URL, true
+		}
+		return "", false
+	}
+	p := plan(t, e, nil)
+	if err := p.AnnounceSlack(context.Background(), "Alice Chen asks for approval to run rollback_deploy <!channel>"); err != nil {
+		t.Fatal(err)
+	}
+	if body := <-got; !strings.Contains(body, "asks for approval to run rollback_deploy") || strings.Contains(body, "<!channel>") {
+		t.Errorf("Slack got %s", body)
+	}
+	srv.Close()
+	err := p.AnnounceSlack(context.Background(), "again")
+	if err == nil || strings.Contains(err.Error(), srv.URL) {
+		t.Errorf("a failed announcement: %v (it must fail, and not show the webhook URL)", err)
 	}
 }
