@@ -38,7 +38,9 @@ import (
 // tail of its source ID), and costs about 160 bytes.
 //
 // The first entry's link to the entries before it is not in the pack: a
-// pack proves its entries are in the chain that ends at its head.
+// pack proves its entries are unaltered, in the chain that ends at its
+// head, and that none after the first was removed; it cannot show that
+// none of the incident's earlier entries was cut from its start.
 
 // PackVersion is the pack format this sitrep writes and reads.
 const PackVersion = 1
