@@ -40,8 +40,10 @@ const (
 type (
 	// approvalScanDue is the next look for pending approvals.
 	approvalScanDue struct{}
-	// approvalsScanned is what a look found.
+	// approvalsScanned is what a look found; chain says it was the
+	// scheduled look, which schedules the next.
 	approvalsScanned struct {
+		chain   bool
 		me      pagerduty.User
 		teams   []string
 		pending []pendingApproval
@@ -95,15 +97,23 @@ func (m Model) approverUpdate(msg approvalMsg, now time.Time) (tea.Model, tea.Cm
 	case approvalSlackFailed:
 		m.lastErr = "approval request to Slack: " + m.errText(msg.err)
 	case approvalScanDue:
-		if m.approvals.scanning || m.opts.Approvals == nil {
+		if m.opts.Approvals == nil {
 			return m, nil
 		}
+		if m.approvals.scanning {
+			// P's look is on its way: the schedule goes on after it.
+			return m, tea.Tick(approvalScan, func(time.Time) tea.Msg { return approvalScanDue{} })
+		}
 		m.approvals.scanning = true
-		return m, m.scanApprovals(now)
+		return m, m.scanApprovals(now, true)
 	case approvalsScanned:
 		st := &m.approvals
 		st.scanning, st.lastScan = false, now
-		next := tea.Tick(approvalScan, func(time.Time) tea.Msg { return approvalScanDue{} })
+		// One schedule: only the scheduled look sets up the next.
+		var next tea.Cmd
+		if msg.chain {
+			next = tea.Tick(approvalScan, func(time.Time) tea.Msg { return approvalScanDue{} })
+		}
 		if msg.err != nil {
 			st.scanErr = m.errText(msg.err)
 			return m, next
@@ -135,7 +145,7 @@ func (m Model) approverUpdate(msg approvalMsg, now time.Time) (tea.Model, tea.Cm
 }
 
 // scanApprovals reads the notes of the open incidents listed.
-func (m *Model) scanApprovals(now time.Time) tea.Cmd {
+func (m *Model) scanApprovals(now time.Time, chain bool) tea.Cmd {
 	var open []pagerduty.Incident
 	for _, in := range m.list.all {
 		if in.Status != pagerduty.StatusResolved {
@@ -151,13 +161,13 @@ func (m *Model) scanApprovals(now time.Time) tea.Cmd {
 		me, err := ap.Me(ctx)
 		cancel()
 		if err != nil {
-			return approvalsScanned{err: fmt.Errorf("pending approvals: who am I: %w", err)}
+			return approvalsScanned{chain: chain, err: fmt.Errorf("pending approvals: who am I: %w", err)}
 		}
 		teams := make([]string, 0, len(me.Teams))
 		for _, t := range me.Teams {
 			teams = append(teams, t.ID)
 		}
-		out := approvalsScanned{me: me, teams: teams}
+		out := approvalsScanned{chain: chain, me: me, teams: teams}
 		var failed []string
 		for _, in := range open {
 			ctx, cancel := context.WithTimeout(context.Background(), timeout)
@@ -222,7 +232,7 @@ func (m *Model) openApprovals() tea.Cmd {
 	}
 	// A fresh look: the list may be up to a scan old.
 	m.approvals.scanning = true
-	return m.scanApprovals(m.opts.Now())
+	return m.scanApprovals(m.opts.Now(), false)
 }
 
 // approvalsScreen lists the pending approvals and decides one.

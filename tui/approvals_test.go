@@ -150,3 +150,23 @@ func TestApproverWrongAnswer(t *testing.T) {
 		t.Errorf("refusal %q, want %q", s.refusal, want)
 	}
 }
+
+// Pending approvals are looked for on one schedule: P's extra look sets
+// up no second one, and a scheduled look that finds P's on its way waits
+// for the next turn instead of ending the schedule.
+func TestApprovalScanKeepsOneSchedule(t *testing.T) {
+	m := New(nil, Options{Approvals: pagerduty.New(pagerduty.Config{APIURL: "http://127.0.0.1:1", Token: "t"})})
+	next, cmd := m.approvalUpdate(approvalsScanned{chain: false})
+	if cmd != nil {
+		t.Error("P's look scheduled another")
+	}
+	m = next.(Model)
+	if _, cmd = m.approvalUpdate(approvalsScanned{chain: true}); cmd == nil {
+		t.Error("the scheduled look did not schedule the next")
+	}
+	m.approvals.scanning = true
+	next, cmd = m.approvalUpdate(approvalScanDue{})
+	if cmd == nil || !next.(Model).approvals.scanning {
+		t.Error("a scheduled look during P's ended the schedule")
+	}
+}
