@@ -56,7 +56,7 @@ func TestIncidentFlowEndToEnd(t *testing.T) {
 	term.waitFor("the deploy flagged as the likely cause", 15*time.Second, func(s string) bool {
 		return strings.Contains(s, "likely cause") && strings.Contains(s, "Deploy payment-gateway v2.14.0")
 	})
-	tab(1)
+	tab(2) // past History
 	term.waitFor("the overview again", 5*time.Second, contains("Escalation"))
 
 	// Acknowledge, note, pin.

@@ -67,7 +67,7 @@ func TestSmallThingsEndToEnd(t *testing.T) {
 	term.waitFor("the note dialog closed", 5*time.Second, func(s string) bool { return !strings.Contains(s, "Note on #") })
 
 	// 4. esc clears the Logs filter. The tabs are Overview, Alerts,
-	// Timeline, Notes, Metrics, Logs, Deploys.
+	// Timeline, Notes, Metrics, Logs, Deploys, History.
 	for range 5 {
 		term.send("Tab")
 	}

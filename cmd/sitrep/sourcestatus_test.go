@@ -225,7 +225,7 @@ services:
 
 	// Back on the Logs pane, the file is deleted while it is followed:
 	// its status says so, and recovers when the file is back.
-	c.keys("tab", "tab", "tab", "tab", "tab", "tab")
+	c.keys("tab", "tab", "tab", "tab", "tab", "tab", "tab") // Deploys → History → … → Logs
 	if err := os.Remove(served); err != nil {
 		t.Fatal(err)
 	}
