@@ -27,6 +27,7 @@ var globalFlagUse = map[string][]string{
 	"sitrep journal show":   {"journal"},
 	"sitrep journal verify": {"journal"},
 	"sitrep journal pack":   {"journal"},
+	"sitrep stats":          {"journal"}, // repeatable: journalpack.go
 	"sitrep version":        nil,
 }
 
