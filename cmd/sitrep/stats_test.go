@@ -134,7 +134,7 @@ func TestStatsCountsWhatTheScriptsDid(t *testing.T) {
 	} else {
 	}
 
-	out, err := exec.CommandContext(ctx, bin, "--config", rw.config, "--journal", rw.journal, "stats", "--json", "--since", "1h").Output()
+	out, err := exec.CommandContext(ctx, bin, "stats", "--journal", rw.journal, "--json", "--since", "1h").Output()
 	if err != nil {
 		t.Fatalf("sitrep stats --json: %v", err)
 	}
@@ -206,7 +206,7 @@ func TestStatsCountsWhatTheScriptsDid(t *testing.T) {
 
 	// The table and the markdown say the same, and the table fits a
 	// terminal's width when given one.
-	md, err := exec.CommandContext(ctx, bin, "--config", rw.config, "--journal", rw.journal, "stats", "--markdown", "--since", "1h").Output()
+	md, err := exec.CommandContext(ctx, bin, "stats", "--journal", rw.journal, "--markdown", "--since", "1h").Output()
 	if err != nil || !strings.Contains(string(md), "Check the connection pool dashboard (Stats drill)") {
 		t.Errorf("stats --markdown: %v\n%s", err, md)
 	}
