@@ -42,7 +42,7 @@ func TestActionsCheckDemoCatalogue(t *testing.T) {
 	}
 	// It says what it checked: the demo's own actions, its runbook, and
 	// the built-in operations it does not replace.
-	want := "ok: " + dir + " (checked 8 actions, 1 runbook; 5 PagerDuty operations built in)\n"
+	want := "ok: " + dir + " (checked 9 actions, 1 runbook; 5 PagerDuty operations built in)\n"
 	if out != want {
 		t.Errorf("check printed %q, want %q", out, want)
 	}
@@ -111,20 +111,21 @@ func TestActionsLs(t *testing.T) {
 		}
 	}
 	want := map[string][2]string{
-		"restart_service": {"medium", "exec"},
-		"scale_up":        {"low", "exec"},
-		"rollback_deploy": {"high", "ansible"},
-		"block_ip":        {"medium", "http"},
-		"check_health":    {"low", "exec"},
-		"escalate":        {"low", "pagerduty"},
-		"reassign":        {"low", "pagerduty"},
-		"snooze":          {"low", "pagerduty"},
-		"merge":           {"high", "pagerduty"},
-		"add_responder":   {"low", "pagerduty"},
-		"set_urgency":     {"low", "pagerduty"},
-		"set_priority":    {"low", "pagerduty"},
-		"status_update":   {"low", "pagerduty"},
-		"NAME":            {"RISK", "RUNNER"},
+		"restart_service":      {"medium", "exec"},
+		"restart_stuck_worker": {"low", "exec"},
+		"scale_up":             {"low", "exec"},
+		"rollback_deploy":      {"high", "ansible"},
+		"block_ip":             {"medium", "http"},
+		"check_health":         {"low", "exec"},
+		"escalate":             {"low", "pagerduty"},
+		"reassign":             {"low", "pagerduty"},
+		"snooze":               {"low", "pagerduty"},
+		"merge":                {"high", "pagerduty"},
+		"add_responder":        {"low", "pagerduty"},
+		"set_urgency":          {"low", "pagerduty"},
+		"set_priority":         {"low", "pagerduty"},
+		"status_update":        {"low", "pagerduty"},
+		"NAME":                 {"RISK", "RUNNER"},
 	}
 	if len(rows) != len(want) {
 		t.Errorf("ls listed %d actions, want %d:\n%s", len(rows), len(want), out)
@@ -142,7 +143,7 @@ func TestActionsLs(t *testing.T) {
 			t.Errorf("%s: runner %q, want %q", name, got[1], w[1])
 		}
 	}
-	for _, w := range []string{"restart_service  medium  exec       all services / staging,prod", "rollback_deploy  high    ansible    payment-gateway / staging,prod"} {
+	for _, w := range []string{"restart_service       medium  exec       all services / staging,prod", "rollback_deploy       high    ansible    payment-gateway / staging,prod"} {
 		if !strings.Contains(out, w) {
 			t.Errorf("ls lacks the row %q:\n%s", w, out)
 		}
