@@ -27,7 +27,7 @@ actions:
 		t.Fatal(err)
 	}
 	out, err := runRoot(t, "actions", "check", dir)
-	if err != nil || !strings.HasPrefix(out, "ok: "+dir+" (checked 1 action, 0 runbooks; 8 PagerDuty operations built in)") {
+	if err != nil || !strings.HasPrefix(out, "ok: "+dir+" (checked 1 action, 0 runbooks; 9 PagerDuty operations built in)") {
 		t.Fatalf("check on PagerDuty writes under require_dry_run: %v\n%s", err, out)
 	}
 

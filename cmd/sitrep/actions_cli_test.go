@@ -42,7 +42,7 @@ func TestActionsCheckDemoCatalogue(t *testing.T) {
 	}
 	// It says what it checked: the demo's own actions, its runbook, and
 	// the built-in operations it does not replace.
-	want := "ok: " + dir + " (checked 9 actions, 1 runbook; 5 PagerDuty operations built in)\n"
+	want := "ok: " + dir + " (checked 9 actions, 1 runbook; 6 PagerDuty operations built in)\n"
 	if out != want {
 		t.Errorf("check printed %q, want %q", out, want)
 	}
@@ -124,6 +124,7 @@ func TestActionsLs(t *testing.T) {
 		"add_responder":        {"low", "pagerduty"},
 		"set_urgency":          {"low", "pagerduty"},
 		"set_priority":         {"low", "pagerduty"},
+		"route":                {"medium", "pagerduty"},
 		"status_update":        {"low", "pagerduty"},
 		"NAME":                 {"RISK", "RUNNER"},
 	}

@@ -70,11 +70,11 @@ func TestDemoCatalogueLoadsClean(t *testing.T) {
 	if len(acts) != 3 || acts[0] != "restart_service" || acts[1] != "check_health" || acts[2] != "rollback_deploy" {
 		t.Errorf("runbook actions = %v", acts)
 	}
-	// The 5 built-ins the demo does not replace are offered everywhere.
-	if len(c.For("payment-gateway", "prod")) != 8+5 {
-		t.Errorf("For(payment-gateway, prod) = %d actions, want 13", len(c.For("payment-gateway", "prod")))
+	// The 6 built-ins the demo does not replace are offered everywhere.
+	if len(c.For("payment-gateway", "prod")) != 8+6 {
+		t.Errorf("For(payment-gateway, prod) = %d actions, want 14", len(c.For("payment-gateway", "prod")))
 	}
-	if len(c.For("search", "prod")) != 6+5 {
-		t.Errorf("For(search, prod) = %d actions, want 11 (rollback_deploy and check_health are payment-gateway's only)", len(c.For("search", "prod")))
+	if len(c.For("search", "prod")) != 6+6 {
+		t.Errorf("For(search, prod) = %d actions, want 12 (rollback_deploy and check_health are payment-gateway's only)", len(c.For("search", "prod")))
 	}
 }
