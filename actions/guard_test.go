@@ -99,3 +99,31 @@ func TestGuardConfigFromYAML(t *testing.T) {
 		}
 	}
 }
+
+// Guards under a quoted "*" (YAML needs the quotes) apply to every
+// environment: the key is the name, not the name with its quotes.
+func TestGuardsUnderQuotedStarApply(t *testing.T) {
+	c, probs, _ := loadYAMLText(t, `guards:
+  "*": {max_hosts: 3}
+  'prod': {max_hosts: 1}
+actions:
+  - name: restart
+    explain: Restarts.
+    runner: exec
+    exec: {argv: [echo, restart]}
+    risk: low
+`)
+	if len(probs) != 0 {
+		t.Fatalf("problems: %v", probs)
+	}
+	a, ok := c.Lookup("restart")
+	if !ok {
+		t.Fatal("restart not loaded")
+	}
+	for env, want := range map[string]int{"staging": 3, "prod": 1} {
+		g := c.Guards(a, env)
+		if g.MaxHosts == nil || *g.MaxHosts != want {
+			t.Errorf("guards in %s: max_hosts %v, want %d", env, g.MaxHosts, want)
+		}
+	}
+}

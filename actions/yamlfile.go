@@ -163,7 +163,7 @@ func (l *loader) loadYAML(file string, from Pos) {
 			continue
 		}
 		for _, kv := range m.Values {
-			key := kv.Key.String()
+			key := keyName(kv.Key)
 			switch key {
 			case "include":
 				var inc []string
@@ -206,6 +206,16 @@ func orPos(p Pos, file string) Pos {
 	return p
 }
 
+// keyName is a mapping key as written, without the quotes a key such as
+// "*" needs in YAML: String() keeps them, and guards under "*" would then
+// never apply.
+func keyName(k ast.MapKeyNode) string {
+	if s, ok := k.(*ast.StringNode); ok {
+		return s.Value
+	}
+	return k.String()
+}
+
 func (l *loader) loadEnvGuards(file string, n ast.Node) {
 	m, ok := n.(*ast.MappingNode)
 	if !ok {
@@ -213,7 +223,7 @@ func (l *loader) loadEnvGuards(file string, n ast.Node) {
 		return
 	}
 	for _, kv := range m.Values {
-		env := kv.Key.String()
+		env := keyName(kv.Key)
 		var rg rawGuards
 		if err := decodeNode(kv.Value, &rg, yaml.DisallowUnknownField()); err != nil {
 			l.yamlProblem(file, "", err)
@@ -283,7 +293,7 @@ func child(n ast.Node, keys ...string) ast.Node {
 		}
 		var next ast.Node
 		for _, kv := range m.Values {
-			if kv.Key.String() == k {
+			if keyName(kv.Key) == k {
 				next = kv.Value
 				break
 			}
@@ -505,7 +515,7 @@ func (b *actionBuilder) params(n ast.Node) []Param {
 	}
 	var out []Param
 	for _, kv := range m.Values {
-		name := kv.Key.String()
+		name := keyName(kv.Key)
 		var rp rawParam
 		if err := decodeNode(kv.Value, &rp, yaml.DisallowUnknownField()); err != nil {
 			b.l.yamlProblem(b.file, b.name, err)
