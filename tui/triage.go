@@ -158,11 +158,30 @@ func (m *Model) triageVersion(in pagerduty.Incident) string {
 // evidence gathers what the cockpit knows of an incident. The values are
 // the panes' own, which are never changed after they arrive, so the Cmd
 // may read them.
+// alertDetails are the incident's alerts' custom details as one set of
+// fields; where alerts disagree on a field, the first alert PagerDuty
+// lists says it.
+func alertDetails(alerts []pagerduty.Alert) map[string]string {
+	var out map[string]string
+	for _, a := range alerts {
+		for k, v := range a.Details {
+			if out == nil {
+				out = map[string]string{}
+			}
+			if _, seen := out[k]; !seen {
+				out[k] = v
+			}
+		}
+	}
+	return out
+}
+
 func (m *Model) evidence(in pagerduty.Incident) triage.Evidence {
 	e := triage.Evidence{Incident: in}
 	if st, ok := m.details[in.ID]; ok && st.detail.Incident.ID == in.ID {
 		e.Incident = st.detail.Incident
 		e.Alerts = st.detail.Alerts
+		e.AlertDetails = alertDetails(st.detail.Alerts)
 	}
 	es := m.enrichment[in.ID]
 	if es == nil {

@@ -158,3 +158,18 @@ func rowHas(view, marker, want string) bool {
 	}
 	return false
 }
+
+// The alerts' custom details are the evidence alert: rules read; where two
+// alerts disagree, the first PagerDuty lists says it.
+func TestAlertDetailsAreTriageEvidence(t *testing.T) {
+	if got := alertDetails(nil); got != nil {
+		t.Errorf("no alerts gave %v", got)
+	}
+	got := alertDetails([]pagerduty.Alert{
+		{ID: "A1", Details: map[string]string{"db_host": "db-3"}},
+		{ID: "A2", Details: map[string]string{"db_host": "db-9", "region": "eu"}},
+	})
+	if got["db_host"] != "db-3" || got["region"] != "eu" || len(got) != 2 {
+		t.Errorf("alertDetails = %v, want db_host db-3 (the first alert's) and region eu", got)
+	}
+}

@@ -2,6 +2,7 @@ package pagerduty
 
 import (
 	"sort"
+	"strconv"
 	"time"
 
 	pd "github.com/PagerDuty/go-pagerduty"
@@ -65,10 +66,51 @@ func fromAlert(a pd.IncidentAlert) Alert {
 			out.Source = sanitize.Line(src)
 		}
 	}
+	if details, ok := a.Body["details"].(map[string]any); ok {
+		out.Details = scalarFields(details)
+	}
 	// PagerDuty folds repeats of an open alert into it; the body's
 	// occurrences counts them, so a flapping check shows its retries.
 	if n, ok := a.Body["occurrences"].(float64); ok && n > 1 && n < 1e9 {
 		out.Retries = int(n) - 1
+	}
+	return out
+}
+
+// Limits on an alert's custom details: a monitoring tool may send
+// anything, and only short scalar fields are evidence a rule can match.
+const (
+	maxDetailFields = 64
+	maxDetailValue  = 512
+)
+
+// scalarFields keeps the string, number and boolean fields of an alert's
+// custom details, sanitized and cut to length; nested objects are left
+// out (a rule names a top-level field).
+func scalarFields(m map[string]any) map[string]string {
+	out := map[string]string{}
+	for k, v := range m {
+		if len(out) == maxDetailFields {
+			break
+		}
+		var s string
+		switch v := v.(type) {
+		case string:
+			s = v
+		case float64:
+			s = strconv.FormatFloat(v, 'f', -1, 64)
+		case bool:
+			s = strconv.FormatBool(v)
+		default:
+			continue
+		}
+		if len(s) > maxDetailValue {
+			s = s[:maxDetailValue]
+		}
+		out[sanitize.Line(k)] = sanitize.Line(s)
+	}
+	if len(out) == 0 {
+		return nil
 	}
 	return out
 }

@@ -73,6 +73,9 @@ type Alert struct {
 	// Retries counts how often the same alert key fired again while open
 	// (a flapping check shows up here).
 	Retries int `json:"retries,omitempty"`
+	// Details are the scalar fields of the alert body's custom details
+	// (what the monitoring tool sent), sanitized, for triage rules.
+	Details map[string]string `json:"details,omitempty"`
 }
 
 // LogEntry is one line of an incident's PagerDuty timeline.
