@@ -79,6 +79,9 @@ func runDemoAs(out io.Writer, g *globalFlags, as, stateFile string, scope pagerd
 	defer env.Close()
 	opts := env.tuiOptions(scope, g.readOnly)
 	opts.RefreshInterval = refresh
+	// Automation too: v in a teammate's sitrep vetoes a countdown another
+	// sitrep announced (a veto note), and --arm arms this one.
+	opts.Automation, opts.Arm = env.tuiAutomation(0), g.arm
 	err = runTUI(env.feed, opts)
 	fmt.Fprintf(out, "%s's demo journal is %s\n", as, env.journal.Path())
 	return err
