@@ -163,8 +163,12 @@ func (m *Model) whoAmI() tea.Cmd {
 func (m Model) meKnown(msg meKnown) (tea.Model, tea.Cmd) {
 	m.ring.asking = false
 	if msg.err != nil {
-		// The next refresh asks again; until then nothing can ring.
-		m.lastErr = "ring: who you are in PagerDuty: " + m.errText(msg.err)
+		// The next refresh asks again; until then nothing can ring. A
+		// refresh's own error already in the header (PagerDuty out of
+		// reach, the likely cause of this one too) says more and stays.
+		if m.lastErr == "" {
+			m.lastErr = "ring: who you are in PagerDuty: " + m.errText(msg.err)
+		}
 		return m, nil
 	}
 	m.ring.me = msg.user.ID

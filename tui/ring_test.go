@@ -256,3 +256,19 @@ func rawOf(cmd tea.Cmd) string {
 	walk(cmd)
 	return b.String()
 }
+
+// Not knowing who I am is said, but never in place of the refresh's own
+// error: with PagerDuty out of reach, that one names the cause.
+func TestRingWhoAmIFailureKeepsTheRefreshError(t *testing.T) {
+	m := New(nil, Options{Now: fixedClock})
+	m.lastErr = "list incidents: cannot reach PagerDuty"
+	nm, _ := m.meKnown(meKnown{err: context.DeadlineExceeded})
+	if got := nm.(Model).lastErr; got != "list incidents: cannot reach PagerDuty" {
+		t.Errorf("the ring's failure replaced the refresh error: %q", got)
+	}
+	m.lastErr = ""
+	nm, _ = m.meKnown(meKnown{err: context.DeadlineExceeded})
+	if got := nm.(Model).lastErr; !strings.HasPrefix(got, "ring: who you are in PagerDuty: ") {
+		t.Errorf("the ring's failure is not said: %q", got)
+	}
+}
