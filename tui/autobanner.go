@@ -472,14 +472,21 @@ func (m *Model) autoBanner(width int) string {
 // has quit, and announces and journals each cancellation: an incident
 // must not keep a promise of a run that will not come. It runs after the
 // program has ended, so it may do I/O, bounded by the call timeout each.
-func (m Model) StopAutomation() {
+// What could not be announced or journaled is returned, for the shell.
+func (m Model) StopAutomation() (failures []string) {
 	if m.auto == nil {
-		return
+		return nil
 	}
 	for _, c := range m.auto.machine.CancelAll("the cockpit that counted down quit", auto.ViaShutdown, m.opts.Now()) {
 		ctx, cancel := context.WithTimeout(context.Background(), m.opts.CallTimeout)
 		ev := m.opts.Automation.AnnounceEnd(ctx, c)
-		_ = m.opts.Automation.Record(ctx, ev)
+		for _, e := range ev.Errors {
+			failures = append(failures, "announce the cancelled run on "+c.Incident.ID+": "+e)
+		}
+		if err := m.opts.Automation.Record(ctx, ev); err != nil {
+			failures = append(failures, "journal the cancelled run on "+c.Incident.ID+": "+err.Error())
+		}
 		cancel()
 	}
+	return failures
 }

@@ -3,6 +3,7 @@ package tui
 import (
 	"context"
 	"encoding/json"
+	"net/http"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -359,7 +360,9 @@ func TestQuitCancelsAndAnnouncesTheCountdown(t *testing.T) {
 	if len(m.auto.machine.Pending()) != 1 {
 		t.Fatalf("pending: %+v", m.auto.machine.Pending())
 	}
-	m.StopAutomation()
+	if failed := m.StopAutomation(); len(failed) != 0 {
+		t.Errorf("stopping reported failures: %q", failed)
+	}
 	id := loaded.incidents[0].ID
 	ns := w.notes(t, id)
 	if !strings.Contains(ns[len(ns)-1], "sitrep will not run restart_worker on search-indexer: cancelled, the cockpit that counted down quit") {
@@ -368,5 +371,22 @@ func TestQuitCancelsAndAnnouncesTheCountdown(t *testing.T) {
 	es, _ := w.journal.Entries(id)
 	if k := es[len(es)-1].Kind; k != auto.EventCancelled {
 		t.Errorf("last journal entry is %s", k)
+	}
+}
+
+// A cancellation that cannot be announced on quitting is said to the
+// shell, not dropped: the incident still promises a run.
+func TestQuitSaysWhatItCouldNotAnnounce(t *testing.T) {
+	w, m := newAutoWorld(t)
+	m = autoSettle(t, m, tea.KeyPressMsg{Code: 'a', Mod: tea.ModCtrl})
+	loaded := w.trigger(t, "one")
+	m = autoSettle(t, m, loaded)
+	id := loaded.incidents[0].ID
+	if err := w.emu.InjectFault(pdemulator.Fault{Method: http.MethodPost, Path: "/incidents/" + id + "/notes", Kind: pdemulator.FaultServerError, Status: 503, Times: 100}); err != nil {
+		t.Fatal(err)
+	}
+	failed := m.StopAutomation()
+	if len(failed) == 0 || !strings.Contains(strings.Join(failed, "\n"), "announce the cancelled run on "+id) {
+		t.Errorf("a cancellation PagerDuty refused was not reported: %q", failed)
 	}
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"sitrep/sources/pagerduty"
+	"sitrep/sources/sanitize"
 	"sitrep/tui"
 )
 
@@ -134,7 +135,9 @@ func runTUI(feed tui.Feed, opts tui.Options) error {
 	if m, ok := final.(tui.Model); ok {
 		// A countdown announced on an incident is cancelled and the
 		// cancellation announced, not left to look as if it will run.
-		m.StopAutomation()
+		for _, f := range m.StopAutomation() {
+			fmt.Fprintln(os.Stderr, "sitrep:", sanitize.Line(f))
+		}
 	}
 	if err != nil && !errors.Is(err, tea.ErrProgramKilled) {
 		return fmt.Errorf("terminal: %w", err)
