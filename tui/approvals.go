@@ -114,11 +114,16 @@ func (m Model) approverUpdate(msg approvalMsg, now time.Time) (tea.Model, tea.Cm
 		if msg.chain {
 			next = tea.Tick(approvalScan, func(time.Time) tea.Msg { return approvalScanDue{} })
 		}
-		if msg.err != nil {
+		if msg.err != nil && len(msg.pending) == 0 {
 			st.scanErr = m.errText(msg.err)
 			return m, next
 		}
+		// What was found shows; incidents whose notes could not be read
+		// are named beside it, since a request may wait on one of them.
 		st.scanErr, st.me, st.teams = "", msg.me, msg.teams
+		if msg.err != nil {
+			st.scanErr = m.errText(msg.err)
+		}
 		st.pending = st.pending[:0]
 		still := map[string]bool{}
 		for _, p := range msg.pending {
@@ -185,10 +190,7 @@ func (m *Model) scanApprovals(now time.Time, chain bool) tea.Cmd {
 			}
 		}
 		if len(failed) > 0 {
-			out.err = fmt.Errorf("pending approvals: the notes of %s could not be read", strings.Join(failed, ", "))
-			if len(out.pending) > 0 {
-				out.err = nil // show what was found; the next scan tries again
-			}
+			out.err = fmt.Errorf("pending approvals: the notes of %s could not be read; the next look tries again", strings.Join(failed, ", "))
 		}
 		return out
 	}

@@ -2,6 +2,7 @@ package tui
 
 import (
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -168,5 +169,24 @@ func TestApprovalScanKeepsOneSchedule(t *testing.T) {
 	next, cmd = m.approvalUpdate(approvalScanDue{})
 	if cmd == nil || !next.(Model).approvals.scanning {
 		t.Error("a scheduled look during P's ended the schedule")
+	}
+}
+
+// A look that read some incidents' notes and not others shows what it
+// found and names the ones it could not read: a request may wait there.
+func TestApprovalScanShowsFoundAndFailedTogether(t *testing.T) {
+	m := New(nil, Options{Approvals: pagerduty.New(pagerduty.Config{APIURL: "http://127.0.0.1:1", Token: "t"})})
+	found := pendingApproval{incident: pagerduty.Incident{ID: "Q1", Number: 1}}
+	found.entry.Request.ID = "r1"
+	next, _ := m.approvalUpdate(approvalsScanned{
+		me: pagerduty.User{Ref: pagerduty.Ref{ID: "U1"}}, pending: []pendingApproval{found},
+		err: errors.New("pending approvals: the notes of #2 could not be read"),
+	})
+	st := next.(Model).approvals
+	if len(st.pending) != 1 {
+		t.Errorf("what was found is not shown: %+v", st.pending)
+	}
+	if !strings.Contains(st.scanErr, "#2 could not be read") {
+		t.Errorf("the incident whose notes failed is not named: %q", st.scanErr)
 	}
 }
