@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -16,6 +15,7 @@ import (
 	"sitrep/sources/pagerduty"
 	"sitrep/store/journal"
 	"sitrep/store/journalset"
+	"sitrep/store/postmortem/mdlint"
 	"sitrep/store/recorder"
 )
 
@@ -236,7 +236,7 @@ func TestTwoJournalsMergeEachEventOnce(t *testing.T) {
 			t.Errorf("the Audit section does not list %s with its head %s:\n%s", src.Path, src.Head.Hash, audit)
 		}
 	}
-	lint(t, md)
+	mdlint.Check(t, map[string]string{"export.md": md})
 }
 
 // TestTamperedJournalIsNamedAndLeftOut: a byte flipped in one entry of
@@ -265,7 +265,7 @@ func TestTamperedJournalIsNamedAndLeftOut(t *testing.T) {
 	if audit := flat(section(md, "## Audit")); !strings.Contains(audit, "NOT VERIFIED, left out") || !strings.Contains(audit, "hash mismatch") {
 		t.Errorf("the Audit section does not name the tampered journal:\n%s", audit)
 	}
-	lint(t, md)
+	mdlint.Check(t, map[string]string{"export.md": md})
 
 	s = openSet(t, journalset.Options{IncludeUnverified: true}, tm.a, tm.b)
 	src = s.Sources()[1]
@@ -420,37 +420,4 @@ func section(md, heading string) string {
 func flat(s string) string {
 	s = strings.ReplaceAll(s, "\\", "")
 	return strings.Join(strings.Fields(s), " ")
-}
-
-// lint runs markdownlint-cli2 with its default rules over md; without it
-// the test skips, or fails under CI=true.
-func lint(t *testing.T, md string) {
-	t.Helper()
-	bin, err := exec.LookPath("markdownlint-cli2")
-	if err != nil {
-		for dir, _ := os.Getwd(); dir != filepath.Dir(dir); dir = filepath.Dir(dir) {
-			p := filepath.Join(dir, "node_modules", ".bin", "markdownlint-cli2")
-			if _, err := os.Stat(p); err == nil {
-				bin = p
-				break
-			}
-		}
-	}
-	if bin == "" {
-		msg := "markdownlint-cli2 not found on PATH or in node_modules/.bin; install it with: npm install -g markdownlint-cli2"
-		if os.Getenv("CI") == "true" {
-			t.Fatal(msg)
-		}
-		t.Log(msg)
-		return
-	}
-	dir := t.TempDir()
-	if err := os.WriteFile(filepath.Join(dir, "export.md"), []byte(md), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command(bin, "export.md")
-	cmd.Dir = dir
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Errorf("markdownlint: %v\n%s", err, out)
-	}
 }

@@ -2,16 +2,15 @@ package postmortem
 
 import (
 	"bytes"
-	"errors"
 	"flag"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
 
 	"sitrep/store/journal"
+	"sitrep/store/postmortem/mdlint"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
@@ -61,50 +60,14 @@ func TestGolden(t *testing.T) {
 	}
 }
 
-// markdownlint finds markdownlint-cli2, or skips (fails under CI=true).
-func markdownlint(t *testing.T) string {
-	t.Helper()
-	if p, err := exec.LookPath("markdownlint-cli2"); err == nil {
-		return p
-	}
-	for dir, _ := os.Getwd(); dir != filepath.Dir(dir); dir = filepath.Dir(dir) {
-		p := filepath.Join(dir, "node_modules", ".bin", "markdownlint-cli2")
-		if _, err := os.Stat(p); err == nil {
-			return p
-		}
-	}
-	msg := "markdownlint-cli2 not found on PATH or in node_modules/.bin; install it with: npm install -g markdownlint-cli2"
-	if os.Getenv("CI") == "true" {
-		t.Fatal(msg)
-	}
-	t.Skip(msg)
-	return ""
-}
-
 // TestMarkdownlint renders every scenario and runs markdownlint-cli2 with
 // its default rules over the files.
 func TestMarkdownlint(t *testing.T) {
-	lint := markdownlint(t)
-	dir := t.TempDir()
-	var files []string
+	docs := map[string]string{}
 	for name, in := range scenarios(t) {
-		p := filepath.Join(dir, name+".md")
-		if err := os.WriteFile(p, []byte(render(t, in)), 0o600); err != nil {
-			t.Fatal(err)
-		}
-		files = append(files, filepath.Base(p))
+		docs[name+".md"] = render(t, in)
 	}
-	// Run from the temp dir so no repository config file changes the rules.
-	cmd := exec.Command(lint, files...)
-	cmd.Dir = dir
-	out, err := cmd.CombinedOutput()
-	var exit *exec.ExitError
-	switch {
-	case errors.As(err, &exit):
-		t.Errorf("markdownlint-cli2 found problems:\n%s", out)
-	case err != nil:
-		t.Fatalf("run markdownlint-cli2: %v\n%s", err, out)
-	}
+	mdlint.Check(t, docs)
 }
 
 // TestHostileTextStaysText checks the hostile scenario's strings arrive

@@ -1,38 +1,14 @@
 package stats
 
 import (
-	"errors"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
 	"time"
 
 	"sitrep/actions"
+	"sitrep/store/postmortem/mdlint"
 )
-
-// markdownlint finds markdownlint-cli2, or skips (fails under CI=true), as
-// the post-mortem export's test does.
-func markdownlint(t *testing.T) string {
-	t.Helper()
-	if p, err := exec.LookPath("markdownlint-cli2"); err == nil {
-		return p
-	}
-	for dir, _ := os.Getwd(); dir != filepath.Dir(dir); dir = filepath.Dir(dir) {
-		p := filepath.Join(dir, "node_modules", ".bin", "markdownlint-cli2")
-		if _, err := os.Stat(p); err == nil {
-			return p
-		}
-	}
-	msg := "markdownlint-cli2 not found on PATH or in node_modules/.bin; install it with: npm install -g markdownlint-cli2"
-	if os.Getenv("CI") == "true" {
-		t.Fatal(msg)
-	}
-	t.Skip(msg)
-	return ""
-}
 
 // hostileFixture is the fixture with names a hostile journal could hold.
 func hostileFixture() *script {
@@ -50,31 +26,16 @@ func hostileFixture() *script {
 }
 
 func TestMarkdownlint(t *testing.T) {
-	lint := markdownlint(t)
-	dir := t.TempDir()
 	until := t0.Add(30 * 24 * time.Hour)
-	var files []string
+	docs := map[string]string{}
 	for name, s := range map[string]*script{"fixture": fixture(), "hostile": hostileFixture(), "empty": {}} {
 		rep, err := Compute(s.seq(), Options{Since: t0.Add(-time.Hour), Until: until})
 		if err != nil {
 			t.Fatal(err)
 		}
-		p := filepath.Join(dir, name+".md")
-		if err := os.WriteFile(p, []byte(Markdown(rep)), 0o600); err != nil {
-			t.Fatal(err)
-		}
-		files = append(files, filepath.Base(p))
+		docs[name+".md"] = Markdown(rep)
 	}
-	cmd := exec.Command(lint, files...)
-	cmd.Dir = dir
-	out, err := cmd.CombinedOutput()
-	var exit *exec.ExitError
-	switch {
-	case errors.As(err, &exit):
-		t.Errorf("markdownlint-cli2 found problems:\n%s", out)
-	case err != nil:
-		t.Fatalf("run markdownlint-cli2: %v\n%s", err, out)
-	}
+	mdlint.Check(t, docs)
 }
 
 func TestMarkdownSaysWhatTheFiguresSay(t *testing.T) {
